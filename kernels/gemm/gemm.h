@@ -1,0 +1,88 @@
+// Single-precision GEMM: the public entry point, the variant registry, and the contract every
+// variant implements.
+//
+//   C = alpha * op(A) * op(B) + beta * C
+//
+// Layout: row-major. op(A) is m x k, op(B) is k x n, C is m x n. Leading dimensions are in
+// elements and count the stored row length: A is stored m x k (lda >= k) when not transposed and
+// k x m (lda >= m) when transposed; likewise B is k x n (ldb >= n) or n x k (ldb >= k); ldc >= n.
+// A leading dimension must also be >= 1. No alignment is required.
+//
+// Semantics follow the reference BLAS: m, n or k of 0 is legal; when k == 0 or alpha == 0, A and B
+// are not read and C becomes beta * C; when beta == 0, C is overwritten without being read, so NaN
+// or garbage in C does not propagate. Pointers may be null only when nothing is read through them.
+//
+// Error bound (DESIGN.md): every variant's result satisfies, elementwise,
+//   |c - ref| <= K * 2^-23 * |alpha| * (|A||B|)_ij + 4 * 2^-24 * (|ref| + |beta * c0|)
+// against an fp64 reference; kernels/testing/gemm_reference.h holds the check.
+//
+// `Sgemm` validates its arguments (InvalidArgument naming the argument) and then picks a variant
+// by ISA and shape; `SgemmVariant` runs one named variant of the registry, for sweeps and tests.
+// The variants themselves are noexcept leaves that only assert their preconditions.
+#ifndef KLAB_KERNELS_GEMM_GEMM_H_
+#define KLAB_KERNELS_GEMM_GEMM_H_
+
+#include <cstdint>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "kernels/cpu/cpu.h"
+
+namespace klab::kernels {
+
+enum class Trans { kNo, kYes };
+
+// One GEMM problem, exactly the arguments of Sgemm. Variants take it by reference.
+struct SgemmArgs {
+  Trans trans_a = Trans::kNo;
+  Trans trans_b = Trans::kNo;
+  int64_t m = 0, n = 0, k = 0;
+  float alpha = 1.0f;
+  const float* a = nullptr;
+  int64_t lda = 0;
+  const float* b = nullptr;
+  int64_t ldb = 0;
+  float beta = 0.0f;
+  float* c = nullptr;
+  int64_t ldc = 0;
+};
+
+// A variant computes the whole problem. It may assume ValidateSgemmArgs(args).ok().
+using SgemmFn = void (*)(const SgemmArgs& args) noexcept;
+
+// One entry of the registry: plain data (STYLE.md rule 4). `mr` x `nr` is the register tile of a
+// micro-kernel variant (1 x 1 for loop-nest variants); `max_threads` is 1 for serial variants.
+struct GemmVariant {
+  std::string_view name;
+  Isa isa;
+  SgemmFn fn;
+  int mr;
+  int nr;
+  int max_threads;
+  std::string_view idea;  // one line for tables and the lab README
+};
+
+// Every registered variant, in ladder order (slowest idea first), whatever the CPU supports.
+absl::Span<const GemmVariant> GemmVariants();
+
+// The variant called `name`, or nullptr.
+const GemmVariant* FindGemmVariant(std::string_view name);
+
+// The variant Sgemm would choose for this problem on this CPU.
+const GemmVariant& ChooseGemmVariant(const SgemmArgs& args);
+
+// Checks shapes, leading dimensions and pointers; InvalidArgument names the first bad argument.
+absl::Status ValidateSgemmArgs(const SgemmArgs& args);
+
+absl::Status Sgemm(Trans trans_a, Trans trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                   const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                   int64_t ldc);
+
+// Runs the registered variant `name`: NotFound for an unknown name, FailedPrecondition when the
+// CPU lacks its ISA, InvalidArgument for bad arguments.
+absl::Status SgemmVariant(std::string_view name, const SgemmArgs& args);
+
+}  // namespace klab::kernels
+
+#endif  // KLAB_KERNELS_GEMM_GEMM_H_
