@@ -1,0 +1,31 @@
+// Heap allocation accounting: every global operator new in a binary that links
+// //harness:alloc_counter is counted (bytes requested and number of calls, all threads).
+//
+// A suite reads AllocSnapshot() before and after a region and records the difference in the
+// row's "alloc" field; a kernel that allocates nothing shows {0, 0}. malloc called directly (by C
+// libraries such as OpenBLAS) is not seen: only C++ allocations go through this hook.
+#ifndef KLAB_HARNESS_ALLOC_COUNTER_H_
+#define KLAB_HARNESS_ALLOC_COUNTER_H_
+
+#include <cstdint>
+
+namespace klab::harness {
+
+struct AllocStats {
+  int64_t bytes = 0;  // bytes requested through operator new
+  int64_t count = 0;  // calls to operator new
+};
+
+// Totals since the process started; all zeros when the hook is not linked in.
+AllocStats AllocSnapshot();
+
+// Whether the counting operator new is linked into this binary.
+bool AllocCounterActive();
+
+inline AllocStats operator-(const AllocStats& a, const AllocStats& b) {
+  return {a.bytes - b.bytes, a.count - b.count};
+}
+
+}  // namespace klab::harness
+
+#endif  // KLAB_HARNESS_ALLOC_COUNTER_H_

@@ -1,0 +1,21 @@
+// The counters themselves, separate from the operator new replacement so that code which only
+// reads them (the results writer) links without replacing the allocator.
+#include <atomic>
+
+#include "harness/alloc_counter.h"
+
+namespace klab::harness {
+namespace alloc_internal {
+std::atomic<int64_t> g_bytes{0};
+std::atomic<int64_t> g_count{0};
+std::atomic<bool> g_active{false};
+}  // namespace alloc_internal
+
+AllocStats AllocSnapshot() {
+  return {alloc_internal::g_bytes.load(std::memory_order_relaxed),
+          alloc_internal::g_count.load(std::memory_order_relaxed)};
+}
+
+bool AllocCounterActive() { return alloc_internal::g_active.load(std::memory_order_relaxed); }
+
+}  // namespace klab::harness

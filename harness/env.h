@@ -1,0 +1,43 @@
+// The environment fingerprint of RESULTS.md: what machine, software and state produced a run.
+//
+// Everything that can be read is read; what cannot is "unknown" with no guessing (a VM exposes no
+// cpufreq governor, so the governor is "unknown (virtualised)"). Suites add what only they know
+// (the ISA list their dispatcher sees, the measured peak, the peer libraries' kernels) to the
+// returned object before writing it.
+#ifndef KLAB_HARNESS_ENV_H_
+#define KLAB_HARNESS_ENV_H_
+
+#include <string>
+#include <vector>
+
+#include "harness/json.h"
+#include "harness/topology.h"
+
+namespace klab::harness {
+
+struct GitState {
+  std::string commit = "unknown";  // full sha
+  std::string short_commit = "unknown";
+  bool dirty = false;
+  bool known = false;
+};
+
+// The repository the binary was started from: $BUILD_WORKSPACE_DIRECTORY under `bazel run`,
+// else the current directory. Empty when neither is a git work tree.
+std::string WorkspaceDirectory();
+GitState ReadGitState(const std::string& workspace);
+
+std::string Hostname();
+// The first dot-separated label of the hostname, cut to 16 characters (for run ids).
+std::string ShortHostname();
+// "2026-11-27T18:30:00Z".
+std::string UtcTimestamp();
+
+// The env block: host, cpu_model, isa (as given), cores, caches, virtualised, governor,
+// counters, compiler, flags, git_commit, git_dirty, started, kernel, and OPENBLAS_CORETYPE /
+// OPENBLAS_L2_SIZE / OMP_NUM_THREADS where set.
+Json CaptureEnvironment(const Topology* topology, const std::vector<std::string>& isa);
+
+}  // namespace klab::harness
+
+#endif  // KLAB_HARNESS_ENV_H_

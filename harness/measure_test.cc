@@ -1,0 +1,118 @@
+// The stopping rules, and the per-repetition allocation and software counters, on bodies whose
+// behaviour is known.
+#include "harness/measure.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <memory>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "harness/counters.h"
+#include "harness/timer.h"
+
+namespace klab::harness {
+namespace {
+
+void Spin(int64_t ns) {
+  const int64_t end = MonotonicNs() + ns;
+  while (MonotonicNs() < end) {
+  }
+}
+
+TEST(MeasureTest, TakesAtLeastMinRepsAndMinTime) {
+  MeasureOptions o;
+  o.min_reps = 9;
+  o.min_time_s = 0.02;
+  o.warmup_s = 0;
+  const Measurement m = Measure([] { Spin(100'000); }, o);  // 0.1 ms per rep
+  EXPECT_GE(m.samples_ns.size(), 9u);
+  double total = 0;
+  for (double s : m.samples_ns) total += s;
+  EXPECT_GE(total, 0.02e9);
+  EXPECT_EQ(m.stopped_by, "min_reps+min_time");
+  EXPECT_GE(m.summary.min, 100'000);
+}
+
+TEST(MeasureTest, SlowBodyStopsAtMaxTime) {
+  MeasureOptions o;
+  o.min_reps = 50;
+  o.min_time_s = 0;
+  o.max_time_s = 0.01;
+  o.min_reps_when_slow = 3;
+  o.warmup_s = 0;
+  const Measurement m = Measure([] { Spin(5'000'000); }, o);  // 5 ms per rep
+  EXPECT_EQ(m.samples_ns.size(), 3u);
+  EXPECT_EQ(m.stopped_by, "max_time");
+}
+
+TEST(MeasureTest, CountsAllocationsPerRepetition) {
+  MeasureOptions o;
+  o.min_reps = 10;
+  o.min_time_s = 0;
+  o.warmup_s = 0;
+  const Measurement m = Measure(
+      [] {
+        // Through a volatile pointer, so the compiler cannot elide the new/delete pair.
+        static char* volatile sink;
+        sink = new char[1000];
+        delete[] sink;
+      },
+      o);
+  EXPECT_EQ(m.allocs_per_rep, 1.0);
+  EXPECT_EQ(m.alloc_bytes_per_rep, 1000.0);
+}
+
+TEST(MeasureTest, NoAllocationsReadAsZero) {
+  MeasureOptions o;
+  o.min_reps = 10;
+  o.min_time_s = 0;
+  o.warmup_s = 0;
+  const Measurement m = Measure([] { Spin(1000); }, o);
+  EXPECT_EQ(m.allocs_per_rep, 0.0);
+  EXPECT_EQ(m.alloc_bytes_per_rep, 0.0);
+}
+
+TEST(SoftwareCountersTest, PageFaultsCountTouchedPages) {
+  if (ProbeCounters().software.empty()) {
+    GTEST_SKIP() << "no software perf events here: " << ProbeCounters().reason;
+  }
+  const long page = sysconf(_SC_PAGESIZE);
+  constexpr int kPages = 256;
+  SoftwareCounters c;
+  void* mem = mmap(nullptr, kPages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+  ASSERT_NE(mem, MAP_FAILED);
+  c.Start();
+  for (int i = 0; i < kPages; ++i) static_cast<volatile char*>(mem)[i * page] = 1;
+  c.Stop();
+  munmap(mem, kPages * page);
+  const std::optional<int64_t> faults = c.Read(1);  // page-faults
+  ASSERT_TRUE(faults.has_value());
+  // Each first touch of an anonymous page faults once; the kernel may map a few pages ahead
+  // (fault-around applies to file mappings, not anonymous ones) or take a few extra faults.
+  EXPECT_GE(*faults, kPages * 9 / 10);
+  EXPECT_LE(*faults, kPages + 16);
+  const std::optional<int64_t> task_ns = c.Read(0);
+  ASSERT_TRUE(task_ns.has_value());
+  EXPECT_GT(*task_ns, 0);
+}
+
+TEST(CountersTest, HardwareUnavailableComesWithAReason) {
+  const CounterCapabilities& caps = ProbeCounters();
+  if (caps.hardware) {
+    EXPECT_TRUE(caps.reason.empty());
+  } else {
+    EXPECT_NE(caps.reason.find("perf_event_open"), std::string::npos) << caps.reason;
+  }
+}
+
+TEST(CountersTest, ReasonsNameTheErrno) {
+  EXPECT_NE(PerfOpenErrorReason(ENOENT).find("ENOENT"), std::string::npos);
+  EXPECT_NE(PerfOpenErrorReason(EACCES).find("perf_event_paranoid"), std::string::npos);
+  EXPECT_NE(PerfOpenErrorReason(EOPNOTSUPP).find("EOPNOTSUPP"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace klab::harness

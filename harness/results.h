@@ -1,0 +1,59 @@
+// Writing a suite's results as RESULTS.md specifies: `<suite>.json` (schema
+// kernel-lab/results/v1) and `<suite>.md`, either published into the repository's results/ tree
+// or written into a folder the user names.
+//
+// Every file is written atomically (a temporary file in the same folder, then rename), so an
+// interrupted run never leaves a half-written table; a failed write is an error, never ignored.
+//
+// Publishing writes
+//   results/runs/<run_id>/<suite>.json and .md   the full record and its tables
+//   results/<suite>/latest.md                    the newest table of that suite
+//   results/README.md                            index, one line per run, newest first
+#ifndef KLAB_HARNESS_RESULTS_H_
+#define KLAB_HARNESS_RESULTS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "harness/json.h"
+#include "harness/measure.h"
+
+namespace klab::harness {
+
+inline constexpr char kResultsSchema[] = "kernel-lab/results/v1";
+
+// YYYYMMDD-HHMMSS-<short host>-<git short sha>, from the env block's "started" and host.
+std::string MakeRunId(const std::string& started_utc, const std::string& short_host,
+                      const std::string& short_commit);
+
+// Writes `contents` to `path` through a temporary file and rename; creates parent folders.
+absl::Status WriteFileAtomic(const std::string& path, const std::string& contents);
+
+// The timing fields of a row: reps, time_ns {min, median, p95, mean, stddev, mad}, samples_ns,
+// alloc, counters (software counters per repetition; hardware ones null).
+Json TimingJson(const Measurement& m);
+
+struct OutputOptions {
+  std::string out_dir;       // if set: write <suite>.json/.md here, publish nothing
+  bool publish = true;       // false: write nothing at all (--no_publish)
+  std::string results_root;  // the results/ folder to publish into
+};
+
+// The results/ folder of the workspace the binary was started from (see env.h), or an error
+// saying to pass --out when there is none.
+absl::StatusOr<std::string> DefaultResultsRoot();
+
+// Writes the run. Returns the folder written to ("" when nothing was written).
+// `summary_line` is the index entry's text after the link (e.g. "matmul_sweep, 24 rows, 1 thread").
+absl::StatusOr<std::string> WriteRun(const OutputOptions& options, const Json& record,
+                                     const std::string& markdown, const std::string& summary_line);
+
+// A markdown table: header row, separator (numbers right-aligned when `numeric[i]`), rows.
+std::string MarkdownTable(const std::vector<std::string>& header, const std::vector<bool>& numeric,
+                          const std::vector<std::vector<std::string>>& rows);
+
+}  // namespace klab::harness
+
+#endif  // KLAB_HARNESS_RESULTS_H_

@@ -1,0 +1,87 @@
+#include "harness/topology.h"
+
+#include <hwloc.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+
+namespace klab::harness {
+namespace {
+hwloc_topology_t T(void* p) { return static_cast<hwloc_topology_t>(p); }
+
+int64_t CacheSize(hwloc_topology_t topo, hwloc_obj_type_t type) {
+  hwloc_obj_t obj = hwloc_get_obj_by_type(topo, type, 0);
+  return obj != nullptr && obj->attr != nullptr ? static_cast<int64_t>(obj->attr->cache.size) : 0;
+}
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Topology>> Topology::Load() {
+  hwloc_topology_t topo;
+  if (hwloc_topology_init(&topo) != 0) return absl::InternalError("hwloc_topology_init failed");
+  if (hwloc_topology_load(topo) != 0) {
+    const int err = errno;
+    hwloc_topology_destroy(topo);
+    return absl::InternalError(absl::StrFormat("hwloc_topology_load: %s", std::strerror(err)));
+  }
+  return std::unique_ptr<Topology>(new Topology(topo));
+}
+
+Topology::~Topology() { hwloc_topology_destroy(T(topo_)); }
+
+int Topology::cores() const { return hwloc_get_nbobjs_by_type(T(topo_), HWLOC_OBJ_CORE); }
+
+int Topology::processing_units() const {
+  return hwloc_get_nbobjs_by_type(T(topo_), HWLOC_OBJ_PU);
+}
+
+CacheInfo Topology::caches() const {
+  return {CacheSize(T(topo_), HWLOC_OBJ_L1CACHE), CacheSize(T(topo_), HWLOC_OBJ_L2CACHE),
+          CacheSize(T(topo_), HWLOC_OBJ_L3CACHE)};
+}
+
+std::vector<int> Topology::CompactCores(int threads) const {
+  std::vector<int> out;
+  const int n = cores();
+  for (int i = 0; i < threads; ++i) out.push_back(n > 0 ? i % n : 0);
+  return out;
+}
+
+PinResult Topology::PinThisThreadToCore(int core) const {
+  PinResult r;
+  hwloc_obj_t obj = hwloc_get_obj_by_type(T(topo_), HWLOC_OBJ_CORE, core);
+  if (obj == nullptr) {
+    r.error = absl::StrFormat("no core %d (the topology has %d)", core, cores());
+    return r;
+  }
+  hwloc_bitmap_t set = hwloc_bitmap_dup(obj->cpuset);
+  hwloc_bitmap_singlify(set);
+  if (hwloc_set_cpubind(T(topo_), set, HWLOC_CPUBIND_THREAD) != 0) {
+    r.error = absl::StrFormat("hwloc_set_cpubind: %s", std::strerror(errno));
+    hwloc_bitmap_free(set);
+    return r;
+  }
+  r.os_cpu = hwloc_bitmap_first(set);
+  hwloc_bitmap_free(set);
+  // Verify: after binding, the thread must run on the bound PU (sched_yield lets it migrate).
+  const int last = LastCpu();
+  if (last != r.os_cpu) {
+    r.error = absl::StrFormat("bound to CPU %d but running on CPU %d", r.os_cpu, last);
+    return r;
+  }
+  r.ok = true;
+  return r;
+}
+
+int Topology::LastCpu() const {
+  hwloc_bitmap_t where = hwloc_bitmap_alloc();
+  int cpu = -1;
+  if (hwloc_get_last_cpu_location(T(topo_), where, HWLOC_CPUBIND_THREAD) == 0) {
+    cpu = hwloc_bitmap_first(where);
+  }
+  hwloc_bitmap_free(where);
+  return cpu;
+}
+
+}  // namespace klab::harness

@@ -1,0 +1,46 @@
+#include "harness/topology.h"
+
+#include "gtest/gtest.h"
+
+namespace klab::harness {
+namespace {
+
+TEST(TopologyTest, LoadsAndPinsToEveryCore) {
+  auto topo = Topology::Load();
+  ASSERT_TRUE(topo.ok()) << topo.status();
+  const int cores = (*topo)->cores();
+  ASSERT_GE(cores, 1);
+  EXPECT_GE((*topo)->processing_units(), cores);
+  for (int core = 0; core < cores; ++core) {
+    const PinResult r = (*topo)->PinThisThreadToCore(core);
+    EXPECT_TRUE(r.ok) << "core " << core << ": " << r.error;
+    EXPECT_EQ((*topo)->LastCpu(), r.os_cpu);
+  }
+}
+
+TEST(TopologyTest, MissingCoreIsAnError) {
+  auto topo = Topology::Load();
+  ASSERT_TRUE(topo.ok());
+  const PinResult r = (*topo)->PinThisThreadToCore((*topo)->cores() + 5);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("no core"), std::string::npos) << r.error;
+}
+
+TEST(TopologyTest, CachesFromHwloc) {
+  auto topo = Topology::Load();
+  ASSERT_TRUE(topo.ok());
+  const CacheInfo c = (*topo)->caches();
+  if (c.l1d == 0) GTEST_SKIP() << "hwloc reports no caches here";
+  EXPECT_GT(c.l2, c.l1d);
+}
+
+TEST(TopologyTest, CompactCoresWrap) {
+  auto topo = Topology::Load();
+  ASSERT_TRUE(topo.ok());
+  const std::vector<int> list = (*topo)->CompactCores(3);
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_EQ(list[0], 0);
+}
+
+}  // namespace
+}  // namespace klab::harness
