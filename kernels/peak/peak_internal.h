@@ -1,0 +1,16 @@
+#ifndef KLAB_KERNELS_PEAK_PEAK_INTERNAL_H_
+#define KLAB_KERNELS_PEAK_PEAK_INTERNAL_H_
+
+#include <cstdint>
+
+namespace klab::kernels {
+
+// 12 independent chains: latency 4 x 2 ports = 8 needed; 12 leaves slack and fits in 16 YMM.
+inline constexpr int kPeakAccumulators = 12;
+
+float f32_fma_peak__avx2(int64_t iterations) noexcept;
+float f32_fma_peak__avx512(int64_t iterations) noexcept;
+
+}  // namespace klab::kernels
+
+#endif  // KLAB_KERNELS_PEAK_PEAK_INTERNAL_H_

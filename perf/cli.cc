@@ -1,0 +1,106 @@
+#include "perf/cli.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/flags/commandlineflag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+
+// Debian's Abseil is built with its own absl::string_view (not an alias of std::string_view),
+// so the flag reflection API below is called with absl::string_view throughout.
+namespace klab::perf {
+namespace {
+std::string g_program = "suite";
+
+bool IsHelpFlag(absl::string_view name) {
+  return name == "help" || name == "helpfull" || name == "helpshort" || name == "helppackage" ||
+         name == "version" || name == "only_check_args" || name == "helpon" ||
+         name == "helpmatch";
+}
+}  // namespace
+
+void ExitWithUsageError(const std::string& message) {
+  std::fprintf(stderr, "%s: %s\nTry --help.\n", g_program.c_str(), message.c_str());
+  std::exit(2);
+}
+
+std::vector<char*> ParseFlagsOrExit(int argc, char** argv, const char* usage) {
+  std::string prog = argv[0];
+  g_program = prog.substr(prog.find_last_of('/') + 1);
+  absl::SetProgramUsageMessage(usage);
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) continue;
+    const size_t eq = arg.find('=');
+    absl::string_view name = arg.substr(0, eq);
+    absl::string_view value = eq == absl::string_view::npos ? "" : arg.substr(eq + 1);
+    if (IsHelpFlag(name)) continue;
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    bool negated = false;
+    if (flag == nullptr && absl::ConsumePrefix(&name, "no")) {
+      flag = absl::FindCommandLineFlag(name);
+      negated = flag != nullptr;
+    }
+    if (flag == nullptr) {
+      ExitWithUsageError(absl::StrFormat("unknown flag --%s", arg.substr(0, eq)));
+    }
+    const bool is_bool = flag->IsOfType<bool>();
+    if (eq == absl::string_view::npos && !is_bool) {
+      // "--flag value" form: take the next argument.
+      if (i + 1 >= argc) ExitWithUsageError(absl::StrFormat("--%s needs a value", name));
+      value = argv[i + 1];
+    } else if (eq == absl::string_view::npos) {
+      value = negated ? "false" : "true";
+    } else if (negated) {
+      ExitWithUsageError(absl::StrFormat("--no%s takes no value", name));
+    }
+    std::string error;
+    // Parsing into the flag here only checks the value; absl parses it again below.
+    if (!flag->ParseFrom(value, &error)) {
+      ExitWithUsageError(absl::StrFormat("bad value for --%s: %s", name, error));
+    }
+  }
+  return absl::ParseCommandLine(argc, argv);
+}
+
+absl::StatusOr<std::vector<int64_t>> ParseIntList(const std::string& flag,
+                                                  const std::vector<std::string>& items,
+                                                  int64_t lo, int64_t hi) {
+  std::vector<int64_t> out;
+  for (const std::string& item : items) {
+    int64_t v;
+    if (!absl::SimpleAtoi(item, &v)) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--%s: '%s' is not an integer", flag, item));
+    }
+    if (v < lo || v > hi) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--%s: %d is outside [%d, %d]", flag, v, lo, hi));
+    }
+    out.push_back(v);
+  }
+  if (out.empty()) {
+    return absl::InvalidArgumentError(absl::StrFormat("--%s: the list is empty", flag));
+  }
+  return out;
+}
+
+std::string CommandLine(int argc, char** argv, const std::string& bazel_target) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+  if (ws != nullptr) {
+    return absl::StrFormat("bazel run %s%s%s", bazel_target, args.empty() ? "" : " -- ",
+                           absl::StrJoin(args, " "));
+  }
+  return absl::StrJoin(argv, argv + argc, " ");
+}
+
+}  // namespace klab::perf

@@ -1,0 +1,35 @@
+// Command-line handling shared by every suite.
+//
+// ParseFlagsOrExit checks each --flag[=value] against the registered absl flags before absl
+// parses them, so that an unknown flag or a malformed value exits with status 2 and one line
+// saying what is wrong (absl alone exits 1 with several lines). --help and friends go to absl.
+// Suites then validate values (ranges, lists) and call ExitWithUsageError on a bad one.
+#ifndef KLAB_PERF_CLI_H_
+#define KLAB_PERF_CLI_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace klab::perf {
+
+// Parses flags; returns the positional arguments (argv[0] first).
+std::vector<char*> ParseFlagsOrExit(int argc, char** argv, const char* usage);
+
+// Prints "<program>: <message>" and "Try --help." to stderr, then exits 2.
+[[noreturn]] void ExitWithUsageError(const std::string& message);
+
+// "64,128,256" -> {64, 128, 256}; each value in [lo, hi]. The error names the flag.
+absl::StatusOr<std::vector<int64_t>> ParseIntList(const std::string& flag,
+                                                  const std::vector<std::string>& items,
+                                                  int64_t lo, int64_t hi);
+
+// The command that started this run, for the results file: "bazel run //perf:<suite> -- args"
+// under bazel run, else argv joined.
+std::string CommandLine(int argc, char** argv, const std::string& bazel_target);
+
+}  // namespace klab::perf
+
+#endif  // KLAB_PERF_CLI_H_

@@ -1,0 +1,494 @@
+// //perf:matmul_sweep — every registered GEMM variant and the peer libraries on square problems,
+// checked against the fp64 oracle, then timed; one table per thread count, published to results/.
+//
+//   bazel run //perf:matmul_sweep -- --sizes=64,256,1024 --threads=1,2 --variants='loop_ikj.*'
+//
+// The path of one case (DESIGN.md): allocate aligned inputs and first-touch them on the pinned
+// thread; run the implementation once and check it against the reference (a wrong result is
+// reported as wrong and never timed); warm up; time repetitions until both a minimum count and a
+// minimum time are reached; record software counters and allocations around them.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <memory>
+#include <random>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "harness/aligned_buffer.h"
+#include "harness/env.h"
+#include "harness/json.h"
+#include "harness/measure.h"
+#include "harness/results.h"
+#include "harness/topology.h"
+#include "kernels/cpu/cpu.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/peak/peak.h"
+#include "kernels/testing/gemm_reference.h"
+#include "perf/cli.h"
+#include "perf/peers.h"
+
+ABSL_FLAG(std::vector<std::string>, sizes,
+          std::vector<std::string>({"64", "128", "256", "512", "1024", "2048"}),
+          "Square sizes n (m = n = k), comma-separated.");
+ABSL_FLAG(std::vector<std::string>, threads, {"1"},
+          "Thread counts, comma-separated; one table per count. Serial variants run only at 1.");
+ABSL_FLAG(std::string, variants, ".*",
+          "Regular expression (ECMAScript, whole name) selecting kernel-lab variants by name.");
+ABSL_FLAG(std::vector<std::string>, peers,
+          std::vector<std::string>({"openblas", "blis", "onednn"}),
+          "Peer libraries measured in the same run (openblas, blis, onednn), or 'none'.");
+ABSL_FLAG(std::string, openblas_coretype, "auto",
+          "OPENBLAS_CORETYPE for the OpenBLAS peer: 'auto' (SkylakeX with AVX-512, Haswell with "
+          "AVX2: Debian's OpenBLAS 0.3.21 falls back to generic Prescott kernels on CPUs newer "
+          "than it), 'detect' (OpenBLAS's own choice), or a core name. An OPENBLAS_CORETYPE "
+          "already in the environment wins. The chosen kernel is recorded in env.peers.");
+ABSL_FLAG(int64_t, naive_max_size, 512,
+          "naive_ijk runs only up to this n (it takes minutes at 2048); the table says when it "
+          "was skipped.");
+ABSL_FLAG(bool, quick, false,
+          "Smoke run: sizes 64,128 (unless --sizes is given), 3 repetitions, short warm-up.");
+ABSL_FLAG(int32_t, min_reps, 9, "Minimum timed repetitions per case.");
+ABSL_FLAG(double, min_time, 0.2, "Minimum total timed seconds per case.");
+ABSL_FLAG(double, max_time, 20.0,
+          "A case whose repetitions exceed this many seconds stops after 3 (recorded per row).");
+ABSL_FLAG(std::string, out, "",
+          "Write matmul_sweep.json/.md into this folder instead of publishing under results/.");
+ABSL_FLAG(bool, no_publish, false, "Write no files at all (CI smoke runs).");
+ABSL_FLAG(uint64_t, seed, 1, "Seed of the random inputs.");
+
+namespace klab::perf {
+namespace {
+
+constexpr char kSuite[] = "matmul_sweep";
+constexpr char kUsage[] =
+    "Times every registered GEMM variant and the peer libraries (OpenBLAS, BLIS, oneDNN) on "
+    "square problems, each checked against an fp64 reference first, and publishes the tables "
+    "under results/.\n\n"
+    "  bazel run //perf:matmul_sweep -- [--sizes=64,128,...] [--threads=1,2] [--variants=REGEX]\n"
+    "      [--peers=openblas,blis,onednn|none] [--quick] [--out=DIR | --no_publish]";
+
+// One implementation in the sweep: a registered variant or a peer.
+struct Impl {
+  std::string variant;  // registry name, or the peer's name
+  std::string impl;     // "kernel-lab" or the peer's name
+  std::string isa;      // the variant's ISA; "library" for peers
+  int max_threads;
+  const kernels::GemmVariant* variant_ptr = nullptr;
+  PeerGemm* peer = nullptr;
+};
+
+struct Settings {
+  std::vector<int64_t> sizes;
+  std::vector<int64_t> threads;
+  harness::MeasureOptions measure;
+  int64_t naive_max_size;
+};
+
+Settings ReadSettingsOrExit() {
+  Settings s;
+  const bool quick = absl::GetFlag(FLAGS_quick);
+  std::vector<std::string> sizes = absl::GetFlag(FLAGS_sizes);
+  const bool sizes_default = sizes == std::vector<std::string>{"64", "128", "256", "512", "1024", "2048"};
+  if (quick && sizes_default) sizes = {"64", "128"};
+  auto parsed_sizes = ParseIntList("sizes", sizes, 1, 16384);
+  if (!parsed_sizes.ok()) ExitWithUsageError(std::string(parsed_sizes.status().message()));
+  s.sizes = *parsed_sizes;
+  auto parsed_threads = ParseIntList("threads", absl::GetFlag(FLAGS_threads), 1, 256);
+  if (!parsed_threads.ok()) ExitWithUsageError(std::string(parsed_threads.status().message()));
+  s.threads = *parsed_threads;
+  s.measure.min_reps = absl::GetFlag(FLAGS_min_reps);
+  s.measure.min_time_s = absl::GetFlag(FLAGS_min_time);
+  s.measure.max_time_s = absl::GetFlag(FLAGS_max_time);
+  if (s.measure.min_reps < 1 || s.measure.min_reps > 10000) {
+    ExitWithUsageError(absl::StrFormat("--min_reps: %d is outside [1, 10000]", s.measure.min_reps));
+  }
+  if (!(s.measure.min_time_s >= 0) || !(s.measure.max_time_s > 0)) {
+    ExitWithUsageError("--min_time must be >= 0 and --max_time > 0");
+  }
+  if (quick) {
+    s.measure.min_reps = std::min(s.measure.min_reps, 3);
+    s.measure.min_time_s = std::min(s.measure.min_time_s, 0.01);
+    s.measure.warmup_s = 0.005;
+  }
+  s.naive_max_size = absl::GetFlag(FLAGS_naive_max_size);
+  if (!absl::GetFlag(FLAGS_out).empty() && absl::GetFlag(FLAGS_no_publish)) {
+    ExitWithUsageError("--out and --no_publish contradict each other");
+  }
+  for (const std::string& name : absl::GetFlag(FLAGS_peers)) {
+    const std::vector<std::string> known = PeerNames();
+    if (name != "none" && std::find(known.begin(), known.end(), name) == known.end()) {
+      ExitWithUsageError(absl::StrFormat("--peers: unknown peer '%s' (known: %s, or none)", name,
+                                         absl::StrJoin(known, ", ")));
+    }
+  }
+  try {
+    std::regex test(absl::GetFlag(FLAGS_variants));
+  } catch (const std::regex_error& e) {
+    ExitWithUsageError(absl::StrFormat("--variants: bad regular expression: %s", e.what()));
+  }
+  return s;
+}
+
+// Per-core FMA peak of the widest ISA, measured now by this binary (GFLOP/s).
+harness::Json MeasurePeak() {
+  const kernels::FmaPeakKernel* best = nullptr;
+  for (const kernels::FmaPeakKernel& k : kernels::FmaPeakKernels()) {
+    if (kernels::CpuSupports(k.isa)) best = &k;
+  }
+  if (best == nullptr) return {{"gflops", nullptr}, {"kernel", "none (no AVX2)"}};
+  constexpr int64_t kIters = 200'000;  // ~1 ms at 100 GFLOP/s with AVX-512
+  harness::MeasureOptions o;
+  o.min_reps = 21;
+  o.min_time_s = 0.1;
+  o.warmup_s = 0.05;
+  volatile float sink = 0;
+  const harness::Measurement m = harness::Measure([&] { sink = best->fn(kIters); }, o);
+  const double flops = static_cast<double>(kIters) * best->flops_per_iteration;
+  // The best repetition: peak is a ceiling, and interference only ever lowers it.
+  return {{"gflops", flops / m.summary.min},
+          {"gflops_median", flops / m.summary.median},
+          {"kernel", best->name},
+          {"reps", m.samples_ns.size()}};
+}
+
+void FillRandom(harness::AlignedBuffer& buf, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (size_t i = 0; i < buf.size(); ++i) buf[i] = dist(rng);
+}
+
+std::string Fmt(double v, int digits) { return absl::StrFormat("%.*f", digits, v); }
+
+struct SweepRow {
+  int64_t threads;
+  int64_t n;
+  std::string variant, impl;
+  double gflops = std::nan("");
+  std::string status;  // "ok", "WRONG", "skipped: why"
+};
+
+std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepRow>& rows,
+                           const std::vector<Impl>& impls, const Settings& settings) {
+  const harness::Json& env = record["env"];
+  std::string md = absl::StrFormat("# matmul_sweep — %s\n\n", record["run_id"].get<std::string>());
+  md += absl::StrFormat("`%s`\n\n", record["command"].get<std::string>());
+  md += absl::StrFormat("- CPU: %s, %d cores, ISA %s\n", env["cpu_model"].get<std::string>(),
+                        env["cores"].get<int>(),
+                        absl::StrJoin(env["isa"].get<std::vector<std::string>>(), " "));
+  const harness::Json& peak = env["peak"];
+  if (peak["gflops"].is_number()) {
+    md += absl::StrFormat("- Peak (measured by this run, %s): %.1f GFLOP/s per core\n",
+                          peak["kernel"].get<std::string>(), peak["gflops"].get<double>());
+  }
+  const harness::Json& counters = env["counters"];
+  md += absl::StrFormat("- Hardware counters: %s\n",
+                        counters["hardware"].get<bool>()
+                            ? "available"
+                            : "unavailable — " + counters["reason"].get<std::string>());
+  for (const auto& [name, info] : env["peers"].items()) {
+    if (info.contains("error")) {
+      md += absl::StrFormat("- Peer %s: not loaded (%s)\n", name, info["error"].get<std::string>());
+    } else {
+      md += absl::StrFormat("- Peer %s: kernel `%s`\n", name, info["kernel"].get<std::string>());
+    }
+  }
+  md += absl::StrFormat("- git %s%s, %s\n\n", env["git_commit"].get<std::string>().substr(0, 12),
+                        env["git_dirty"].is_boolean() && env["git_dirty"].get<bool>() ? " (dirty)" : "",
+                        env["started"].get<std::string>());
+  md += "GFLOP/s from the median time (2n³ FLOP per call); `—` not run (reason below the table); "
+        "WRONG failed the check against the fp64 reference and was not timed.\n\n";
+
+  for (int64_t t : settings.threads) {
+    md += absl::StrFormat("## %d thread%s — GFLOP/s\n\n", t, t == 1 ? "" : "s");
+    std::vector<std::string> header = {"n"};
+    std::vector<bool> numeric = {true};
+    std::vector<const Impl*> cols;
+    for (const Impl& im : impls) {
+      if (im.max_threads < t) continue;
+      cols.push_back(&im);
+      header.push_back(im.impl == "kernel-lab" ? im.variant : im.impl);
+      numeric.push_back(true);
+    }
+    header.push_back("best kernel-lab / best peer");
+    numeric.push_back(true);
+    std::vector<std::vector<std::string>> table;
+    for (int64_t n : settings.sizes) {
+      std::vector<std::string> line = {absl::StrCat(n)};
+      double best_ours = 0, best_peer = 0;
+      for (const Impl* im : cols) {
+        std::string cell = "—";
+        for (const SweepRow& r : rows) {
+          if (r.threads != t || r.n != n || r.variant != im->variant || r.impl != im->impl) continue;
+          if (r.status == "ok") {
+            cell = Fmt(r.gflops, r.gflops < 10 ? 2 : 1);
+            (im->impl == "kernel-lab" ? best_ours : best_peer) =
+                std::max(im->impl == "kernel-lab" ? best_ours : best_peer, r.gflops);
+          } else if (r.status == "WRONG") {
+            cell = "WRONG";
+          }
+        }
+        line.push_back(cell);
+      }
+      line.push_back(best_ours > 0 && best_peer > 0 ? Fmt(best_ours / best_peer, 3) + "x" : "—");
+      table.push_back(line);
+    }
+    md += harness::MarkdownTable(header, numeric, table) + "\n";
+  }
+
+  std::vector<std::vector<std::string>> skipped;
+  for (const SweepRow& r : rows) {
+    if (r.status.rfind("skipped", 0) == 0) {
+      skipped.push_back({absl::StrCat(r.threads), absl::StrCat(r.n), r.variant, r.status.substr(9)});
+    }
+  }
+  if (!skipped.empty()) {
+    md += "### Not run\n\n" +
+          harness::MarkdownTable({"threads", "n", "variant", "why"}, {true, true, false, false},
+                                 skipped) +
+          "\n";
+  }
+
+  md += "## Every row\n\n";
+  std::vector<std::vector<std::string>> detail;
+  for (const harness::Json& r : record["rows"]) {
+    const harness::Json& t = r["time_ns"];
+    detail.push_back(
+        {r["name"].get<std::string>(), r["impl"].get<std::string>(),
+         Fmt(r["gflops"].get<double>(), 2),
+         r["pct_peak"].is_number() ? Fmt(r["pct_peak"].get<double>(), 1) : "—",
+         Fmt(t["median"].get<double>() * 1e-6, 4),
+         Fmt(100.0 * t["mad"].get<double>() / t["median"].get<double>(), 1),
+         absl::StrCat(r["reps"].get<int>()),
+         r["check"]["ok"].get<bool>()
+             ? absl::StrFormat("ok (%.2f)", r["check"]["max_err_ratio"].get<double>())
+             : "WRONG",
+         absl::StrFormat("%.0f", r["alloc"]["bytes"].get<double>())});
+  }
+  md += harness::MarkdownTable({"case", "impl", "GFLOP/s", "% peak", "median ms", "MAD %", "reps",
+                                "check (max err / bound)", "alloc B/call"},
+                               {false, false, true, true, true, true, true, false, true}, detail);
+  return md;
+}
+
+int Run(int argc, char** argv) {
+  ParseFlagsOrExit(argc, argv, kUsage);
+  const Settings settings = ReadSettingsOrExit();
+  const std::regex variant_filter(absl::GetFlag(FLAGS_variants));
+
+  harness::OutputOptions output;
+  output.publish = !absl::GetFlag(FLAGS_no_publish);
+  output.out_dir = absl::GetFlag(FLAGS_out);
+  if (output.publish && output.out_dir.empty()) {
+    auto root = harness::DefaultResultsRoot();
+    if (!root.ok()) ExitWithUsageError(std::string(root.status().message()));
+    output.results_root = *root;
+  }
+
+  auto topology = harness::Topology::Load();
+  if (!topology.ok()) {
+    std::fprintf(stderr, "matmul_sweep: %s\n", std::string(topology.status().message()).c_str());
+    return 1;
+  }
+  const harness::Topology& topo = **topology;
+  const harness::PinResult pin = topo.PinThisThreadToCore(0);
+  if (!pin.ok) std::fprintf(stderr, "matmul_sweep: warning: not pinned: %s\n", pin.error.c_str());
+
+  harness::Json record;
+  record["schema"] = harness::kResultsSchema;
+  record["suite"] = kSuite;
+  harness::Json env = harness::CaptureEnvironment(&topo, kernels::CpuFeatureFlags());
+  const harness::GitState git = harness::ReadGitState(harness::WorkspaceDirectory());
+  record["run_id"] = harness::MakeRunId(env["started"].get<std::string>(), harness::ShortHostname(),
+                                        git.short_commit);
+  record["command"] = CommandLine(argc, argv, "//perf:matmul_sweep");
+
+  std::fprintf(stderr, "matmul_sweep: measuring the FMA peak ...\n");
+  env["peak"] = MeasurePeak();
+  env["peak_gflops_per_core"] = env["peak"]["gflops"];
+  env["bandwidth_gbs"] = nullptr;  // measured by //perf:peak (harness issue), not by this suite
+  env["best_isa"] = std::string(kernels::IsaName(kernels::BestIsa()));
+  env["pinning"] = pin.ok ? harness::Json({{"core", 0}, {"os_cpu", pin.os_cpu}})
+                          : harness::Json({{"error", pin.error}});
+
+  // Implementations: supported registry variants matching --variants, then the peers.
+  std::vector<Impl> impls;
+  for (const kernels::GemmVariant& v : kernels::GemmVariants()) {
+    if (!std::regex_match(std::string(v.name), variant_filter)) continue;
+    if (!kernels::CpuSupports(v.isa)) {
+      std::fprintf(stderr, "matmul_sweep: %s needs %s, which this CPU lacks: not run\n",
+                   std::string(v.name).c_str(), std::string(kernels::IsaName(v.isa)).c_str());
+      continue;
+    }
+    impls.push_back({std::string(v.name), "kernel-lab", std::string(kernels::IsaName(v.isa)),
+                     v.max_threads, &v, nullptr});
+  }
+  std::vector<std::unique_ptr<PeerGemm>> peers;
+  env["peers"] = harness::Json::object();
+  std::vector<std::string> peer_names = absl::GetFlag(FLAGS_peers);
+  if (peer_names == std::vector<std::string>{"none"}) peer_names.clear();
+  PeerOptions peer_options;
+  const std::string coretype = absl::GetFlag(FLAGS_openblas_coretype);
+  peer_options.openblas_coretype =
+      coretype == "auto" ? AutoOpenBlasCoretype() : (coretype == "detect" ? "" : coretype);
+  for (const std::string& name : peer_names) {
+    auto peer = LoadPeer(name, peer_options);
+    if (!peer.ok()) {
+      if (peer.status().code() == absl::StatusCode::kNotFound) {
+        ExitWithUsageError(std::string(peer.status().message()));
+      }
+      std::fprintf(stderr, "matmul_sweep: WARNING: peer %s not measured: %s\n", name.c_str(),
+                   std::string(peer.status().message()).c_str());
+      env["peers"][name] = {{"error", std::string(peer.status().message())}};
+      continue;
+    }
+    env["peers"][name] = (*peer)->Info();
+    impls.push_back({name, name, "library", 1 << 20, nullptr, peer->get()});
+    peers.push_back(std::move(*peer));
+  }
+  if (impls.empty()) ExitWithUsageError("nothing to run: no variant matches --variants and no peer");
+  record["env"] = env;
+  record["rows"] = harness::Json::array();
+
+  const double peak = env["peak"]["gflops"].is_number() ? env["peak"]["gflops"].get<double>() : 0;
+  std::vector<SweepRow> rows;
+  const int total = static_cast<int>(settings.threads.size() * settings.sizes.size() * impls.size());
+  int done = 0, wrong = 0;
+  std::fprintf(stderr, "%-9s %-6s %5s  %-18s %-10s %9s %7s %10s %6s %5s  %s\n", "progress",
+               "thr", "n", "variant", "impl", "GFLOP/s", "%peak", "median ms", "MAD%", "reps",
+               "check");
+  for (int64_t threads : settings.threads) {
+    for (PeerGemm* p : [&] {
+           std::vector<PeerGemm*> v;
+           for (auto& q : peers) v.push_back(q.get());
+           return v;
+         }()) {
+      p->SetThreads(static_cast<int>(threads));
+    }
+    for (int64_t n : settings.sizes) {
+      // Inputs first-touched here, on the pinned thread; C0 is NaN since beta = 0 must not read it.
+      harness::AlignedBuffer a(n * n), b(n * n), c(n * n);
+      FillRandom(a, absl::GetFlag(FLAGS_seed) * 3 + n);
+      FillRandom(b, absl::GetFlag(FLAGS_seed) * 3 + n + 1);
+      std::fill(c.data(), c.data() + c.size(), std::numeric_limits<float>::quiet_NaN());
+      kernels::SgemmArgs args{kernels::Trans::kNo, kernels::Trans::kNo, n, n, n, 1.0f, a.data(), n,
+                              b.data(), n, 0.0f, c.data(), n};
+      std::unique_ptr<kernels::testing::GemmReference> reference;
+      for (const Impl& im : impls) {
+        ++done;
+        SweepRow row{threads, n, im.variant, im.impl, std::nan(""), ""};
+        const std::string progress = absl::StrFormat("[%d/%d]", done, total);
+        if (im.max_threads < threads) {
+          row.status = "skipped: serial variant";
+          rows.push_back(row);
+          continue;
+        }
+        if (im.variant == "naive_ijk" && n > settings.naive_max_size) {
+          row.status = absl::StrFormat("skipped: naive above %d (--naive_max_size to include)",
+                                       settings.naive_max_size);
+          std::fprintf(stderr, "%-9s %-6d %5d  %-18s %-10s  skipped (n > --naive_max_size=%d)\n",
+                       progress.c_str(), static_cast<int>(threads), static_cast<int>(n),
+                       im.variant.c_str(), im.impl.c_str(), static_cast<int>(settings.naive_max_size));
+          rows.push_back(row);
+          continue;
+        }
+        if (reference == nullptr) {
+          if (n >= 1024) std::fprintf(stderr, "          computing the fp64 reference for n = %d ...\n", static_cast<int>(n));
+          reference = std::make_unique<kernels::testing::GemmReference>(args);
+        }
+        auto call = [&] {
+          if (im.peer != nullptr) {
+            im.peer->Sgemm(args);
+          } else {
+            im.variant_ptr->fn(args);
+          }
+        };
+        std::fill(c.data(), c.data() + c.size(), std::numeric_limits<float>::quiet_NaN());
+        call();
+        const kernels::testing::GemmCheck check = reference->Check(c.data(), n);
+        harness::Json j;
+        j["name"] = absl::StrFormat("sgemm/%s/%dx%dx%d/t%d", im.variant, n, n, n, threads);
+        j["op"] = "sgemm";
+        j["variant"] = im.variant;
+        j["impl"] = im.impl;
+        j["isa"] = im.isa;
+        j["shape"] = {{"m", n}, {"n", n}, {"k", n}};
+        j["threads"] = threads;
+        j["pinned"] = pin.ok ? harness::Json::array({pin.os_cpu}) : harness::Json::array();
+        const double flops = 2.0 * n * n * n;
+        const double bytes = 4.0 * 3 * n * n;  // compulsory traffic: read A and B, write C
+        if (!check.ok) {
+          ++wrong;
+          row.status = "WRONG";
+          std::fprintf(stderr, "%-9s %-6d %5d  %-18s %-10s  WRONG, not timed: %s\n", progress.c_str(),
+                       static_cast<int>(threads), static_cast<int>(n), im.variant.c_str(),
+                       im.impl.c_str(), check.Describe().c_str());
+          j["flops"] = flops;
+          j["bytes"] = bytes;
+          j["check"] = {{"ok", false}, {"max_err_ratio", check.max_err_ratio},
+                        {"detail", check.Describe()}};
+          record["rows"].push_back(j);
+          rows.push_back(row);
+          continue;
+        }
+        const harness::Measurement m = harness::Measure(call, settings.measure);
+        const harness::Json timing = harness::TimingJson(m);
+        for (const auto& [k, v] : timing.items()) j[k] = v;
+        const double seconds = m.summary.median * 1e-9;
+        row.gflops = flops / seconds * 1e-9;
+        row.status = "ok";
+        j["flops"] = flops;
+        j["bytes"] = bytes;
+        j["gflops"] = row.gflops;
+        j["pct_peak"] = peak > 0 ? harness::Json(100.0 * row.gflops / (peak * threads)) : harness::Json(nullptr);
+        j["gbs"] = bytes / seconds * 1e-9;
+        j["check"] = {{"ok", true}, {"max_err_ratio", check.max_err_ratio}};
+        record["rows"].push_back(j);
+        rows.push_back(row);
+        const double mad_pct = 100.0 * m.summary.mad / m.summary.median;
+        std::fprintf(stderr, "%-9s %-6d %5d  %-18s %-10s %9.2f %7.1f %10.4f %6.1f %5d  ok (%.2f)%s\n",
+                     progress.c_str(), static_cast<int>(threads), static_cast<int>(n),
+                     im.variant.c_str(), im.impl.c_str(), row.gflops,
+                     peak > 0 ? 100.0 * row.gflops / (peak * threads) : 0.0,
+                     m.summary.median * 1e-6, mad_pct, static_cast<int>(m.samples_ns.size()),
+                     check.max_err_ratio, mad_pct > 5 ? "  unstable (MAD > 5%)" : "");
+      }
+    }
+  }
+  record["skipped"] = harness::Json::array();
+  for (const SweepRow& r : rows) {
+    if (r.status.rfind("skipped", 0) == 0) {
+      record["skipped"].push_back({{"variant", r.variant}, {"n", r.n}, {"threads", r.threads},
+                                   {"reason", r.status.substr(9)}});
+    }
+  }
+
+  const std::string md = RenderMarkdown(record, rows, impls, settings);
+  std::printf("%s", md.c_str());
+  const std::string summary = absl::StrFormat(
+      "matmul_sweep, %d rows, sizes %s, threads %s", record["rows"].size(),
+      absl::StrJoin(settings.sizes, ","), absl::StrJoin(settings.threads, ","));
+  auto written = harness::WriteRun(output, record, md, summary);
+  if (!written.ok()) {
+    std::fprintf(stderr, "matmul_sweep: could not write results: %s\n",
+                 std::string(written.status().message()).c_str());
+    return 1;
+  }
+  if (!written->empty()) std::fprintf(stderr, "matmul_sweep: wrote %s\n", written->c_str());
+  if (wrong > 0) {
+    std::fprintf(stderr, "matmul_sweep: %d case(s) gave WRONG results\n", wrong);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace klab::perf
+
+int main(int argc, char** argv) { return klab::perf::Run(argc, argv); }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# End-to-end checks of //perf:matmul_sweep on tiny problems: it runs, checks, writes the files of
+# RESULTS.md where told, and rejects bad flags with exit status 2 and one line.
+set -u
+sweep="$TEST_SRCDIR/$TEST_WORKSPACE/perf/matmul_sweep"
+out="$TEST_TMPDIR/out"
+fail=0
+check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; }
+
+# A tiny run into --out: both files, schema, rows checked ok, every expected implementation.
+"$sweep" --sizes=16,33 --min_reps=2 --min_time=0 --out="$out" >"$TEST_TMPDIR/stdout" 2>"$TEST_TMPDIR/stderr"
+rc=$?
+check "tiny run exits 0 (stderr: $(tail -3 "$TEST_TMPDIR/stderr"))" '[ $rc -eq 0 ]'
+check "json written" '[ -s "$out/matmul_sweep.json" ]'
+check "markdown written" '[ -s "$out/matmul_sweep.md" ]'
+check "schema" 'grep -q "\"schema\": \"kernel-lab/results/v1\"" "$out/matmul_sweep.json"'
+for impl in naive_ijk loop_ikj openblas blis onednn; do
+  check "row for $impl" 'grep -q "\"variant\": \"$impl\"" "$out/matmul_sweep.json"'
+done
+check "no wrong results" '! grep -q "\"ok\": false" "$out/matmul_sweep.json"'
+check "table on stdout" 'grep -q "## 1 thread" "$TEST_TMPDIR/stdout"'
+check "counters reason recorded" 'grep -q "\"reason\"" "$out/matmul_sweep.json"'
+
+# naive_ijk above --naive_max_size is skipped and says so.
+"$sweep" --sizes=40 --naive_max_size=32 --variants=naive_ijk --peers=none --min_reps=1 --min_time=0 --out="$out/naive" >"$TEST_TMPDIR/naive" 2>&1
+check "naive skip is explained" 'grep -q "naive above 32" "$out/naive/matmul_sweep.md"'
+
+# --no_publish writes nothing.
+"$sweep" --quick --sizes=8 --peers=none --no_publish >/dev/null 2>&1
+check "--no_publish exits 0" '[ $? -eq 0 ]'
+
+# Bad flags: exit 2 and a one-line reason naming the problem.
+expect_usage_error() {
+  local what="$1" pattern="$2"; shift 2
+  "$sweep" "$@" >/dev/null 2>"$TEST_TMPDIR/err"
+  local rc=$?
+  local lines
+  lines=$(grep -c . "$TEST_TMPDIR/err")
+  check "$what exits 2 (got $rc)" '[ $rc -eq 2 ]'
+  check "$what names the problem ($pattern)" 'grep -q -- "$pattern" "$TEST_TMPDIR/err"'
+  check "$what: a reason line and a hint, no more ($lines lines)" '[ "$lines" -le 2 ]'
+}
+expect_usage_error "unknown flag" "unknown flag --bogus" --bogus=1
+expect_usage_error "negative size" "--sizes: -4 is outside" --sizes=-4
+expect_usage_error "non-numeric size" "'abc' is not an integer" --sizes=abc
+expect_usage_error "zero threads" "--threads: 0 is outside" --threads=0
+expect_usage_error "bad regex" "--variants: bad regular expression" "--variants=("
+expect_usage_error "unknown peer" "unknown peer 'mkl'" --peers=mkl
+expect_usage_error "bad int" "bad value for --min_reps" --min_reps=many
+"$sweep" --help >"$TEST_TMPDIR/help" 2>&1
+check "--help mentions --sizes" 'grep -q -- "--sizes" "$TEST_TMPDIR/help" || grep -q "sizes" "$TEST_TMPDIR/help"'
+
+exit $fail
