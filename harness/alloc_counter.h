@@ -19,7 +19,9 @@ struct AllocStats {
 // Totals since the process started; all zeros when the hook is not linked in.
 AllocStats AllocSnapshot();
 
-// Whether the counting operator new is linked into this binary.
+// Whether allocations are really being counted: the hook is linked in *and* its operator new is
+// the one in effect (under AddressSanitizer the sanitizer's wins). When false, suites record
+// allocations as null, not zero.
 bool AllocCounterActive();
 
 inline AllocStats operator-(const AllocStats& a, const AllocStats& b) {

@@ -16,6 +16,17 @@ AllocStats AllocSnapshot() {
           alloc_internal::g_count.load(std::memory_order_relaxed)};
 }
 
-bool AllocCounterActive() { return alloc_internal::g_active.load(std::memory_order_relaxed); }
+bool AllocCounterActive() {
+  // Linked in is not enough: under AddressSanitizer the runtime's operator new is found first and
+  // ours never runs. So check once that an allocation really moves the counter.
+  static const bool active = [] {
+    if (!alloc_internal::g_active.load(std::memory_order_relaxed)) return false;
+    const int64_t before = alloc_internal::g_count.load(std::memory_order_relaxed);
+    void* volatile p = ::operator new(1);
+    ::operator delete(p);
+    return alloc_internal::g_count.load(std::memory_order_relaxed) != before;
+  }();
+  return active;
+}
 
 }  // namespace klab::harness

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "harness/alloc_counter.h"
 #include "harness/counters.h"
 #include "harness/env.h"
 
@@ -69,7 +70,11 @@ Json TimingJson(const Measurement& m) {
                   {"mean", s.mean},     {"stddev", s.stddev}, {"mad", s.mad}};
   j["samples_ns"] = m.samples_ns;
   j["stopped_by"] = m.stopped_by;
-  j["alloc"] = {{"bytes", m.alloc_bytes_per_rep}, {"count", m.allocs_per_rep}};
+  if (AllocCounterActive()) {
+    j["alloc"] = {{"bytes", m.alloc_bytes_per_rep}, {"count", m.allocs_per_rep}};
+  } else {
+    j["alloc"] = {{"bytes", nullptr}, {"count", nullptr}};  // not counted in this binary
+  }
   Json counters = Json::object();
   for (int i = 0; i < SoftwareCounters::kCount; ++i) {
     const auto& v = i < static_cast<int>(m.counters_per_rep.size()) ? m.counters_per_rep[i]

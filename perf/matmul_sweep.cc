@@ -269,7 +269,9 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
          r["check"]["ok"].get<bool>()
              ? absl::StrFormat("ok (%.2f)", r["check"]["max_err_ratio"].get<double>())
              : "WRONG",
-         absl::StrFormat("%.0f", r["alloc"]["bytes"].get<double>())});
+         r["alloc"]["bytes"].is_number()
+             ? absl::StrFormat("%.0f", r["alloc"]["bytes"].get<double>())
+             : "not counted"});
   }
   md += harness::MarkdownTable({"case", "impl", "GFLOP/s", "% peak", "median ms", "MAD %", "reps",
                                 "check (max err / bound)", "alloc B/call"},
