@@ -2,9 +2,12 @@
 // counters.
 //
 //   1. Warm-up: run until `warmup_s` has passed (at least once), so caches, page tables and the
-//      frequency have settled before anything is recorded.
-//   2. Repetitions: each is timed alone; stop when at least `min_reps` were taken *and* they add
-//      up to `min_time_s`. A case whose single repetition is slow stops after `max_time_s` once
+//      frequency have settled before anything is recorded. The warm-up also times single calls.
+//   2. Samples: a sample times `calls_per_sample` back-to-back calls, chosen so that one sample
+//      lasts at least `min_sample_s` (a 3-microsecond kernel is timed in batches, so clock
+//      overhead is negligible and a run keeps tens of samples, not tens of thousands); each sample
+//      is recorded as time per call. Stop when at least `min_reps` samples were taken *and* they
+//      add up to `min_time_s`. A case whose single repetition is slow stops after `max_time_s` once
 //      it has `min_reps_when_slow` samples (recorded in `stopped_by`), so a 2048^3 naive loop
 //      cannot hold the suite hostage.
 //   3. Software counters and allocations are read around the repetitions; reported per
@@ -25,7 +28,8 @@ namespace klab::harness {
 
 struct MeasureOptions {
   int min_reps = 9;
-  int max_reps = 65536;  // the sample buffer is reserved at this size
+  int max_reps = 1000;  // the sample buffer is reserved at this size
+  double min_sample_s = 0.0;  // 0: one call per sample
   double min_time_s = 0.2;
   double warmup_s = 0.05;
   double max_time_s = 20.0;
@@ -33,13 +37,14 @@ struct MeasureOptions {
 };
 
 struct Measurement {
-  std::vector<double> samples_ns;
+  std::vector<double> samples_ns;  // time per call of each sample
+  int64_t calls_per_sample = 1;
   Summary summary;
   std::string stopped_by;     // "min_reps+min_time", "max_reps" or "max_time"
-  // operator new during the timed repetitions, divided by their count.
+  // operator new during the timed samples, per call.
   double alloc_bytes_per_rep = 0;
   double allocs_per_rep = 0;
-  // Software counters per repetition, in SoftwareCounters::kNames order; nullopt if unreadable.
+  // Software counters per call, in SoftwareCounters::kNames order; nullopt if unreadable.
   std::vector<std::optional<double>> counters_per_rep;
 };
 

@@ -47,6 +47,27 @@ TEST(MeasureTest, SlowBodyStopsAtMaxTime) {
   EXPECT_EQ(m.stopped_by, "max_time");
 }
 
+TEST(MeasureTest, ShortCallsAreBatchedIntoSamplesOfMinSampleTime) {
+  MeasureOptions o;
+  o.min_reps = 5;
+  o.min_time_s = 0;
+  o.warmup_s = 0.005;
+  o.min_sample_s = 0.002;
+  int64_t calls = 0;
+  const Measurement m = Measure(
+      [&] {
+        ++calls;
+        Spin(20'000);  // 20 us per call -> ~100 calls per 2 ms sample
+      },
+      o);
+  EXPECT_GE(m.calls_per_sample, 50);
+  EXPECT_LE(m.calls_per_sample, 100);
+  EXPECT_EQ(m.samples_ns.size(), 5u);
+  // Samples are per call, not per batch.
+  EXPECT_GE(m.summary.min, 20'000);
+  EXPECT_LT(m.summary.median, 40'000);
+}
+
 TEST(MeasureTest, CountsAllocationsPerRepetition) {
   if (!AllocCounterActive()) {
     GTEST_SKIP() << "operator new is not ours in this build (a sanitizer runtime provides it)";

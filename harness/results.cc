@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -65,10 +66,14 @@ absl::Status WriteFileAtomic(const std::string& path, const std::string& content
 Json TimingJson(const Measurement& m) {
   Json j;
   j["reps"] = m.samples_ns.size();
+  j["calls_per_sample"] = m.calls_per_sample;
   const Summary& s = m.summary;
   j["time_ns"] = {{"min", s.min},       {"median", s.median}, {"p95", s.p95},
                   {"mean", s.mean},     {"stddev", s.stddev}, {"mad", s.mad}};
-  j["samples_ns"] = m.samples_ns;
+  // Whole nanoseconds are plenty (samples are >= microseconds) and keep the files small.
+  std::vector<int64_t> samples;
+  for (double v : m.samples_ns) samples.push_back(static_cast<int64_t>(std::llround(v)));
+  j["samples_ns"] = samples;
   j["stopped_by"] = m.stopped_by;
   if (AllocCounterActive()) {
     j["alloc"] = {{"bytes", m.alloc_bytes_per_rep}, {"count", m.allocs_per_rep}};
@@ -94,6 +99,34 @@ absl::StatusOr<std::string> DefaultResultsRoot() {
   return absl::FailedPreconditionError(
       "not started from the repository (use `bazel run`), so there is no results/ folder to "
       "publish into: pass --out=DIR or --no_publish");
+}
+
+std::string SerializeRecord(const Json& record) {
+  std::string out = "{\n";
+  bool first = true;
+  for (const auto& [key, value] : record.items()) {
+    if (!first) out += ",\n";
+    first = false;
+    out += "  " + Json(key).dump() + ": ";
+    if (key == "rows" && value.is_array()) {
+      out += "[";
+      for (size_t i = 0; i < value.size(); ++i) {
+        out += (i == 0 ? "\n    " : ",\n    ") + value[i].dump();
+      }
+      out += value.empty() ? "]" : "\n  ]";
+    } else if (key == "env") {
+      std::string env = value.dump(2);
+      std::string indented;
+      for (char c : env) {
+        indented += c;
+        if (c == '\n') indented += "  ";
+      }
+      out += indented;
+    } else {
+      out += value.dump();
+    }
+  }
+  return out + "\n}\n";
 }
 
 namespace {
@@ -128,7 +161,7 @@ absl::StatusOr<std::string> WriteRun(const OutputOptions& o, const Json& record,
   if (!o.publish) return std::string();
   const std::string suite = record.at("suite").get<std::string>();
   const std::string run_id = record.at("run_id").get<std::string>();
-  const std::string json_text = record.dump(1) + "\n";
+  const std::string json_text = SerializeRecord(record);
   if (!o.out_dir.empty()) {
     absl::Status s = WriteFileAtomic((fs::path(o.out_dir) / (suite + ".json")).string(), json_text);
     if (!s.ok()) return s;

@@ -50,6 +50,9 @@ absl::StatusOr<std::string> DefaultResultsRoot();
 absl::StatusOr<std::string> WriteRun(const OutputOptions& options, const Json& record,
                                      const std::string& markdown, const std::string& summary_line);
 
+// The record as text: one row per line (diffs stay readable, files small), env indented.
+std::string SerializeRecord(const Json& record);
+
 // A markdown table: header row, separator (numbers right-aligned when `numeric[i]`), rows.
 std::string MarkdownTable(const std::vector<std::string>& header, const std::vector<bool>& numeric,
                           const std::vector<std::vector<std::string>>& rows);

@@ -116,6 +116,16 @@ TEST(ResultsTest, TimingJsonKeepsSamplesAndNullHardwareCounters) {
   EXPECT_EQ(j["counters"]["task-clock"], 1.5);
 }
 
+TEST(ResultsTest, SerializedRecordParsesBackAndPutsOneRowPerLine) {
+  Json r = Record("run-z");
+  r["env"] = {{"host", "h"}, {"caches", {{"l1d", 1}}}};
+  r["rows"].push_back({{"name", "a"}, {"samples_ns", {1, 2, 3}}});
+  r["rows"].push_back({{"name", "b"}, {"samples_ns", {4}}});
+  const std::string text = SerializeRecord(r);
+  EXPECT_EQ(Json::parse(text), r);
+  EXPECT_NE(text.find("\n    {\"name\":\"a\",\"samples_ns\":[1,2,3]},\n"), std::string::npos) << text;
+}
+
 TEST(EnvTest, HasTheKeysOfResultsMd) {
   auto topo = Topology::Load();
   ASSERT_TRUE(topo.ok());

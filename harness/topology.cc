@@ -63,6 +63,7 @@ PinResult Topology::PinThisThreadToCore(int core) const {
     return r;
   }
   r.os_cpu = hwloc_bitmap_first(set);
+  r.os_cpus = {r.os_cpu};
   hwloc_bitmap_free(set);
   // Verify: after binding, the thread must run on the bound PU (sched_yield lets it migrate).
   const int last = LastCpu();
@@ -70,6 +71,42 @@ PinResult Topology::PinThisThreadToCore(int core) const {
     r.error = absl::StrFormat("bound to CPU %d but running on CPU %d", r.os_cpu, last);
     return r;
   }
+  r.ok = true;
+  return r;
+}
+
+PinResult Topology::PinThisThreadToCores(const std::vector<int>& cores) const {
+  if (cores.size() == 1) return PinThisThreadToCore(cores[0]);
+  PinResult r;
+  hwloc_bitmap_t set = hwloc_bitmap_alloc();
+  for (int core : cores) {
+    hwloc_obj_t obj = hwloc_get_obj_by_type(T(topo_), HWLOC_OBJ_CORE, core);
+    if (obj == nullptr) {
+      r.error = absl::StrFormat("no core %d (the topology has %d)", core, this->cores());
+      hwloc_bitmap_free(set);
+      return r;
+    }
+    hwloc_bitmap_t one = hwloc_bitmap_dup(obj->cpuset);
+    hwloc_bitmap_singlify(one);
+    hwloc_bitmap_or(set, set, one);
+    hwloc_bitmap_free(one);
+  }
+  if (hwloc_set_cpubind(T(topo_), set, HWLOC_CPUBIND_THREAD) != 0) {
+    r.error = absl::StrFormat("hwloc_set_cpubind: %s", std::strerror(errno));
+    hwloc_bitmap_free(set);
+    return r;
+  }
+  unsigned id;
+  hwloc_bitmap_foreach_begin(id, set) { r.os_cpus.push_back(static_cast<int>(id)); }
+  hwloc_bitmap_foreach_end();
+  r.os_cpu = r.os_cpus.empty() ? -1 : r.os_cpus[0];
+  const int last = LastCpu();
+  if (!hwloc_bitmap_isset(set, static_cast<unsigned>(last < 0 ? 0 : last)) || last < 0) {
+    r.error = absl::StrFormat("bound to %d CPUs but running on CPU %d", r.os_cpus.size(), last);
+    hwloc_bitmap_free(set);
+    return r;
+  }
+  hwloc_bitmap_free(set);
   r.ok = true;
   return r;
 }

@@ -24,7 +24,8 @@ struct CacheInfo {
 
 struct PinResult {
   bool ok = false;
-  int os_cpu = -1;    // the OS index of the processing unit the thread is bound to
+  int os_cpu = -1;    // the OS index of the processing unit the thread is bound to (the first)
+  std::vector<int> os_cpus;  // all of them
   std::string error;  // why not, when !ok
 };
 
@@ -41,6 +42,10 @@ class Topology {
 
   // Binds the calling thread to core `core` (logical index, 0-based) and verifies it.
   PinResult PinThisThreadToCore(int core) const;
+
+  // Binds the calling thread to one processing unit of each of `cores`; threads it creates
+  // afterwards (a library's worker pool) inherit that set. The result's os_cpus lists them.
+  PinResult PinThisThreadToCores(const std::vector<int>& cores) const;
 
   // OS index of the CPU the calling thread last ran on, or -1.
   int LastCpu() const;

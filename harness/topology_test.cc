@@ -1,5 +1,7 @@
 #include "harness/topology.h"
 
+#include <algorithm>
+
 #include "gtest/gtest.h"
 
 namespace klab::harness {
@@ -16,6 +18,17 @@ TEST(TopologyTest, LoadsAndPinsToEveryCore) {
     EXPECT_TRUE(r.ok) << "core " << core << ": " << r.error;
     EXPECT_EQ((*topo)->LastCpu(), r.os_cpu);
   }
+}
+
+TEST(TopologyTest, PinsToASetOfCores) {
+  auto topo = Topology::Load();
+  ASSERT_TRUE(topo.ok());
+  const int cores = (*topo)->cores();
+  const PinResult r = (*topo)->PinThisThreadToCores((*topo)->CompactCores(cores));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(static_cast<int>(r.os_cpus.size()), cores);
+  const int last = (*topo)->LastCpu();
+  EXPECT_NE(std::find(r.os_cpus.begin(), r.os_cpus.end(), last), r.os_cpus.end());
 }
 
 TEST(TopologyTest, MissingCoreIsAnError) {

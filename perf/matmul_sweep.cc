@@ -55,7 +55,10 @@ ABSL_FLAG(int64_t, naive_max_size, 512,
 ABSL_FLAG(bool, quick, false,
           "Smoke run: sizes 64,128 (unless --sizes is given), 3 repetitions, short warm-up.");
 ABSL_FLAG(int32_t, min_reps, 9, "Minimum timed repetitions per case.");
-ABSL_FLAG(double, min_time, 0.2, "Minimum total timed seconds per case.");
+ABSL_FLAG(double, min_time, 0.1, "Minimum total timed seconds per case.");
+ABSL_FLAG(double, min_sample_time, 0.002,
+          "Each sample times enough back-to-back calls to last at least this many seconds "
+          "(small sizes are timed in batches; samples are recorded per call).");
 ABSL_FLAG(double, max_time, 20.0,
           "A case whose repetitions exceed this many seconds stops after 3 (recorded per row).");
 ABSL_FLAG(std::string, out, "",
@@ -106,6 +109,10 @@ Settings ReadSettingsOrExit() {
   s.measure.min_reps = absl::GetFlag(FLAGS_min_reps);
   s.measure.min_time_s = absl::GetFlag(FLAGS_min_time);
   s.measure.max_time_s = absl::GetFlag(FLAGS_max_time);
+  s.measure.min_sample_s = absl::GetFlag(FLAGS_min_sample_time);
+  if (!(s.measure.min_sample_s >= 0) || s.measure.min_sample_s > 1) {
+    ExitWithUsageError("--min_sample_time must be in [0, 1] seconds");
+  }
   if (s.measure.min_reps < 1 || s.measure.min_reps > 10000) {
     ExitWithUsageError(absl::StrFormat("--min_reps: %d is outside [1, 10000]", s.measure.min_reps));
   }
@@ -116,6 +123,7 @@ Settings ReadSettingsOrExit() {
     s.measure.min_reps = std::min(s.measure.min_reps, 3);
     s.measure.min_time_s = std::min(s.measure.min_time_s, 0.01);
     s.measure.warmup_s = 0.005;
+    s.measure.min_sample_s = std::min(s.measure.min_sample_s, 0.0005);
   }
   s.naive_max_size = absl::GetFlag(FLAGS_naive_max_size);
   if (!absl::GetFlag(FLAGS_out).empty() && absl::GetFlag(FLAGS_no_publish)) {
@@ -299,8 +307,6 @@ int Run(int argc, char** argv) {
     return 1;
   }
   const harness::Topology& topo = **topology;
-  const harness::PinResult pin = topo.PinThisThreadToCore(0);
-  if (!pin.ok) std::fprintf(stderr, "matmul_sweep: warning: not pinned: %s\n", pin.error.c_str());
 
   harness::Json record;
   record["schema"] = harness::kResultsSchema;
@@ -311,13 +317,38 @@ int Run(int argc, char** argv) {
                                         git.short_commit);
   record["command"] = CommandLine(argc, argv, "//perf:matmul_sweep");
 
+  // Peers are loaded (below) before this thread is pinned: libraries that start worker threads at
+  // load time must not inherit a one-CPU mask, or their "2-thread" runs share one core.
+  std::vector<std::unique_ptr<PeerGemm>> peers;
+  env["peers"] = harness::Json::object();
+  std::vector<std::string> peer_names = absl::GetFlag(FLAGS_peers);
+  if (peer_names == std::vector<std::string>{"none"}) peer_names.clear();
+  PeerOptions peer_options;
+  const std::string coretype = absl::GetFlag(FLAGS_openblas_coretype);
+  peer_options.openblas_coretype =
+      coretype == "auto" ? AutoOpenBlasCoretype() : (coretype == "detect" ? "" : coretype);
+  for (const std::string& name : peer_names) {
+    auto peer = LoadPeer(name, peer_options);
+    if (!peer.ok()) {
+      std::fprintf(stderr, "matmul_sweep: WARNING: peer %s not measured: %s\n", name.c_str(),
+                   std::string(peer.status().message()).c_str());
+      env["peers"][name] = {{"error", std::string(peer.status().message())}};
+      continue;
+    }
+    env["peers"][name] = (*peer)->Info();
+    peers.push_back(std::move(*peer));
+  }
+
+  const harness::PinResult pin = topo.PinThisThreadToCore(0);
+  if (!pin.ok) std::fprintf(stderr, "matmul_sweep: warning: not pinned: %s\n", pin.error.c_str());
   std::fprintf(stderr, "matmul_sweep: measuring the FMA peak ...\n");
   env["peak"] = MeasurePeak();
   env["peak_gflops_per_core"] = env["peak"]["gflops"];
   env["bandwidth_gbs"] = nullptr;  // measured by //perf:peak (harness issue), not by this suite
   env["best_isa"] = std::string(kernels::IsaName(kernels::BestIsa()));
-  env["pinning"] = pin.ok ? harness::Json({{"core", 0}, {"os_cpu", pin.os_cpu}})
-                          : harness::Json({{"error", pin.error}});
+  env["pinning"] = {{"policy", "compact: t threads on cores 0..t-1, the measuring thread on "
+                                "them; the peak on core 0"},
+                     {"peak_pinned", pin.ok ? harness::Json(pin.os_cpu) : harness::Json(pin.error)}};
 
   // Implementations: supported registry variants matching --variants, then the peers.
   std::vector<Impl> impls;
@@ -331,28 +362,9 @@ int Run(int argc, char** argv) {
     impls.push_back({std::string(v.name), "kernel-lab", std::string(kernels::IsaName(v.isa)),
                      v.max_threads, &v, nullptr});
   }
-  std::vector<std::unique_ptr<PeerGemm>> peers;
-  env["peers"] = harness::Json::object();
-  std::vector<std::string> peer_names = absl::GetFlag(FLAGS_peers);
-  if (peer_names == std::vector<std::string>{"none"}) peer_names.clear();
-  PeerOptions peer_options;
-  const std::string coretype = absl::GetFlag(FLAGS_openblas_coretype);
-  peer_options.openblas_coretype =
-      coretype == "auto" ? AutoOpenBlasCoretype() : (coretype == "detect" ? "" : coretype);
-  for (const std::string& name : peer_names) {
-    auto peer = LoadPeer(name, peer_options);
-    if (!peer.ok()) {
-      if (peer.status().code() == absl::StatusCode::kNotFound) {
-        ExitWithUsageError(std::string(peer.status().message()));
-      }
-      std::fprintf(stderr, "matmul_sweep: WARNING: peer %s not measured: %s\n", name.c_str(),
-                   std::string(peer.status().message()).c_str());
-      env["peers"][name] = {{"error", std::string(peer.status().message())}};
-      continue;
-    }
-    env["peers"][name] = (*peer)->Info();
-    impls.push_back({name, name, "library", 1 << 20, nullptr, peer->get()});
-    peers.push_back(std::move(*peer));
+  for (const auto& peer : peers) {
+    impls.push_back({std::string(peer->name()), std::string(peer->name()), "library", 1 << 20,
+                     nullptr, peer.get()});
   }
   if (impls.empty()) ExitWithUsageError("nothing to run: no variant matches --variants and no peer");
   record["env"] = env;
@@ -366,12 +378,16 @@ int Run(int argc, char** argv) {
                "thr", "n", "variant", "impl", "GFLOP/s", "%peak", "median ms", "MAD%", "reps",
                "check");
   for (int64_t threads : settings.threads) {
-    for (PeerGemm* p : [&] {
-           std::vector<PeerGemm*> v;
-           for (auto& q : peers) v.push_back(q.get());
-           return v;
-         }()) {
-      p->SetThreads(static_cast<int>(threads));
+    for (auto& p : peers) p->SetThreads(static_cast<int>(threads));
+    if (threads > topo.cores()) {
+      std::fprintf(stderr, "matmul_sweep: warning: %d threads on %d cores (oversubscribed)\n",
+                   static_cast<int>(threads), topo.cores());
+    }
+    // The measuring thread, and the worker threads libraries create from it, run on these cores.
+    const harness::PinResult tpin = topo.PinThisThreadToCores(topo.CompactCores(static_cast<int>(threads)));
+    if (!tpin.ok) {
+      std::fprintf(stderr, "matmul_sweep: warning: not pinned for %d threads: %s\n",
+                   static_cast<int>(threads), tpin.error.c_str());
     }
     for (int64_t n : settings.sizes) {
       // Inputs first-touched here, on the pinned thread; C0 is NaN since beta = 0 must not read it.
@@ -422,7 +438,7 @@ int Run(int argc, char** argv) {
         j["isa"] = im.isa;
         j["shape"] = {{"m", n}, {"n", n}, {"k", n}};
         j["threads"] = threads;
-        j["pinned"] = pin.ok ? harness::Json::array({pin.os_cpu}) : harness::Json::array();
+        j["pinned"] = tpin.ok ? harness::Json(tpin.os_cpus) : harness::Json({{"error", tpin.error}});
         const double flops = 2.0 * n * n * n;
         const double bytes = 4.0 * 3 * n * n;  // compulsory traffic: read A and B, write C
         if (!check.ok) {
