@@ -218,8 +218,12 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
     std::vector<std::string> header = {"n"};
     std::vector<bool> numeric = {true};
     std::vector<const Impl*> cols;
+    std::vector<std::string> serial;
     for (const Impl& im : impls) {
-      if (im.max_threads < t) continue;
+      if (im.max_threads < t) {
+        serial.push_back(im.variant);
+        continue;
+      }
       cols.push_back(&im);
       header.push_back(im.impl == "kernel-lab" ? im.variant : im.impl);
       numeric.push_back(true);
@@ -248,11 +252,15 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
       table.push_back(line);
     }
     md += harness::MarkdownTable(header, numeric, table) + "\n";
+    if (!serial.empty()) {
+      md += absl::StrFormat("Serial variants, run at 1 thread only: %s.\n\n",
+                            absl::StrJoin(serial, ", "));
+    }
   }
 
   std::vector<std::vector<std::string>> skipped;
   for (const SweepRow& r : rows) {
-    if (r.status.rfind("skipped", 0) == 0) {
+    if (r.status.rfind("skipped", 0) == 0 && r.status != "skipped: serial variant") {
       skipped.push_back({absl::StrCat(r.threads), absl::StrCat(r.n), r.variant, r.status.substr(9)});
     }
   }
