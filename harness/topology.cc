@@ -111,6 +111,11 @@ PinResult Topology::PinThisThreadToCores(const std::vector<int>& cores) const {
   return r;
 }
 
+int Topology::OsCpuOfCore(int core) const {
+  hwloc_obj_t obj = hwloc_get_obj_by_type(T(topo_), HWLOC_OBJ_CORE, core);
+  return obj == nullptr ? -1 : hwloc_bitmap_first(obj->cpuset);
+}
+
 int Topology::LastCpu() const {
   hwloc_bitmap_t where = hwloc_bitmap_alloc();
   int cpu = -1;

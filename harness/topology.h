@@ -47,6 +47,9 @@ class Topology {
   // afterwards (a library's worker pool) inherit that set. The result's os_cpus lists them.
   PinResult PinThisThreadToCores(const std::vector<int>& cores) const;
 
+  // OS index of the first processing unit of core `core`, or -1.
+  int OsCpuOfCore(int core) const;
+
   // OS index of the CPU the calling thread last ran on, or -1.
   int LastCpu() const;
 

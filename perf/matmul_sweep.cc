@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <optional>
 #include <memory>
 #include <random>
 #include <regex>
@@ -21,6 +22,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "harness/aligned_buffer.h"
 #include "harness/env.h"
 #include "harness/json.h"
@@ -29,6 +31,7 @@
 #include "harness/topology.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/gemm/gemm.h"
+#include "kernels/gemm/gemm_config.h"
 #include "kernels/peak/peak.h"
 #include "kernels/testing/gemm_reference.h"
 #include "perf/cli.h"
@@ -49,6 +52,9 @@ ABSL_FLAG(std::string, openblas_coretype, "auto",
           "AVX2: Debian's OpenBLAS 0.3.21 falls back to generic Prescott kernels on CPUs newer "
           "than it), 'detect' (OpenBLAS's own choice), or a core name. An OPENBLAS_CORETYPE "
           "already in the environment wins. The chosen kernel is recorded in env.peers.");
+ABSL_FLAG(std::string, blocking, "",
+          "Cache blocking MC,KC,NC for every blocked variant (default: derived from the cache "
+          "sizes per micro-kernel; recorded per row).");
 ABSL_FLAG(int64_t, naive_max_size, 512,
           "naive_ijk runs only up to this n (it takes minutes at 2048); the table says when it "
           "was skipped.");
@@ -92,6 +98,7 @@ struct Settings {
   std::vector<int64_t> threads;
   harness::MeasureOptions measure;
   int64_t naive_max_size;
+  std::optional<kernels::Blocking> blocking;
 };
 
 Settings ReadSettingsOrExit() {
@@ -126,6 +133,14 @@ Settings ReadSettingsOrExit() {
     s.measure.min_sample_s = std::min(s.measure.min_sample_s, 0.0005);
   }
   s.naive_max_size = absl::GetFlag(FLAGS_naive_max_size);
+  const std::string blocking = absl::GetFlag(FLAGS_blocking);
+  if (!blocking.empty()) {
+    auto parsed = ParseIntList("blocking", absl::StrSplit(blocking, ','), 1, 1 << 16);
+    if (!parsed.ok()) ExitWithUsageError(std::string(parsed.status().message()));
+    if (parsed->size() != 3) ExitWithUsageError("--blocking takes three numbers: MC,KC,NC");
+    s.blocking = kernels::Blocking{static_cast<int>((*parsed)[0]), static_cast<int>((*parsed)[1]),
+                                   static_cast<int>((*parsed)[2])};
+  }
   if (!absl::GetFlag(FLAGS_out).empty() && absl::GetFlag(FLAGS_no_publish)) {
     ExitWithUsageError("--out and --no_publish contradict each other");
   }
@@ -298,6 +313,7 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
 int Run(int argc, char** argv) {
   ParseFlagsOrExit(argc, argv, kUsage);
   const Settings settings = ReadSettingsOrExit();
+  kernels::SetBlockingOverride(settings.blocking);
   const std::regex variant_filter(absl::GetFlag(FLAGS_variants));
 
   harness::OutputOptions output;
@@ -387,6 +403,14 @@ int Run(int argc, char** argv) {
                "check");
   for (int64_t threads : settings.threads) {
     for (auto& p : peers) p->SetThreads(static_cast<int>(threads));
+    // Our threaded variants: a pool of `threads` workers on the same cores, worker i on core i.
+    {
+      std::vector<int> cpus;
+      for (int core : topo.CompactCores(static_cast<int>(threads))) {
+        cpus.push_back(topo.OsCpuOfCore(core));
+      }
+      kernels::SetGemmThreads(static_cast<int>(threads), cpus);
+    }
     if (threads > topo.cores()) {
       std::fprintf(stderr, "matmul_sweep: warning: %d threads on %d cores (oversubscribed)\n",
                    static_cast<int>(threads), topo.cores());
@@ -446,6 +470,13 @@ int Run(int argc, char** argv) {
         j["isa"] = im.isa;
         j["shape"] = {{"m", n}, {"n", n}, {"k", n}};
         j["threads"] = threads;
+        if (im.variant_ptr != nullptr && im.variant_ptr->mr * im.variant_ptr->nr > 1) {
+          const kernels::Blocking blk =
+              kernels::EffectiveBlocking(im.variant_ptr->mr, im.variant_ptr->nr);
+          j["blocking"] = {{"mc", blk.mc}, {"kc", blk.kc}, {"nc", blk.nc},
+                           {"mr", im.variant_ptr->mr}, {"nr", im.variant_ptr->nr},
+                           {"source", settings.blocking ? "--blocking" : "derived from cpuid caches"}};
+        }
         j["pinned"] = tpin.ok ? harness::Json(tpin.os_cpus) : harness::Json({{"error", tpin.error}});
         const double flops = 2.0 * n * n * n;
         const double bytes = 4.0 * 3 * n * n;  // compulsory traffic: read A and B, write C

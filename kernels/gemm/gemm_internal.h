@@ -22,6 +22,20 @@ void f32_gemm_naive_ijk(const SgemmArgs& args) noexcept;
 void f32_gemm_loop_ikj__scalar(const SgemmArgs& args) noexcept;
 void f32_gemm_loop_ikj__avx2(const SgemmArgs& args) noexcept;
 void f32_gemm_loop_ikj__avx512(const SgemmArgs& args) noexcept;
+void f32_gemm_tiled__avx2(const SgemmArgs& args) noexcept;
+void f32_gemm_tiled__avx512(const SgemmArgs& args) noexcept;
+void f32_gemm_regblock_6x16__avx2(const SgemmArgs& args) noexcept;
+void f32_gemm_regblock_8x32__avx512(const SgemmArgs& args) noexcept;
+void f32_gemm_packed_6x16__avx2(const SgemmArgs& args) noexcept;
+#define KLAB_DECLARE_PACKED(MR, NR, ISA)                                       \
+  void f32_gemm_packed_##MR##x##NR##__##ISA(const SgemmArgs& args) noexcept; \
+  void f32_gemm_packed_mt_##MR##x##NR##__##ISA(const SgemmArgs& args) noexcept;
+KLAB_DECLARE_PACKED(6, 64, avx512)
+KLAB_DECLARE_PACKED(8, 32, avx512)
+KLAB_DECLARE_PACKED(8, 48, avx512)
+KLAB_DECLARE_PACKED(12, 32, avx512)
+KLAB_DECLARE_PACKED(14, 32, avx512)
+#undef KLAB_DECLARE_PACKED
 
 namespace gemm_internal {
 

@@ -15,6 +15,17 @@ constexpr GemmVariant kGemmVariants[] = {
   {"loop_ikj",          Isa::kScalar,  &f32_gemm_loop_ikj__scalar,   1, 1, 1, "i-l-j order, unit-stride inner loop, baseline SSE2"},
   {"loop_ikj__avx2",    Isa::kAvx2,    &f32_gemm_loop_ikj__avx2,     1, 1, 1, "i-l-j order, compiler-vectorised for AVX2+FMA"},
   {"loop_ikj__avx512",  Isa::kAvx512,  &f32_gemm_loop_ikj__avx512,   1, 1, 1, "i-l-j order, compiler-vectorised for AVX-512"},
+  {"tiled__avx2",       Isa::kAvx2,    &f32_gemm_tiled__avx2,        1, 1, 1, "i-l-j in 64x256x256 cache blocks, compiler-vectorised (AVX2)"},
+  {"tiled__avx512",     Isa::kAvx512,  &f32_gemm_tiled__avx512,      1, 1, 1, "i-l-j in 64x256x256 cache blocks, compiler-vectorised (AVX-512)"},
+  {"regblock_6x16__avx2",  Isa::kAvx2,   &f32_gemm_regblock_6x16__avx2,  6, 16, 1, "6x16 tile of C in YMM registers, A and B read in place"},
+  {"regblock_8x32__avx512", Isa::kAvx512, &f32_gemm_regblock_8x32__avx512, 8, 32, 1, "8x32 tile of C in ZMM registers, A and B read in place"},
+  {"packed_6x16__avx2",    Isa::kAvx2,   &f32_gemm_packed_6x16__avx2,    6, 16, 1, "Goto/BLIS five loops, packed panels, 6x16 YMM micro-kernel"},
+  {"packed_6x64__avx512",  Isa::kAvx512, &f32_gemm_packed_6x64__avx512,  6, 64, 1, "Goto/BLIS five loops, packed panels, 6x64 ZMM micro-kernel"},
+  {"packed_8x32__avx512",  Isa::kAvx512, &f32_gemm_packed_8x32__avx512,  8, 32, 1, "Goto/BLIS five loops, packed panels, 8x32 ZMM micro-kernel"},
+  {"packed_8x48__avx512",  Isa::kAvx512, &f32_gemm_packed_8x48__avx512,  8, 48, 1, "Goto/BLIS five loops, packed panels, 8x48 ZMM micro-kernel"},
+  {"packed_12x32__avx512", Isa::kAvx512, &f32_gemm_packed_12x32__avx512, 12, 32, 1, "Goto/BLIS five loops, packed panels, 12x32 ZMM micro-kernel"},
+  {"packed_14x32__avx512", Isa::kAvx512, &f32_gemm_packed_14x32__avx512, 14, 32, 1, "Goto/BLIS five loops, packed panels, 14x32 ZMM micro-kernel"},
+  {"packed_mt_8x32__avx512", Isa::kAvx512, &f32_gemm_packed_mt_8x32__avx512, 8, 32, 64, "packed 8x32, column ranges split over the GEMM thread pool"},
 };
 // clang-format on
 

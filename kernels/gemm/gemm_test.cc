@@ -2,6 +2,8 @@
 // oracle with the K-scaled bound of kernels/testing/gemm_reference.h. The shape list is named
 // after what each case exercises; padding is NaN so a read past a row shows up as a failure.
 #include <cmath>
+#include <cstring>
+#include <optional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "kernels/gemm/gemm.h"
+#include "kernels/gemm/gemm_config.h"
 #include "kernels/testing/gemm_reference.h"
 #include "kernels/testing/matrix.h"
 
@@ -99,6 +102,67 @@ TEST_P(GemmVariantTest, MatchesReferenceOnEveryShapeLayoutAndScalar) {
       }
     }
   }
+}
+
+// Blocked variants with a tiny blocking, so that every block edge is crossed even by small
+// problems: k = KC + 1 and 2 KC + 3, m and n past MC and NC, for every layout.
+TEST_P(GemmVariantTest, BlockEdgesWithSmallBlocking) {
+  const GemmVariant& v = GetParam();
+  if (!CpuSupports(v.isa)) GTEST_SKIP() << "needs " << IsaName(v.isa);
+  if (v.mr * v.nr == 1) GTEST_SKIP() << "not a blocked variant";
+  const Blocking small{2 * v.mr, 24, 2 * v.nr};
+  SetBlockingOverride(small);
+  const Blocking b = EffectiveBlocking(v.mr, v.nr);
+  const Shape shapes[] = {
+      {"k_eq_kc_plus_1", 5, 7, b.kc + 1},
+      {"k_eq_2kc_plus_3", b.mc + 3, b.nc + 5, 2 * b.kc + 3},
+      {"m_lt_mr", v.mr - 1 > 0 ? v.mr - 1 : 1, b.nc + 1, 9},
+      {"n_not_multiple_of_nr", b.mc + 1, v.nr + 3, b.kc},
+  };
+  uint64_t seed = 500;
+  for (const Shape& s : shapes) {
+    for (Trans ta : {Trans::kNo, Trans::kYes}) {
+      for (Trans tb : {Trans::kNo, Trans::kYes}) {
+        for (const Scalars& sc : {kScalars[2], kScalars[4]}) {
+          Problem p(s, ta, tb, sc, seed++);
+          const GemmReference ref(p.args);
+          ASSERT_TRUE(SgemmVariant(v.name, p.args).ok());
+          const testing::GemmCheck check = ref.Check(p.c.data(), p.c.ld());
+          EXPECT_TRUE(check.ok) << v.name << " with blocking " << b.mc << "," << b.kc << ","
+                                << b.nc << ", " << s.name << " " << s.m << " x " << s.n << " x "
+                                << s.k << ", " << TransName(ta) << TransName(tb) << ", "
+                                << sc.name << ": " << check.Describe();
+        }
+      }
+    }
+  }
+  SetBlockingOverride(std::nullopt);
+}
+
+// Threading splits columns; each element is computed by the same operations whatever the thread
+// count, so the results must be bitwise identical, not merely close.
+TEST_P(GemmVariantTest, BitwiseIdenticalAcrossThreadCounts) {
+  const GemmVariant& v = GetParam();
+  if (!CpuSupports(v.isa)) GTEST_SKIP() << "needs " << IsaName(v.isa);
+  if (v.max_threads == 1) GTEST_SKIP() << "serial variant";
+  const Shape s{"threads", 67, 301, 131};
+  std::vector<float> first;
+  for (int threads : {1, 2, 3, 4}) {
+    SetGemmThreads(threads);
+    Problem p(s, Trans::kNo, Trans::kYes, kScalars[2], 4242);
+    const GemmReference ref(p.args);
+    ASSERT_TRUE(SgemmVariant(v.name, p.args).ok());
+    const testing::GemmCheck check = ref.Check(p.c.data(), p.c.ld());
+    EXPECT_TRUE(check.ok) << v.name << " on " << threads << " threads: " << check.Describe();
+    std::vector<float> out(p.c.data(), p.c.data() + s.m * p.c.ld());
+    if (first.empty()) {
+      first = out;
+    } else {
+      EXPECT_EQ(0, std::memcmp(first.data(), out.data(), out.size() * sizeof(float)))
+          << v.name << ": " << threads << " threads differ from 1 thread";
+    }
+  }
+  SetGemmThreads(1);
 }
 
 TEST_P(GemmVariantTest, PaddingOfCIsNotWritten) {
