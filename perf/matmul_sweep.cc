@@ -40,10 +40,15 @@
 ABSL_FLAG(std::vector<std::string>, sizes,
           std::vector<std::string>({"64", "128", "256", "512", "1024", "2048"}),
           "Square sizes n (m = n = k), comma-separated.");
+ABSL_FLAG(std::string, shapes, "square",
+          "'square' (n x n x n for each of --sizes, A and B row-major) or 'transformer' (M = 1, 8, "
+          "64 times the K x N of the GPT-2 Small/Medium linear layers, Y = X W^T with W stored "
+          "(N, K) as the models call it).");
 ABSL_FLAG(std::vector<std::string>, threads, {"1"},
           "Thread counts, comma-separated; one table per count. Serial variants run only at 1.");
 ABSL_FLAG(std::string, variants, ".*",
-          "Regular expression (ECMAScript, whole name) selecting kernel-lab variants by name.");
+          "Regular expression (ECMAScript, whole name) selecting kernel-lab variants by name; "
+          "'sgemm_auto' is the public Sgemm entry point with its shape heuristic.");
 ABSL_FLAG(std::vector<std::string>, peers,
           std::vector<std::string>({"openblas", "blis", "onednn"}),
           "Peer libraries measured in the same run (openblas, blis, onednn), or 'none'.");
@@ -93,8 +98,17 @@ struct Impl {
   PeerGemm* peer = nullptr;
 };
 
+// One problem of the sweep.
+struct Case {
+  int64_t m, n, k;
+  kernels::Trans trans_b;
+  std::string label;  // "512" for squares, "1x128x384" (M x K x N) for transformer shapes
+};
+
 struct Settings {
   std::vector<int64_t> sizes;
+  std::vector<Case> cases;
+  std::string shapes;
   std::vector<int64_t> threads;
   harness::MeasureOptions measure;
   int64_t naive_max_size;
@@ -110,6 +124,23 @@ Settings ReadSettingsOrExit() {
   auto parsed_sizes = ParseIntList("sizes", sizes, 1, 16384);
   if (!parsed_sizes.ok()) ExitWithUsageError(std::string(parsed_sizes.status().message()));
   s.sizes = *parsed_sizes;
+  s.shapes = absl::GetFlag(FLAGS_shapes);
+  if (s.shapes == "square") {
+    for (int64_t n : s.sizes) s.cases.push_back({n, n, n, kernels::Trans::kNo, absl::StrCat(n)});
+  } else if (s.shapes == "transformer") {
+    // K x N of the linear layers of GPT-2 Small (d = 128) and Medium (d = 256): qkv, head
+    // (V = 512), attention projection / MLP down, MLP up.
+    const std::pair<int64_t, int64_t> kn[] = {{128, 384},  {128, 512}, {512, 128}, {128, 256},
+                                              {256, 768},  {256, 1024}, {1024, 256}, {256, 512}};
+    const std::vector<int64_t> ms = quick ? std::vector<int64_t>{1, 8} : std::vector<int64_t>{1, 8, 64};
+    for (int64_t m : ms) {
+      for (const auto& [k, n] : kn) {
+        s.cases.push_back({m, n, k, kernels::Trans::kYes, absl::StrFormat("%dx%dx%d", m, k, n)});
+      }
+    }
+  } else {
+    ExitWithUsageError(absl::StrFormat("--shapes: '%s' is not 'square' or 'transformer'", s.shapes));
+  }
   auto parsed_threads = ParseIntList("threads", absl::GetFlag(FLAGS_threads), 1, 256);
   if (!parsed_threads.ok()) ExitWithUsageError(std::string(parsed_threads.status().message()));
   s.threads = *parsed_threads;
@@ -191,7 +222,7 @@ std::string Fmt(double v, int digits) { return absl::StrFormat("%.*f", digits, v
 
 struct SweepRow {
   int64_t threads;
-  int64_t n;
+  std::string shape;  // Case::label
   std::string variant, impl;
   double gflops = std::nan("");
   std::string status;  // "ok", "WRONG", "skipped: why"
@@ -225,12 +256,16 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
   md += absl::StrFormat("- git %s%s, %s\n\n", env["git_commit"].get<std::string>().substr(0, 12),
                         env["git_dirty"].is_boolean() && env["git_dirty"].get<bool>() ? " (dirty)" : "",
                         env["started"].get<std::string>());
-  md += "GFLOP/s from the median time (2n³ FLOP per call); `—` not run (reason below the table); "
-        "WRONG failed the check against the fp64 reference and was not timed.\n\n";
+  md += settings.shapes == "square"
+            ? "Square problems n x n x n, A and B row-major. "
+            : "Transformer shapes M x K x N: Y (M x N) = X (M x K) W^T with W stored (N, K), the "
+              "layout of a linear layer. ";
+  md += "GFLOP/s from the median time (2MNK FLOP per call); `—` not run (reason below the "
+        "table); WRONG failed the check against the fp64 reference and was not timed.\n\n";
 
   for (int64_t t : settings.threads) {
     md += absl::StrFormat("## %d thread%s — GFLOP/s\n\n", t, t == 1 ? "" : "s");
-    std::vector<std::string> header = {"n"};
+    std::vector<std::string> header = {settings.shapes == "square" ? "n" : "M x K x N"};
     std::vector<bool> numeric = {true};
     std::vector<const Impl*> cols;
     std::vector<std::string> serial;
@@ -246,13 +281,13 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
     header.push_back("best kernel-lab / best peer");
     numeric.push_back(true);
     std::vector<std::vector<std::string>> table;
-    for (int64_t n : settings.sizes) {
-      std::vector<std::string> line = {absl::StrCat(n)};
+    for (const Case& cs : settings.cases) {
+      std::vector<std::string> line = {cs.label};
       double best_ours = 0, best_peer = 0;
       for (const Impl* im : cols) {
         std::string cell = "—";
         for (const SweepRow& r : rows) {
-          if (r.threads != t || r.n != n || r.variant != im->variant || r.impl != im->impl) continue;
+          if (r.threads != t || r.shape != cs.label || r.variant != im->variant || r.impl != im->impl) continue;
           if (r.status == "ok") {
             cell = Fmt(r.gflops, r.gflops < 10 ? 2 : 1);
             (im->impl == "kernel-lab" ? best_ours : best_peer) =
@@ -276,12 +311,12 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
   std::vector<std::vector<std::string>> skipped;
   for (const SweepRow& r : rows) {
     if (r.status.rfind("skipped", 0) == 0 && r.status != "skipped: serial variant") {
-      skipped.push_back({absl::StrCat(r.threads), absl::StrCat(r.n), r.variant, r.status.substr(9)});
+      skipped.push_back({absl::StrCat(r.threads), r.shape, r.variant, r.status.substr(9)});
     }
   }
   if (!skipped.empty()) {
     md += "### Not run\n\n" +
-          harness::MarkdownTable({"threads", "n", "variant", "why"}, {true, true, false, false},
+          harness::MarkdownTable({"threads", "shape", "variant", "why"}, {true, false, false, false},
                                  skipped) +
           "\n";
   }
@@ -386,6 +421,11 @@ int Run(int argc, char** argv) {
     impls.push_back({std::string(v.name), "kernel-lab", std::string(kernels::IsaName(v.isa)),
                      v.max_threads, &v, nullptr});
   }
+  // Sgemm itself: the variant its shape heuristic picks (recorded per row as "chose").
+  if (std::regex_match(std::string("sgemm_auto"), variant_filter)) {
+    impls.push_back({"sgemm_auto", "kernel-lab", std::string(kernels::IsaName(kernels::BestIsa())),
+                     1 << 20, nullptr, nullptr});
+  }
   for (const auto& peer : peers) {
     impls.push_back({std::string(peer->name()), std::string(peer->name()), "library", 1 << 20,
                      nullptr, peer.get()});
@@ -396,10 +436,10 @@ int Run(int argc, char** argv) {
 
   const double peak = env["peak"]["gflops"].is_number() ? env["peak"]["gflops"].get<double>() : 0;
   std::vector<SweepRow> rows;
-  const int total = static_cast<int>(settings.threads.size() * settings.sizes.size() * impls.size());
+  const int total = static_cast<int>(settings.threads.size() * settings.cases.size() * impls.size());
   int done = 0, wrong = 0;
-  std::fprintf(stderr, "%-9s %-6s %5s  %-18s %-10s %9s %7s %10s %6s %5s  %s\n", "progress",
-               "thr", "n", "variant", "impl", "GFLOP/s", "%peak", "median ms", "MAD%", "reps",
+  std::fprintf(stderr, "%-9s %-6s %9s  %-18s %-10s %9s %7s %10s %6s %5s  %s\n", "progress",
+               "thr", "shape", "variant", "impl", "GFLOP/s", "%peak", "median ms", "MAD%", "reps",
                "check");
   for (int64_t threads : settings.threads) {
     for (auto& p : peers) p->SetThreads(static_cast<int>(threads));
@@ -415,61 +455,79 @@ int Run(int argc, char** argv) {
       std::fprintf(stderr, "matmul_sweep: warning: %d threads on %d cores (oversubscribed)\n",
                    static_cast<int>(threads), topo.cores());
     }
-    // The measuring thread, and the worker threads libraries create from it, run on these cores.
-    const harness::PinResult tpin = topo.PinThisThreadToCores(topo.CompactCores(static_cast<int>(threads)));
-    if (!tpin.ok) {
-      std::fprintf(stderr, "matmul_sweep: warning: not pinned for %d threads: %s\n",
-                   static_cast<int>(threads), tpin.error.c_str());
-    }
-    for (int64_t n : settings.sizes) {
+    // Peers: the measuring thread is bound to all t cores, and the worker threads a library
+    // creates from it inherit that set. Ours: the measuring thread is participant 0 of the GEMM
+    // pool, bound to core 0, and worker i is bound to core i.
+    const std::vector<int> cores = topo.CompactCores(static_cast<int>(threads));
+    auto pin_for = [&](const Impl& im) {
+      const harness::PinResult r =
+          im.peer != nullptr ? topo.PinThisThreadToCores(cores) : topo.PinThisThreadToCore(0);
+      if (!r.ok) {
+        std::fprintf(stderr, "matmul_sweep: warning: not pinned for %s on %d threads: %s\n",
+                     im.variant.c_str(), static_cast<int>(threads), r.error.c_str());
+      }
+      return r;
+    };
+    for (const Case& cs : settings.cases) {
+      const int64_t m = cs.m, n = cs.n, k = cs.k;
       // Inputs first-touched here, on the pinned thread; C0 is NaN since beta = 0 must not read it.
-      harness::AlignedBuffer a(n * n), b(n * n), c(n * n);
-      FillRandom(a, absl::GetFlag(FLAGS_seed) * 3 + n);
-      FillRandom(b, absl::GetFlag(FLAGS_seed) * 3 + n + 1);
+      harness::AlignedBuffer a(m * k), b(k * n), c(m * n);
+      FillRandom(a, absl::GetFlag(FLAGS_seed) * 3 + n + 7 * m);
+      FillRandom(b, absl::GetFlag(FLAGS_seed) * 3 + n + 7 * m + 1);
       std::fill(c.data(), c.data() + c.size(), std::numeric_limits<float>::quiet_NaN());
-      kernels::SgemmArgs args{kernels::Trans::kNo, kernels::Trans::kNo, n, n, n, 1.0f, a.data(), n,
-                              b.data(), n, 0.0f, c.data(), n};
+      const int64_t ldb = cs.trans_b == kernels::Trans::kNo ? n : k;
+      kernels::SgemmArgs args{kernels::Trans::kNo, cs.trans_b, m, n, k, 1.0f, a.data(), k,
+                              b.data(), ldb, 0.0f, c.data(), n};
       std::unique_ptr<kernels::testing::GemmReference> reference;
       for (const Impl& im : impls) {
         ++done;
-        SweepRow row{threads, n, im.variant, im.impl, std::nan(""), ""};
+        SweepRow row{threads, cs.label, im.variant, im.impl, std::nan(""), ""};
         const std::string progress = absl::StrFormat("[%d/%d]", done, total);
         if (im.max_threads < threads) {
           row.status = "skipped: serial variant";
           rows.push_back(row);
           continue;
         }
-        if (im.variant == "naive_ijk" && n > settings.naive_max_size) {
+        if (im.variant == "naive_ijk" && std::max({m, n, k}) > settings.naive_max_size) {
           row.status = absl::StrFormat("skipped: naive above %d (--naive_max_size to include)",
                                        settings.naive_max_size);
-          std::fprintf(stderr, "%-9s %-6d %5d  %-18s %-10s  skipped (n > --naive_max_size=%d)\n",
-                       progress.c_str(), static_cast<int>(threads), static_cast<int>(n),
+          std::fprintf(stderr, "%-9s %-6d %9s  %-18s %-10s  skipped (> --naive_max_size=%d)\n",
+                       progress.c_str(), static_cast<int>(threads), cs.label.c_str(),
                        im.variant.c_str(), im.impl.c_str(), static_cast<int>(settings.naive_max_size));
           rows.push_back(row);
           continue;
         }
         if (reference == nullptr) {
-          if (n >= 1024) std::fprintf(stderr, "          computing the fp64 reference for n = %d ...\n", static_cast<int>(n));
+          if (m * n * k >= (int64_t{1} << 30)) {
+            std::fprintf(stderr, "          computing the fp64 reference for %s ...\n", cs.label.c_str());
+          }
           reference = std::make_unique<kernels::testing::GemmReference>(args);
         }
         auto call = [&] {
           if (im.peer != nullptr) {
             im.peer->Sgemm(args);
-          } else {
+          } else if (im.variant_ptr != nullptr) {
             im.variant_ptr->fn(args);
+          } else {
+            (void)kernels::Sgemm(args.trans_a, args.trans_b, args.m, args.n, args.k, args.alpha,
+                                 args.a, args.lda, args.b, args.ldb, args.beta, args.c, args.ldc);
           }
         };
+        const harness::PinResult tpin = pin_for(im);
         std::fill(c.data(), c.data() + c.size(), std::numeric_limits<float>::quiet_NaN());
         call();
         const kernels::testing::GemmCheck check = reference->Check(c.data(), n);
         harness::Json j;
-        j["name"] = absl::StrFormat("sgemm/%s/%dx%dx%d/t%d", im.variant, n, n, n, threads);
+        j["name"] = absl::StrFormat("sgemm/%s/%dx%dx%d%s/t%d", im.variant, m, n, k,
+                                    cs.trans_b == kernels::Trans::kYes ? "/nt" : "", threads);
         j["op"] = "sgemm";
         j["variant"] = im.variant;
         j["impl"] = im.impl;
         j["isa"] = im.isa;
-        j["shape"] = {{"m", n}, {"n", n}, {"k", n}};
+        j["shape"] = {{"m", m}, {"n", n}, {"k", k}};
+        j["layout"] = cs.trans_b == kernels::Trans::kYes ? "NT" : "NN";
         j["threads"] = threads;
+        if (im.variant == "sgemm_auto") j["chose"] = std::string(kernels::ChooseGemmVariant(args).name);
         if (im.variant_ptr != nullptr && im.variant_ptr->mr * im.variant_ptr->nr > 1) {
           const kernels::Blocking blk =
               kernels::EffectiveBlocking(im.variant_ptr->mr, im.variant_ptr->nr);
@@ -477,14 +535,20 @@ int Run(int argc, char** argv) {
                            {"mr", im.variant_ptr->mr}, {"nr", im.variant_ptr->nr},
                            {"source", settings.blocking ? "--blocking" : "derived from cpuid caches"}};
         }
-        j["pinned"] = tpin.ok ? harness::Json(tpin.os_cpus) : harness::Json({{"error", tpin.error}});
-        const double flops = 2.0 * n * n * n;
-        const double bytes = 4.0 * 3 * n * n;  // compulsory traffic: read A and B, write C
+        if (!tpin.ok) {
+          j["pinned"] = {{"error", tpin.error}};
+        } else if (im.peer == nullptr && im.max_threads > 1) {
+          j["pinned"] = kernels::GemmThreadPool().cpus();  // caller on core 0, worker i on core i
+        } else {
+          j["pinned"] = tpin.os_cpus;
+        }
+        const double flops = 2.0 * m * n * k;
+        const double bytes = 4.0 * (m * k + k * n + m * n);  // compulsory: read A and B, write C
         if (!check.ok) {
           ++wrong;
           row.status = "WRONG";
-          std::fprintf(stderr, "%-9s %-6d %5d  %-18s %-10s  WRONG, not timed: %s\n", progress.c_str(),
-                       static_cast<int>(threads), static_cast<int>(n), im.variant.c_str(),
+          std::fprintf(stderr, "%-9s %-6d %9s  %-18s %-10s  WRONG, not timed: %s\n", progress.c_str(),
+                       static_cast<int>(threads), cs.label.c_str(), im.variant.c_str(),
                        im.impl.c_str(), check.Describe().c_str());
           j["flops"] = flops;
           j["bytes"] = bytes;
@@ -509,8 +573,8 @@ int Run(int argc, char** argv) {
         record["rows"].push_back(j);
         rows.push_back(row);
         const double mad_pct = 100.0 * m.summary.mad / m.summary.median;
-        std::fprintf(stderr, "%-9s %-6d %5d  %-18s %-10s %9.2f %7.1f %10.4f %6.1f %5d  ok (%.2f)%s\n",
-                     progress.c_str(), static_cast<int>(threads), static_cast<int>(n),
+        std::fprintf(stderr, "%-9s %-6d %9s  %-18s %-10s %9.2f %7.1f %10.4f %6.1f %5d  ok (%.2f)%s\n",
+                     progress.c_str(), static_cast<int>(threads), cs.label.c_str(),
                      im.variant.c_str(), im.impl.c_str(), row.gflops,
                      peak > 0 ? 100.0 * row.gflops / (peak * threads) : 0.0,
                      m.summary.median * 1e-6, mad_pct, static_cast<int>(m.samples_ns.size()),
@@ -521,7 +585,7 @@ int Run(int argc, char** argv) {
   record["skipped"] = harness::Json::array();
   for (const SweepRow& r : rows) {
     if (r.status.rfind("skipped", 0) == 0) {
-      record["skipped"].push_back({{"variant", r.variant}, {"n", r.n}, {"threads", r.threads},
+      record["skipped"].push_back({{"variant", r.variant}, {"shape", r.shape}, {"threads", r.threads},
                                    {"reason", r.status.substr(9)}});
     }
   }
@@ -529,8 +593,10 @@ int Run(int argc, char** argv) {
   const std::string md = RenderMarkdown(record, rows, impls, settings);
   std::printf("%s", md.c_str());
   const std::string summary = absl::StrFormat(
-      "matmul_sweep, %d rows, sizes %s, threads %s", record["rows"].size(),
-      absl::StrJoin(settings.sizes, ","), absl::StrJoin(settings.threads, ","));
+      "matmul_sweep, %d rows, %s, threads %s", record["rows"].size(),
+      settings.shapes == "square" ? "sizes " + absl::StrJoin(settings.sizes, ",")
+                                  : std::string("transformer shapes"),
+      absl::StrJoin(settings.threads, ","));
   auto written = harness::WriteRun(output, record, md, summary);
   if (!written.ok()) {
     std::fprintf(stderr, "matmul_sweep: could not write results: %s\n",

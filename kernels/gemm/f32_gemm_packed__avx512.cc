@@ -9,6 +9,31 @@
 namespace klab::kernels {
 namespace {
 
+// dst[c * ldd + r] = alpha * src[r * lds + c] for an 8 x 8 block: unpack pairs, 64-bit
+// shuffles, then 128-bit lane swaps (24 shuffles per 64 elements instead of 64 scalar moves).
+inline void Transpose8x8(const float* src, int64_t lds, float* dst, int64_t ldd, __m256 alpha) {
+  const __m256 r0 = _mm256_loadu_ps(src + 0 * lds), r1 = _mm256_loadu_ps(src + 1 * lds);
+  const __m256 r2 = _mm256_loadu_ps(src + 2 * lds), r3 = _mm256_loadu_ps(src + 3 * lds);
+  const __m256 r4 = _mm256_loadu_ps(src + 4 * lds), r5 = _mm256_loadu_ps(src + 5 * lds);
+  const __m256 r6 = _mm256_loadu_ps(src + 6 * lds), r7 = _mm256_loadu_ps(src + 7 * lds);
+  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps(dst + 0 * ldd, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u0, u4, 0x20)));
+  _mm256_storeu_ps(dst + 1 * ldd, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u1, u5, 0x20)));
+  _mm256_storeu_ps(dst + 2 * ldd, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u2, u6, 0x20)));
+  _mm256_storeu_ps(dst + 3 * ldd, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u3, u7, 0x20)));
+  _mm256_storeu_ps(dst + 4 * ldd, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u0, u4, 0x31)));
+  _mm256_storeu_ps(dst + 5 * ldd, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u1, u5, 0x31)));
+  _mm256_storeu_ps(dst + 6 * ldd, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u2, u6, 0x31)));
+  _mm256_storeu_ps(dst + 7 * ldd, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u3, u7, 0x31)));
+}
+
 template <int MR, int NR>
 struct Avx512Ukr : gemm_internal::SimdUkr<gemm_internal::VecAvx512, MR, NR> {
   using Base = gemm_internal::SimdUkr<gemm_internal::VecAvx512, MR, NR>;
@@ -33,30 +58,7 @@ struct Avx512Ukr : gemm_internal::SimdUkr<gemm_internal::VecAvx512, MR, NR> {
       const float* src = p.a + row0 * p.lda + pc;
       const int64_t lda = p.lda;
       int64_t l = 0;
-      for (; l + 8 <= kc; l += 8) {
-        __m256 r0 = _mm256_loadu_ps(src + 0 * lda + l), r1 = _mm256_loadu_ps(src + 1 * lda + l);
-        __m256 r2 = _mm256_loadu_ps(src + 2 * lda + l), r3 = _mm256_loadu_ps(src + 3 * lda + l);
-        __m256 r4 = _mm256_loadu_ps(src + 4 * lda + l), r5 = _mm256_loadu_ps(src + 5 * lda + l);
-        __m256 r6 = _mm256_loadu_ps(src + 6 * lda + l), r7 = _mm256_loadu_ps(src + 7 * lda + l);
-        // 8x8 transpose: unpack pairs, then 64-bit shuffles, then 128-bit lane swaps.
-        const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-        const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-        const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-        const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-        const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-        const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-        const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-        const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-        float* dst = panel + l * 8;
-        _mm256_store_ps(dst + 0, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u0, u4, 0x20)));
-        _mm256_store_ps(dst + 8, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u1, u5, 0x20)));
-        _mm256_store_ps(dst + 16, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u2, u6, 0x20)));
-        _mm256_store_ps(dst + 24, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u3, u7, 0x20)));
-        _mm256_store_ps(dst + 32, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u0, u4, 0x31)));
-        _mm256_store_ps(dst + 40, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u1, u5, 0x31)));
-        _mm256_store_ps(dst + 48, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u2, u6, 0x31)));
-        _mm256_store_ps(dst + 56, _mm256_mul_ps(alpha, _mm256_permute2f128_ps(u3, u7, 0x31)));
-      }
+      for (; l + 8 <= kc; l += 8) Transpose8x8(src + l, lda, panel + l * 8, 8, alpha);
       for (; l < kc; ++l) {
         for (int i = 0; i < 8; ++i) panel[l * 8 + i] = p.alpha * src[i * lda + l];
       }
@@ -64,10 +66,22 @@ struct Avx512Ukr : gemm_internal::SimdUkr<gemm_internal::VecAvx512, MR, NR> {
     }
   }
 
-  // Full panel of op(B), B not transposed: each packed row is NR/16 vector copies.
+  // Full panel of op(B). Not transposed: each packed row is NR/16 vector copies. Transposed (a
+  // linear layer's W stored (N, K)): 8 x 8 transposes of W's rows into the panel's columns.
   static bool PackPanelB(const SgemmArgs& p, int64_t pc, int64_t kc, int64_t col0,
                          float* __restrict panel) noexcept {
-    if (p.trans_b == Trans::kYes) return false;
+    if (p.trans_b == Trans::kYes) {
+      const __m256 one = _mm256_set1_ps(1.0f);
+      const float* w = p.b + col0 * p.ldb + pc;  // row j of W = column j of op(B)
+      int64_t l = 0;
+      for (; l + 8 <= kc; l += 8) {
+        for (int j = 0; j < NR; j += 8) Transpose8x8(w + j * p.ldb + l, p.ldb, panel + l * NR + j, NR, one);
+      }
+      for (; l < kc; ++l) {
+        for (int j = 0; j < NR; ++j) panel[l * NR + j] = w[j * p.ldb + l];
+      }
+      return true;
+    }
     const float* src = p.b + pc * p.ldb + col0;
     for (int64_t l = 0; l < kc; ++l) {
 #pragma GCC unroll 8

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_format.h"
+#include "kernels/gemm/gemm_config.h"
 #include "kernels/gemm/gemm_internal.h"
 
 namespace klab::kernels {
@@ -60,18 +61,30 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
   return nullptr;
 }
 
-// The heuristic, for now: the i-l-j loop compiled for the widest ISA this CPU runs. The ladder
-// issue replaces this with a choice by shape (packed micro-kernels for large problems, unpacked
-// paths for M <= 16) and keeps the rule "highest supported ISA" for each family.
-const GemmVariant& ChooseGemmVariant(const SgemmArgs& /*args*/) {
-  static const GemmVariant* const chosen = [] {
-    for (std::string_view name : {"loop_ikj__avx512", "loop_ikj__avx2", "loop_ikj"}) {
-      const GemmVariant* v = FindGemmVariant(name);
-      if (v != nullptr && CpuSupports(v->isa)) return v;
-    }
-    return FindGemmVariant("naive_ijk");
-  }();
-  return *chosen;
+// The heuristic (measured on the machine the lab was built on; see lab/gemm/README.md):
+//   AVX-512:  m <= 16                           -> smallm__avx512: no packing, B streamed once
+//             pool threads > 1, 2mnk >= 2^22    -> packed_mt_8x32__avx512
+//             B row-major, max(m, n, k) <= 160  -> regblock_8x32__avx512: packing costs more
+//                                                  than it saves on problems that fit in L2
+//             otherwise                         -> packed_8x32__avx512
+//   AVX2:     B row-major, max(m, n, k) <= 160  -> regblock_6x16__avx2, else packed_6x16__avx2
+//   neither:                                    -> loop_ikj
+const GemmVariant& ChooseGemmVariant(const SgemmArgs& p) {
+  static const GemmVariant* const smallm = FindGemmVariant("smallm__avx512");
+  static const GemmVariant* const packed_mt = FindGemmVariant("packed_mt_8x32__avx512");
+  static const GemmVariant* const regblock512 = FindGemmVariant("regblock_8x32__avx512");
+  static const GemmVariant* const packed512 = FindGemmVariant("packed_8x32__avx512");
+  static const GemmVariant* const regblock2 = FindGemmVariant("regblock_6x16__avx2");
+  static const GemmVariant* const packed2 = FindGemmVariant("packed_6x16__avx2");
+  static const GemmVariant* const loop = FindGemmVariant("loop_ikj");
+  const bool small_square = p.trans_b == Trans::kNo && std::max({p.m, p.n, p.k}) <= 160;
+  if (CpuSupports(Isa::kAvx512)) {
+    if (p.m <= 16) return *smallm;
+    if (GemmThreadPool().threads() > 1 && 2.0 * p.m * p.n * p.k >= 4194304.0) return *packed_mt;
+    return small_square ? *regblock512 : *packed512;
+  }
+  if (CpuSupports(Isa::kAvx2)) return small_square ? *regblock2 : *packed2;
+  return *loop;
 }
 
 absl::Status Sgemm(Trans trans_a, Trans trans_b, int64_t m, int64_t n, int64_t k, float alpha,

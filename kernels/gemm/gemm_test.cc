@@ -214,6 +214,33 @@ TEST(SgemmTest, DispatcherChoosesASupportedVariantAndIsCorrect) {
   EXPECT_TRUE(check.ok) << "Sgemm chose " << chosen.name << ": " << check.Describe();
 }
 
+TEST(SgemmTest, DispatcherFollowsTheDocumentedHeuristic) {
+  auto choose = [](int64_t m, int64_t n, int64_t k, Trans tb) {
+    SgemmArgs a;
+    a.m = m;
+    a.n = n;
+    a.k = k;
+    a.trans_b = tb;
+    return std::string(ChooseGemmVariant(a).name);
+  };
+  if (CpuSupports(Isa::kAvx512)) {
+    EXPECT_EQ(choose(1, 1024, 256, Trans::kYes), "smallm__avx512");
+    EXPECT_EQ(choose(16, 64, 64, Trans::kNo), "smallm__avx512");
+    EXPECT_EQ(choose(128, 128, 128, Trans::kNo), "regblock_8x32__avx512");
+    EXPECT_EQ(choose(128, 128, 128, Trans::kYes), "packed_8x32__avx512");
+    EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "packed_8x32__avx512");
+    SetGemmThreads(2);
+    EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "packed_mt_8x32__avx512");
+    EXPECT_EQ(choose(64, 64, 64, Trans::kNo), "regblock_8x32__avx512");  // too small to split
+    SetGemmThreads(1);
+  } else if (CpuSupports(Isa::kAvx2)) {
+    EXPECT_EQ(choose(128, 128, 128, Trans::kNo), "regblock_6x16__avx2");
+    EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "packed_6x16__avx2");
+  } else {
+    EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "loop_ikj");
+  }
+}
+
 TEST(SgemmTest, BetaZeroOverwritesNanInC) {
   float a[4] = {1, 2, 3, 4}, b[4] = {1, 0, 0, 1};
   float c[4];

@@ -42,21 +42,22 @@ void ThreadPool::WorkerLoop(int id) {
     generation_.wait(seen, std::memory_order_acquire);
     seen = generation_.load(std::memory_order_acquire);
     if (stop_.load(std::memory_order_acquire)) return;
-    (*task_)(id);
+    call_(ctx_, id);
     done_.fetch_add(1, std::memory_order_acq_rel);
   }
 }
 
-void ThreadPool::Run(const std::function<void(int)>& fn) {
+void ThreadPool::RunErased(void (*call)(void*, int), void* ctx) {
   if (threads_ == 1) {
-    fn(0);
+    call(ctx, 0);
     return;
   }
-  task_ = &fn;
+  call_ = call;
+  ctx_ = ctx;
   done_.store(0, std::memory_order_relaxed);
   generation_.fetch_add(1, std::memory_order_release);
   generation_.notify_all();
-  fn(0);
+  call(ctx, 0);
   while (done_.load(std::memory_order_acquire) != threads_ - 1) _mm_pause();
 }
 

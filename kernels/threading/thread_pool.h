@@ -13,7 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
+#include <type_traits>
 #include <thread>
 #include <vector>
 
@@ -31,15 +31,23 @@ class ThreadPool {
   int threads() const { return threads_; }
   const std::vector<int>& cpus() const { return cpus_; }
 
-  void Run(const std::function<void(int)>& fn);
+  // Runs fn(i) on participant i; no allocation (fn is called through a pointer to it).
+  template <class F>
+  void Run(F&& fn) {
+    using Fn = std::remove_reference_t<F>;
+    RunErased([](void* ctx, int id) { (*static_cast<Fn*>(ctx))(id); },
+              const_cast<void*>(static_cast<const void*>(&fn)));
+  }
 
  private:
+  void RunErased(void (*call)(void*, int), void* ctx);
   void WorkerLoop(int id);
 
   int threads_;
   std::vector<int> cpus_;
   std::vector<std::thread> workers_;
-  const std::function<void(int)>* task_ = nullptr;
+  void (*call_)(void*, int) = nullptr;
+  void* ctx_ = nullptr;
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> done_{0};
   std::atomic<bool> stop_{false};

@@ -1,0 +1,149 @@
+// The small-M path (M <= 16: decode steps, GEMV at M = 1): no packing at all, because with few
+// rows of A nothing is reused enough to pay for it; the cost is streaming op(B) (the weights)
+// once, and the kernels are shaped to keep enough independent loads and FMAs in flight for that.
+//
+//  * B row-major (trans_b = N), the "axpy" form: C[r rows, NR cols] += A[r, l] * B[l, NR cols]
+//    for each l, with r <= 8 rows of A per pass and NR = 128 / 64 / 32 columns for r <= 2 / 4 / 8
+//    (r * NR/16 <= 16 accumulators, >= 8 of them so FMA latency is hidden even at M = 1).
+//  * B transposed (trans_b = T, a linear layer's W stored (out, in)), the "dot" form:
+//    C[i, j] = A[i, :] . W[j, :], both contiguous along k: r <= 4 rows of A times 4 rows of W per
+//    pass, 16 accumulators along k, masked loads for the k tail, horizontal sums at the end.
+// A transposed (rare here) is first copied to row-major scratch (m <= 16 rows, cheap).
+// Correct for any m (rows are processed in chunks), but only chosen for m <= 16.
+#include <immintrin.h>
+
+#include "kernels/gemm/gemm_packed_driver.h"
+#include "kernels/gemm/gemm_regblock_driver.h"
+#include "kernels/gemm/gemm_ukernel.h"
+
+namespace klab::kernels {
+namespace {
+
+using gemm_internal::EdgeBlock;
+using gemm_internal::MinI;
+using gemm_internal::PackBuffer;
+using gemm_internal::SimdUkr;
+using gemm_internal::VecAvx512;
+
+// Axpy form over rows [i0, i0 + R) and all columns; A row-major with leading dimension lda.
+template <int R, int NR>
+void AxpyRows(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0) {
+  using Wide = SimdUkr<VecAvx512, R, NR>;
+  using Narrow = SimdUkr<VecAvx512, R, 16>;
+  int64_t j = 0;
+  for (; j + NR <= p.n; j += NR) {
+    Wide::TileStrided(p.k, a + i0 * lda, lda, 1, p.b + j, p.ldb, p.c + i0 * p.ldc + j, p.ldc,
+                      p.alpha, p.beta);
+  }
+  for (; j + 16 <= p.n; j += 16) {
+    Narrow::TileStrided(p.k, a + i0 * lda, lda, 1, p.b + j, p.ldb, p.c + i0 * p.ldc + j, p.ldc,
+                        p.alpha, p.beta);
+  }
+  if (j < p.n) {
+    SgemmArgs q = p;
+    q.a = a;
+    q.lda = lda;
+    q.trans_a = Trans::kNo;
+    EdgeBlock(q, p.b, p.ldb, i0, i0 + R, j, p.n);
+  }
+}
+
+void AxpyChunk(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0, int64_t rows) {
+  switch (rows) {
+    case 1: return AxpyRows<1, 128>(p, a, lda, i0);
+    case 2: return AxpyRows<2, 128>(p, a, lda, i0);
+    case 3: return AxpyRows<3, 64>(p, a, lda, i0);
+    case 4: return AxpyRows<4, 64>(p, a, lda, i0);
+    case 5: return AxpyRows<5, 32>(p, a, lda, i0);
+    case 6: return AxpyRows<6, 32>(p, a, lda, i0);
+    case 7: return AxpyRows<7, 32>(p, a, lda, i0);
+    default: return AxpyRows<8, 32>(p, a, lda, i0);
+  }
+}
+
+// Dot form: C[i0 .. i0+R) x [j0 .. j0+JB) with W = B stored n x k (row j of W = column j of op(B)).
+template <int R, int JB>
+inline void DotTile(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0, int64_t j0) {
+  __m512 acc[R][JB];
+#pragma GCC unroll 16
+  for (int i = 0; i < R; ++i) {
+#pragma GCC unroll 8
+    for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_setzero_ps();
+  }
+  const float* arow[R];
+  const float* wrow[JB];
+  for (int i = 0; i < R; ++i) arow[i] = a + (i0 + i) * lda;
+  for (int j = 0; j < JB; ++j) wrow[j] = p.b + (j0 + j) * p.ldb;
+  int64_t l = 0;
+  for (; l + 16 <= p.k; l += 16) {
+    __m512 av[R], wv[JB];
+#pragma GCC unroll 16
+    for (int i = 0; i < R; ++i) av[i] = _mm512_loadu_ps(arow[i] + l);
+#pragma GCC unroll 8
+    for (int j = 0; j < JB; ++j) wv[j] = _mm512_loadu_ps(wrow[j] + l);
+#pragma GCC unroll 16
+    for (int i = 0; i < R; ++i) {
+#pragma GCC unroll 8
+      for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_fmadd_ps(av[i], wv[j], acc[i][j]);
+    }
+  }
+  if (l < p.k) {
+    const __mmask16 mask = static_cast<__mmask16>((1u << (p.k - l)) - 1);
+    __m512 av[R], wv[JB];
+    for (int i = 0; i < R; ++i) av[i] = _mm512_maskz_loadu_ps(mask, arow[i] + l);
+    for (int j = 0; j < JB; ++j) wv[j] = _mm512_maskz_loadu_ps(mask, wrow[j] + l);
+    for (int i = 0; i < R; ++i) {
+      for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_fmadd_ps(av[i], wv[j], acc[i][j]);
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    float* c = p.c + (i0 + i) * p.ldc + j0;
+    for (int j = 0; j < JB; ++j) {
+      const float dot = p.alpha * _mm512_reduce_add_ps(acc[i][j]);
+      c[j] = p.beta == 0.0f ? dot : dot + p.beta * c[j];
+    }
+  }
+}
+
+template <int R>
+void DotRows(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0) {
+  int64_t j = 0;
+  for (; j + 4 <= p.n; j += 4) DotTile<R, 4>(p, a, lda, i0, j);
+  for (; j < p.n; ++j) DotTile<R, 1>(p, a, lda, i0, j);
+}
+
+void DotChunk(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0, int64_t rows) {
+  switch (rows) {
+    case 1: return DotRows<1>(p, a, lda, i0);
+    case 2: return DotRows<2>(p, a, lda, i0);
+    case 3: return DotRows<3>(p, a, lda, i0);
+    default: return DotRows<4>(p, a, lda, i0);
+  }
+}
+
+}  // namespace
+
+void f32_gemm_smallm__avx512(const SgemmArgs& p) noexcept {
+  if (p.k == 0 || p.alpha == 0.0f) {
+    gemm_internal::ScaleC(p);
+    return;
+  }
+  const float* a = p.a;
+  int64_t lda = p.lda;
+  if (p.trans_a == Trans::kYes) {
+    static thread_local PackBuffer scratch;
+    float* at = scratch.Get(p.m * p.k);
+    for (int64_t l = 0; l < p.k; ++l) {
+      for (int64_t i = 0; i < p.m; ++i) at[i * p.k + l] = p.a[l * p.lda + i];
+    }
+    a = at;
+    lda = p.k;
+  }
+  if (p.trans_b == Trans::kNo) {
+    for (int64_t i = 0; i < p.m; i += 8) AxpyChunk(p, a, lda, i, MinI(8, p.m - i));
+  } else {
+    for (int64_t i = 0; i < p.m; i += 4) DotChunk(p, a, lda, i, MinI(4, p.m - i));
+  }
+}
+
+}  // namespace klab::kernels
