@@ -6,8 +6,9 @@
 //    for each l, with r <= 8 rows of A per pass and NR = 128 / 64 / 32 columns for r <= 2 / 4 / 8
 //    (r * NR/16 <= 16 accumulators, >= 8 of them so FMA latency is hidden even at M = 1).
 //  * B transposed (trans_b = T, a linear layer's W stored (out, in)), the "dot" form:
-//    C[i, j] = A[i, :] . W[j, :], both contiguous along k: r <= 4 rows of A times 4 rows of W per
-//    pass, 16 accumulators along k, masked loads for the k tail, horizontal sums at the end.
+//    C[i, j] = A[i, :] . W[j, :], both contiguous along k: r <= 8 rows of A times 16 / r rows of
+//    W per pass (W streamed once for M <= 8), 16 accumulators along k, masked loads for the k tail, and one transposing add
+//    tree for the 16 horizontal sums.
 // A transposed (rare here) is first copied to row-major scratch (m <= 16 rows, cheap).
 // Correct for any m (rows are processed in chunks), but only chosen for m <= 16.
 #include <immintrin.h>
@@ -61,15 +62,36 @@ void AxpyChunk(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0, int6
   }
 }
 
-// Dot form: C[i0 .. i0+R) x [j0 .. j0+JB) with W = B stored n x k (row j of W = column j of op(B)).
+// Lane t of the result = the sum of the 16 lanes of a[t]: a transposing add tree (45 shuffles
+// and adds for 16 sums instead of ~130 for 16 separate horizontal reductions), which matters when
+// k is short and the reductions would cost as much as the dot products themselves.
+inline __m512 Reduce16(const __m512 (&a)[16]) {
+  __m512 b[8], c[4];
+  for (int p = 0; p < 8; ++p) {  // per 128-bit lane: [x0+x2, y0+y2, x1+x3, y1+y3]
+    b[p] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * p], a[2 * p + 1]),
+                         _mm512_unpackhi_ps(a[2 * p], a[2 * p + 1]));
+  }
+  for (int q = 0; q < 4; ++q) {  // per 128-bit lane: partial sums of a[4q .. 4q+3]
+    const __m512d lo = _mm512_unpacklo_pd(_mm512_castps_pd(b[2 * q]), _mm512_castps_pd(b[2 * q + 1]));
+    const __m512d hi = _mm512_unpackhi_pd(_mm512_castps_pd(b[2 * q]), _mm512_castps_pd(b[2 * q + 1]));
+    c[q] = _mm512_add_ps(_mm512_castpd_ps(lo), _mm512_castpd_ps(hi));
+  }
+  // 4 x 4 transpose of 128-bit lanes with adds: lane q of the result sums the lanes of c[q].
+  const __m512 e01 = _mm512_add_ps(_mm512_shuffle_f32x4(c[0], c[1], 0x88),
+                                   _mm512_shuffle_f32x4(c[0], c[1], 0xDD));
+  const __m512 e23 = _mm512_add_ps(_mm512_shuffle_f32x4(c[2], c[3], 0x88),
+                                   _mm512_shuffle_f32x4(c[2], c[3], 0xDD));
+  return _mm512_add_ps(_mm512_shuffle_f32x4(e01, e23, 0x88), _mm512_shuffle_f32x4(e01, e23, 0xDD));
+}
+
+// Dot form: C[i0 .. i0+R) x [j0 .. j0+JB) with W = B stored n x k (row j of W = column j of
+// op(B)); R * JB <= 16 accumulators, reduced together by Reduce16.
 template <int R, int JB>
 inline void DotTile(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0, int64_t j0) {
-  __m512 acc[R][JB];
+  static_assert(R * JB <= 16, "16 accumulators at most");
+  __m512 acc[16];
 #pragma GCC unroll 16
-  for (int i = 0; i < R; ++i) {
-#pragma GCC unroll 8
-    for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_setzero_ps();
-  }
+  for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
   const float* arow[R];
   const float* wrow[JB];
   for (int i = 0; i < R; ++i) arow[i] = a + (i0 + i) * lda;
@@ -79,12 +101,12 @@ inline void DotTile(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0,
     __m512 av[R], wv[JB];
 #pragma GCC unroll 16
     for (int i = 0; i < R; ++i) av[i] = _mm512_loadu_ps(arow[i] + l);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int j = 0; j < JB; ++j) wv[j] = _mm512_loadu_ps(wrow[j] + l);
 #pragma GCC unroll 16
     for (int i = 0; i < R; ++i) {
-#pragma GCC unroll 8
-      for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_fmadd_ps(av[i], wv[j], acc[i][j]);
+#pragma GCC unroll 16
+      for (int j = 0; j < JB; ++j) acc[i * JB + j] = _mm512_fmadd_ps(av[i], wv[j], acc[i * JB + j]);
     }
   }
   if (l < p.k) {
@@ -93,31 +115,36 @@ inline void DotTile(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0,
     for (int i = 0; i < R; ++i) av[i] = _mm512_maskz_loadu_ps(mask, arow[i] + l);
     for (int j = 0; j < JB; ++j) wv[j] = _mm512_maskz_loadu_ps(mask, wrow[j] + l);
     for (int i = 0; i < R; ++i) {
-      for (int j = 0; j < JB; ++j) acc[i][j] = _mm512_fmadd_ps(av[i], wv[j], acc[i][j]);
+      for (int j = 0; j < JB; ++j) acc[i * JB + j] = _mm512_fmadd_ps(av[i], wv[j], acc[i * JB + j]);
     }
   }
+  alignas(64) float dots[16];
+  _mm512_store_ps(dots, _mm512_mul_ps(_mm512_set1_ps(p.alpha), Reduce16(acc)));
   for (int i = 0; i < R; ++i) {
     float* c = p.c + (i0 + i) * p.ldc + j0;
     for (int j = 0; j < JB; ++j) {
-      const float dot = p.alpha * _mm512_reduce_add_ps(acc[i][j]);
-      c[j] = p.beta == 0.0f ? dot : dot + p.beta * c[j];
+      c[j] = p.beta == 0.0f ? dots[i * JB + j] : dots[i * JB + j] + p.beta * c[j];
     }
   }
 }
 
-template <int R>
+template <int R, int JB>
 void DotRows(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0) {
   int64_t j = 0;
-  for (; j + 4 <= p.n; j += 4) DotTile<R, 4>(p, a, lda, i0, j);
+  for (; j + JB <= p.n; j += JB) DotTile<R, JB>(p, a, lda, i0, j);
   for (; j < p.n; ++j) DotTile<R, 1>(p, a, lda, i0, j);
 }
 
 void DotChunk(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0, int64_t rows) {
   switch (rows) {
-    case 1: return DotRows<1>(p, a, lda, i0);
-    case 2: return DotRows<2>(p, a, lda, i0);
-    case 3: return DotRows<3>(p, a, lda, i0);
-    default: return DotRows<4>(p, a, lda, i0);
+    case 1: return DotRows<1, 16>(p, a, lda, i0);
+    case 2: return DotRows<2, 8>(p, a, lda, i0);
+    case 3: return DotRows<3, 4>(p, a, lda, i0);
+    case 4: return DotRows<4, 4>(p, a, lda, i0);
+    case 5: return DotRows<5, 3>(p, a, lda, i0);
+    case 6: return DotRows<6, 2>(p, a, lda, i0);
+    case 7: return DotRows<7, 2>(p, a, lda, i0);
+    default: return DotRows<8, 2>(p, a, lda, i0);
   }
 }
 
@@ -142,7 +169,7 @@ void f32_gemm_smallm__avx512(const SgemmArgs& p) noexcept {
   if (p.trans_b == Trans::kNo) {
     for (int64_t i = 0; i < p.m; i += 8) AxpyChunk(p, a, lda, i, MinI(8, p.m - i));
   } else {
-    for (int64_t i = 0; i < p.m; i += 4) DotChunk(p, a, lda, i, MinI(4, p.m - i));
+    for (int64_t i = 0; i < p.m; i += 8) DotChunk(p, a, lda, i, MinI(8, p.m - i));
   }
 }
 
