@@ -148,9 +148,7 @@ void DotChunk(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0, int64
   }
 }
 
-}  // namespace
-
-void f32_gemm_smallm__avx512(const SgemmArgs& p) noexcept {
+void SmallM(const SgemmArgs& p) {
   if (p.k == 0 || p.alpha == 0.0f) {
     gemm_internal::ScaleC(p);
     return;
@@ -171,6 +169,17 @@ void f32_gemm_smallm__avx512(const SgemmArgs& p) noexcept {
   } else {
     for (int64_t i = 0; i < p.m; i += 8) DotChunk(p, a, lda, i, MinI(8, p.m - i));
   }
+}
+
+}  // namespace
+
+void f32_gemm_smallm__avx512(const SgemmArgs& p) noexcept { SmallM(p); }
+
+// Threaded: columns of C (rows of W) split over the GEMM pool, 128-aligned so every part keeps
+// the widest kernels; each participant streams its own share of the weights.
+void f32_gemm_smallm_mt__avx512(const SgemmArgs& p) noexcept {
+  gemm_internal::SplitColumns(p, GemmThreadPool().threads(), 128,
+                              [](const SgemmArgs& sub) { SmallM(sub); });
 }
 
 }  // namespace klab::kernels

@@ -63,6 +63,7 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
 
 // The heuristic (measured on the machine the lab was built on; see lab/gemm/README.md):
 //   AVX-512:  m <= 16                           -> smallm__avx512: no packing, B streamed once
+//             (pool threads > 1, 2mnk >= 2^18   -> smallm_mt__avx512: the columns split)
 //             pool threads > 1, 2mnk >= 2^22    -> packed_mt_8x32__avx512
 //             B row-major, max(m, n, k) <= 160  -> regblock_8x32__avx512: packing costs more
 //                                                  than it saves on problems that fit in L2
@@ -71,6 +72,7 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
 //   neither:                                    -> loop_ikj
 const GemmVariant& ChooseGemmVariant(const SgemmArgs& p) {
   static const GemmVariant* const smallm = FindGemmVariant("smallm__avx512");
+  static const GemmVariant* const smallm_mt = FindGemmVariant("smallm_mt__avx512");
   static const GemmVariant* const packed_mt = FindGemmVariant("packed_mt_8x32__avx512");
   static const GemmVariant* const regblock512 = FindGemmVariant("regblock_8x32__avx512");
   static const GemmVariant* const packed512 = FindGemmVariant("packed_8x32__avx512");
@@ -79,8 +81,10 @@ const GemmVariant& ChooseGemmVariant(const SgemmArgs& p) {
   static const GemmVariant* const loop = FindGemmVariant("loop_ikj");
   const bool small_square = p.trans_b == Trans::kNo && std::max({p.m, p.n, p.k}) <= 160;
   if (CpuSupports(Isa::kAvx512)) {
-    if (p.m <= 16) return *smallm;
-    if (GemmThreadPool().threads() > 1 && 2.0 * p.m * p.n * p.k >= 4194304.0) return *packed_mt;
+    const bool threaded = GemmThreadPool().threads() > 1;
+    const double flops = 2.0 * p.m * p.n * p.k;
+    if (p.m <= 16) return threaded && flops >= 262144.0 ? *smallm_mt : *smallm;
+    if (threaded && flops >= 4194304.0) return *packed_mt;
     return small_square ? *regblock512 : *packed512;
   }
   if (CpuSupports(Isa::kAvx2)) return small_square ? *regblock2 : *packed2;

@@ -28,6 +28,7 @@ void f32_gemm_regblock_6x16__avx2(const SgemmArgs& args) noexcept;
 void f32_gemm_regblock_8x32__avx512(const SgemmArgs& args) noexcept;
 void f32_gemm_packed_6x16__avx2(const SgemmArgs& args) noexcept;
 void f32_gemm_smallm__avx512(const SgemmArgs& args) noexcept;
+void f32_gemm_smallm_mt__avx512(const SgemmArgs& args) noexcept;
 #define KLAB_DECLARE_PACKED(MR, NR, ISA)                                       \
   void f32_gemm_packed_##MR##x##NR##__##ISA(const SgemmArgs& args) noexcept; \
   void f32_gemm_packed_mt_##MR##x##NR##__##ISA(const SgemmArgs& args) noexcept;

@@ -200,6 +200,29 @@ static void PackedColumns(const SgemmArgs& p, int64_t j0, int64_t j1, const Bloc
   }
 }
 
+// Runs fn(sub) on the pool's participants, each `sub` the problem restricted to a contiguous
+// range of columns of C (and of op(B)), ranges aligned to `align` columns. Columns of C are
+// independent, so any variant can be threaded this way without changing its arithmetic.
+template <class Fn>
+static void SplitColumns(const SgemmArgs& p, int threads, int64_t align, Fn&& fn) {
+  const int64_t blocks = (p.n + align - 1) / align;
+  const int64_t parts = MinI(threads, blocks);
+  if (parts <= 1) {
+    fn(p);
+    return;
+  }
+  GemmThreadPool().Run([&](int id) {
+    if (id >= parts) return;
+    const int64_t j0 = blocks * id / parts * align;
+    const int64_t j1 = MinI(blocks * (id + 1) / parts * align, p.n);
+    SgemmArgs sub = p;
+    sub.n = j1 - j0;
+    sub.b = p.trans_b == Trans::kNo ? p.b + j0 : p.b + j0 * p.ldb;
+    sub.c = p.c + j0;
+    fn(sub);
+  });
+}
+
 // The whole problem on `threads` participants of the GEMM pool (1: the calling thread only).
 template <class Ukr>
 static void PackedGemm(const SgemmArgs& p, int threads) {

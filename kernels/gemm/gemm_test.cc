@@ -232,6 +232,8 @@ TEST(SgemmTest, DispatcherFollowsTheDocumentedHeuristic) {
     SetGemmThreads(2);
     EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "packed_mt_8x32__avx512");
     EXPECT_EQ(choose(64, 64, 64, Trans::kNo), "regblock_8x32__avx512");  // too small to split
+    EXPECT_EQ(choose(1, 1024, 256, Trans::kYes), "smallm_mt__avx512");
+    EXPECT_EQ(choose(1, 64, 64, Trans::kYes), "smallm__avx512");
     SetGemmThreads(1);
   } else if (CpuSupports(Isa::kAvx2)) {
     EXPECT_EQ(choose(128, 128, 128, Trans::kNo), "regblock_6x16__avx2");
