@@ -93,6 +93,12 @@ void SoftwareCounters::Start() {
   }
 }
 
+void SoftwareCounters::Resume() {
+  for (int fd : fds_) {
+    if (fd >= 0) ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+  }
+}
+
 void SoftwareCounters::Stop() {
   for (int fd : fds_) {
     if (fd >= 0) ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);

@@ -43,6 +43,7 @@ class SoftwareCounters {
 
   void Start();  // resets and enables all
   void Stop();   // disables all
+  void Resume();  // enables all without resetting (accumulate over several regions)
   // Value of counter i since Start (task-clock in ns), or nullopt if it could not be opened.
   std::optional<int64_t> Read(int i) const;
 

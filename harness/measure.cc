@@ -2,66 +2,84 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
-#include "harness/counters.h"
 #include "harness/timer.h"
 
 namespace klab::harness {
 
-Measurement Measure(const std::function<void()>& body, const MeasureOptions& o) {
-  Measurement m;
+Sampler::Sampler(std::function<void()> body, const MeasureOptions& options)
+    : body_(std::move(body)), options_(options) {
+  // Reserved up front so that growing the sample vector is not counted as the body's allocation.
+  m_.samples_ns.reserve(static_cast<size_t>(options_.max_reps));
+}
+
+void Sampler::Warmup() {
   const int64_t warm_start = MonotonicNs();
   int64_t fastest_call = INT64_MAX;
   int64_t now = warm_start;
   do {
     const int64_t t0 = now;
-    body();
+    body_();
     now = MonotonicNs();
     fastest_call = std::min(fastest_call, now - t0);
-  } while (now - warm_start < static_cast<int64_t>(o.warmup_s * 1e9));
-  const int64_t min_sample_ns = static_cast<int64_t>(o.min_sample_s * 1e9);
-  m.calls_per_sample = std::max<int64_t>(
-      1, (min_sample_ns + std::max<int64_t>(fastest_call, 1) - 1) / std::max<int64_t>(fastest_call, 1));
+  } while (now - warm_start < static_cast<int64_t>(options_.warmup_s * 1e9));
+  const int64_t min_sample_ns = static_cast<int64_t>(options_.min_sample_s * 1e9);
+  const int64_t call = std::max<int64_t>(fastest_call, 1);
+  m_.calls_per_sample = std::max<int64_t>(1, (min_sample_ns + call - 1) / call);
+  counters_.Start();
+  counters_.Stop();  // reset to zero; Resume() accumulates from here
+}
 
-  SoftwareCounters counters;
-  // Reserved up front so that growing the sample vector is not counted as the body's allocation.
-  m.samples_ns.reserve(static_cast<size_t>(o.max_reps));
-  const AllocStats alloc_before = AllocSnapshot();
-  counters.Start();
-  double total_s = 0;
-  const char* stopped_by = nullptr;  // assigned to the std::string after the counted region
-  while (true) {
-    const int64_t t0 = MonotonicNs();
-    for (int64_t c = 0; c < m.calls_per_sample; ++c) body();
-    const int64_t t1 = MonotonicNs();
-    m.samples_ns.push_back(static_cast<double>(t1 - t0) / m.calls_per_sample);
-    total_s += (t1 - t0) * 1e-9;
-    const int n = static_cast<int>(m.samples_ns.size());
-    if (n >= o.min_reps && total_s >= o.min_time_s) {
-      stopped_by = "min_reps+min_time";
-      break;
-    }
-    if (n >= o.max_reps) {
-      stopped_by = "max_reps";
-      break;
-    }
-    if (total_s >= o.max_time_s && n >= o.min_reps_when_slow) {
-      stopped_by = "max_time";
-      break;
-    }
+void Sampler::TakeSample() {
+  const AllocStats before = AllocSnapshot();
+  counters_.Resume();
+  const int64_t t0 = MonotonicNs();
+  for (int64_t c = 0; c < m_.calls_per_sample; ++c) body_();
+  const int64_t t1 = MonotonicNs();
+  counters_.Stop();
+  const AllocStats d = AllocSnapshot() - before;
+  alloc_.bytes += d.bytes;
+  alloc_.count += d.count;
+  m_.samples_ns.push_back(static_cast<double>(t1 - t0) / m_.calls_per_sample);
+  total_s_ += (t1 - t0) * 1e-9;
+}
+
+bool Sampler::Done() {
+  const int n = static_cast<int>(m_.samples_ns.size());
+  if (n >= options_.min_reps && total_s_ >= options_.min_time_s) {
+    stopped_by_ = "min_reps+min_time";
+  } else if (n >= options_.max_reps) {
+    stopped_by_ = "max_reps";
+  } else if (total_s_ >= options_.max_time_s && n >= options_.min_reps_when_slow) {
+    stopped_by_ = "max_time";
+  } else {
+    return false;
   }
-  counters.Stop();
-  const AllocStats alloc = AllocSnapshot() - alloc_before;
-  m.stopped_by = stopped_by;
-  const double reps = static_cast<double>(m.samples_ns.size()) * m.calls_per_sample;
-  m.alloc_bytes_per_rep = alloc.bytes / reps;
-  m.allocs_per_rep = alloc.count / reps;
+  return true;
+}
+
+Measurement Sampler::Finish() {
+  m_.stopped_by = stopped_by_ != nullptr ? stopped_by_ : "not finished";
+  const double reps = static_cast<double>(m_.samples_ns.size()) * m_.calls_per_sample;
+  m_.alloc_bytes_per_rep = reps > 0 ? alloc_.bytes / reps : 0;
+  m_.allocs_per_rep = reps > 0 ? alloc_.count / reps : 0;
+  m_.counters_per_rep.clear();
   for (int i = 0; i < SoftwareCounters::kCount; ++i) {
-    const std::optional<int64_t> v = counters.Read(i);
-    m.counters_per_rep.push_back(v ? std::optional<double>(*v / reps) : std::nullopt);
+    const std::optional<int64_t> v = counters_.Read(i);
+    m_.counters_per_rep.push_back(v && reps > 0 ? std::optional<double>(*v / reps) : std::nullopt);
   }
-  m.summary = Summarize(m.samples_ns);
-  return m;
+  m_.summary = Summarize(m_.samples_ns);
+  return std::move(m_);
+}
+
+Measurement Measure(const std::function<void()>& body, const MeasureOptions& o) {
+  Sampler s(body, o);
+  s.Warmup();
+  do {
+    s.TakeSample();
+  } while (!s.Done());
+  return s.Finish();
 }
 
 }  // namespace klab::harness

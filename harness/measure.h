@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "harness/alloc_counter.h"
+#include "harness/counters.h"
 #include "harness/stats.h"
 
 namespace klab::harness {
@@ -48,7 +49,29 @@ struct Measurement {
   std::vector<std::optional<double>> counters_per_rep;
 };
 
+// Measures one body: warm-up, then samples until the stopping rule holds.
 Measurement Measure(const std::function<void()>& body, const MeasureOptions& options);
+
+// The same, one sample at a time, so a caller can interleave several bodies in rounds (each
+// round takes one sample of every body that is not done), so that drift and bursts of
+// interference on a shared machine hit all of them alike instead of whichever ran at that time.
+class Sampler {
+ public:
+  Sampler(std::function<void()> body, const MeasureOptions& options);
+  void Warmup();       // time-based warm-up; sets calls_per_sample
+  void TakeSample();   // one timed sample, with counters and allocations around it
+  bool Done();         // the stopping rule (records which rule stopped it)
+  Measurement Finish();
+
+ private:
+  std::function<void()> body_;
+  MeasureOptions options_;
+  Measurement m_;
+  SoftwareCounters counters_;
+  double total_s_ = 0;
+  AllocStats alloc_{};
+  const char* stopped_by_ = nullptr;
+};
 
 }  // namespace klab::harness
 

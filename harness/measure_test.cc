@@ -68,6 +68,34 @@ TEST(MeasureTest, ShortCallsAreBatchedIntoSamplesOfMinSampleTime) {
   EXPECT_LT(m.summary.median, 40'000);
 }
 
+TEST(MeasureTest, InterleavedSamplersEachMeetTheirStoppingRule) {
+  MeasureOptions o;
+  o.min_reps = 7;
+  o.min_time_s = 0.005;
+  o.warmup_s = 0;
+  Sampler fast([] { Spin(50'000); }, o), slow([] { Spin(500'000); }, o);
+  fast.Warmup();
+  slow.Warmup();
+  int rounds = 0;
+  bool fast_done = false, slow_done = false;
+  while (!(fast_done && slow_done)) {
+    if (!fast_done) {
+      fast.TakeSample();
+      fast_done = fast.Done();
+    }
+    if (!slow_done) {
+      slow.TakeSample();
+      slow_done = slow.Done();
+    }
+    ++rounds;
+  }
+  const Measurement f = fast.Finish(), s = slow.Finish();
+  EXPECT_GE(f.samples_ns.size(), 7u);
+  EXPECT_EQ(s.samples_ns.size(), 10u);  // 10 x 0.5 ms reaches min_time; min_reps came first
+  EXPECT_GT(s.summary.median, 5 * f.summary.median);
+  EXPECT_EQ(f.stopped_by, "min_reps+min_time");
+}
+
 TEST(MeasureTest, CountsAllocationsPerRepetition) {
   if (!AllocCounterActive()) {
     GTEST_SKIP() << "operator new is not ours in this build (a sanitizer runtime provides it)";

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <functional>
 #include <map>
 #include <optional>
 #include <memory>
@@ -67,7 +68,10 @@ ABSL_FLAG(bool, quick, false,
           "Smoke run: sizes 64,128 (unless --sizes is given), 3 repetitions, short warm-up.");
 ABSL_FLAG(int32_t, min_reps, 9, "Minimum timed repetitions per case.");
 ABSL_FLAG(double, min_time, 0.1, "Minimum total timed seconds per case.");
-ABSL_FLAG(double, min_sample_time, 0.002,
+ABSL_FLAG(bool, interleave, true,
+          "Sample the implementations of a shape in rounds (one sample each per round), so drift "
+          "and interference hit all alike; --nointerleave measures them one after another.");
+ABSL_FLAG(double, min_sample_time, 0.005,
           "Each sample times enough back-to-back calls to last at least this many seconds "
           "(small sizes are timed in batches; samples are recorded per call).");
 ABSL_FLAG(double, max_time, 20.0,
@@ -113,6 +117,7 @@ struct Settings {
   harness::MeasureOptions measure;
   int64_t naive_max_size;
   std::optional<kernels::Blocking> blocking;
+  bool interleave = true;
 };
 
 Settings ReadSettingsOrExit() {
@@ -164,6 +169,7 @@ Settings ReadSettingsOrExit() {
     s.measure.min_sample_s = std::min(s.measure.min_sample_s, 0.0005);
   }
   s.naive_max_size = absl::GetFlag(FLAGS_naive_max_size);
+  s.interleave = absl::GetFlag(FLAGS_interleave);
   const std::string blocking = absl::GetFlag(FLAGS_blocking);
   if (!blocking.empty()) {
     auto parsed = ParseIntList("blocking", absl::StrSplit(blocking, ','), 1, 1 << 16);
@@ -479,22 +485,30 @@ int Run(int argc, char** argv) {
       kernels::SgemmArgs args{kernels::Trans::kNo, cs.trans_b, m, n, k, 1.0f, a.data(), k,
                               b.data(), ldb, 0.0f, c.data(), n};
       std::unique_ptr<kernels::testing::GemmReference> reference;
+      const double flops = 2.0 * m * n * k;
+      const double bytes = 4.0 * (m * k + k * n + m * n);  // compulsory: read A and B, write C
+      // Phase 1: skip rules and the correctness check of every implementation.
+      struct Pending {
+        const Impl* im;
+        harness::Json row_json;
+        SweepRow row;
+        std::function<void()> call;
+        double max_err_ratio;
+      };
+      std::vector<Pending> pending;
       for (const Impl& im : impls) {
-        ++done;
         SweepRow row{threads, cs.label, im.variant, im.impl, std::nan(""), ""};
-        const std::string progress = absl::StrFormat("[%d/%d]", done, total);
         if (im.max_threads < threads) {
           row.status = "skipped: serial variant";
           rows.push_back(row);
+          ++done;
           continue;
         }
         if (im.variant == "naive_ijk" && std::max({m, n, k}) > settings.naive_max_size) {
           row.status = absl::StrFormat("skipped: naive above %d (--naive_max_size to include)",
                                        settings.naive_max_size);
-          std::fprintf(stderr, "%-9s %-6d %9s  %-18s %-10s  skipped (> --naive_max_size=%d)\n",
-                       progress.c_str(), static_cast<int>(threads), cs.label.c_str(),
-                       im.variant.c_str(), im.impl.c_str(), static_cast<int>(settings.naive_max_size));
           rows.push_back(row);
+          ++done;
           continue;
         }
         if (reference == nullptr) {
@@ -503,11 +517,12 @@ int Run(int argc, char** argv) {
           }
           reference = std::make_unique<kernels::testing::GemmReference>(args);
         }
-        auto call = [&] {
-          if (im.peer != nullptr) {
-            im.peer->Sgemm(args);
-          } else if (im.variant_ptr != nullptr) {
-            im.variant_ptr->fn(args);
+        const Impl* imp = &im;
+        std::function<void()> call = [imp, &args] {
+          if (imp->peer != nullptr) {
+            imp->peer->Sgemm(args);
+          } else if (imp->variant_ptr != nullptr) {
+            imp->variant_ptr->fn(args);
           } else {
             (void)kernels::Sgemm(args.trans_a, args.trans_b, args.m, args.n, args.k, args.alpha,
                                  args.a, args.lda, args.b, args.ldb, args.beta, args.c, args.ldc);
@@ -542,43 +557,79 @@ int Run(int argc, char** argv) {
         } else {
           j["pinned"] = tpin.os_cpus;
         }
-        const double flops = 2.0 * m * n * k;
-        const double bytes = 4.0 * (m * k + k * n + m * n);  // compulsory: read A and B, write C
+        j["flops"] = flops;
+        j["bytes"] = bytes;
         if (!check.ok) {
           ++wrong;
+          ++done;
           row.status = "WRONG";
-          std::fprintf(stderr, "%-9s %-6d %9s  %-18s %-10s  WRONG, not timed: %s\n", progress.c_str(),
+          std::fprintf(stderr, "[%d/%d] %-6d %9s  %-18s %-10s  WRONG, not timed: %s\n", done, total,
                        static_cast<int>(threads), cs.label.c_str(), im.variant.c_str(),
                        im.impl.c_str(), check.Describe().c_str());
-          j["flops"] = flops;
-          j["bytes"] = bytes;
           j["check"] = {{"ok", false}, {"max_err_ratio", check.max_err_ratio},
                         {"detail", check.Describe()}};
           record["rows"].push_back(j);
           rows.push_back(row);
           continue;
         }
-        const harness::Measurement m = harness::Measure(call, settings.measure);
-        const harness::Json timing = harness::TimingJson(m);
-        for (const auto& [k, v] : timing.items()) j[k] = v;
-        const double seconds = m.summary.median * 1e-9;
-        row.gflops = flops / seconds * 1e-9;
-        row.status = "ok";
-        j["flops"] = flops;
-        j["bytes"] = bytes;
-        j["gflops"] = row.gflops;
-        j["pct_peak"] = peak > 0 ? harness::Json(100.0 * row.gflops / (peak * threads)) : harness::Json(nullptr);
+        pending.push_back({&im, std::move(j), row, std::move(call), check.max_err_ratio});
+      }
+
+      // Phase 2: warm up each, then take samples in rounds (one sample of every unfinished
+      // implementation per round), so interference on this shared machine lands on all alike.
+      std::vector<std::unique_ptr<harness::Sampler>> samplers;
+      for (Pending& pd : pending) {
+        samplers.push_back(std::make_unique<harness::Sampler>(pd.call, settings.measure));
+        pin_for(*pd.im);
+        samplers.back()->Warmup();
+        if (!settings.interleave) {
+          do {
+            samplers.back()->TakeSample();
+          } while (!samplers.back()->Done());
+        }
+      }
+      if (settings.interleave) {
+        std::vector<bool> finished(pending.size(), false);
+        size_t remaining = pending.size();
+        while (remaining > 0) {
+          for (size_t i = 0; i < pending.size(); ++i) {
+            if (finished[i]) continue;
+            pin_for(*pending[i].im);
+            samplers[i]->TakeSample();
+            if (samplers[i]->Done()) {
+              finished[i] = true;
+              --remaining;
+            }
+          }
+        }
+      }
+
+      // Phase 3: rows.
+      for (size_t i = 0; i < pending.size(); ++i) {
+        Pending& pd = pending[i];
+        const harness::Measurement meas = samplers[i]->Finish();
+        harness::Json& j = pd.row_json;
+        const harness::Json timing = harness::TimingJson(meas);
+        for (const auto& [key, v] : timing.items()) j[key] = v;
+        const double seconds = meas.summary.median * 1e-9;
+        pd.row.gflops = flops / seconds * 1e-9;
+        pd.row.status = "ok";
+        j["gflops"] = pd.row.gflops;
+        j["pct_peak"] = peak > 0 ? harness::Json(100.0 * pd.row.gflops / (peak * threads)) : harness::Json(nullptr);
         j["gbs"] = bytes / seconds * 1e-9;
-        j["check"] = {{"ok", true}, {"max_err_ratio", check.max_err_ratio}};
+        j["check"] = {{"ok", true}, {"max_err_ratio", pd.max_err_ratio}};
+        j["interleaved"] = settings.interleave;
         record["rows"].push_back(j);
-        rows.push_back(row);
-        const double mad_pct = 100.0 * m.summary.mad / m.summary.median;
+        rows.push_back(pd.row);
+        ++done;
+        const double mad_pct = 100.0 * meas.summary.mad / meas.summary.median;
+        const std::string progress = absl::StrFormat("[%d/%d]", done, total);
         std::fprintf(stderr, "%-9s %-6d %9s  %-18s %-10s %9.2f %7.1f %10.4f %6.1f %5d  ok (%.2f)%s\n",
                      progress.c_str(), static_cast<int>(threads), cs.label.c_str(),
-                     im.variant.c_str(), im.impl.c_str(), row.gflops,
-                     peak > 0 ? 100.0 * row.gflops / (peak * threads) : 0.0,
-                     m.summary.median * 1e-6, mad_pct, static_cast<int>(m.samples_ns.size()),
-                     check.max_err_ratio, mad_pct > 5 ? "  unstable (MAD > 5%)" : "");
+                     pd.im->variant.c_str(), pd.im->impl.c_str(), pd.row.gflops,
+                     peak > 0 ? 100.0 * pd.row.gflops / (peak * threads) : 0.0,
+                     meas.summary.median * 1e-6, mad_pct, static_cast<int>(meas.samples_ns.size()),
+                     pd.max_err_ratio, mad_pct > 5 ? "  unstable (MAD > 5%)" : "");
       }
     }
   }
