@@ -69,8 +69,11 @@ ABSL_FLAG(bool, quick, false,
 ABSL_FLAG(int32_t, min_reps, 9, "Minimum timed repetitions per case.");
 ABSL_FLAG(double, min_time, 0.1, "Minimum total timed seconds per case.");
 ABSL_FLAG(bool, interleave, true,
-          "Sample the implementations of a shape in rounds (one sample each per round), so drift "
-          "and interference hit all alike; --nointerleave measures them one after another.");
+          "At 1 thread, sample the implementations of a shape in rounds (one sample each per "
+          "round), so drift and interference hit all alike; --nointerleave measures them one "
+          "after another. Multi-thread tables are always measured one after another: a threaded "
+          "library's idle workers spin for up to ~0.1 s after a call (OpenBLAS, GNU OpenMP) and "
+          "would take the cores from whichever implementation sampled next.");
 ABSL_FLAG(double, min_sample_time, 0.005,
           "Each sample times enough back-to-back calls to last at least this many seconds "
           "(small sizes are timed in batches; samples are recorded per call).");
@@ -448,6 +451,7 @@ int Run(int argc, char** argv) {
                "thr", "shape", "variant", "impl", "GFLOP/s", "%peak", "median ms", "MAD%", "reps",
                "check");
   for (int64_t threads : settings.threads) {
+    const bool interleave = settings.interleave && threads == 1;
     for (auto& p : peers) p->SetThreads(static_cast<int>(threads));
     // Our threaded variants: a pool of `threads` workers on the same cores, worker i on core i.
     {
@@ -582,13 +586,13 @@ int Run(int argc, char** argv) {
         samplers.push_back(std::make_unique<harness::Sampler>(pd.call, settings.measure));
         pin_for(*pd.im);
         samplers.back()->Warmup();
-        if (!settings.interleave) {
+        if (!interleave) {
           do {
             samplers.back()->TakeSample();
           } while (!samplers.back()->Done());
         }
       }
-      if (settings.interleave) {
+      if (interleave) {
         std::vector<bool> finished(pending.size(), false);
         size_t remaining = pending.size();
         while (remaining > 0) {
@@ -618,7 +622,7 @@ int Run(int argc, char** argv) {
         j["pct_peak"] = peak > 0 ? harness::Json(100.0 * pd.row.gflops / (peak * threads)) : harness::Json(nullptr);
         j["gbs"] = bytes / seconds * 1e-9;
         j["check"] = {{"ok", true}, {"max_err_ratio", pd.max_err_ratio}};
-        j["interleaved"] = settings.interleave;
+        j["interleaved"] = interleave;
         record["rows"].push_back(j);
         rows.push_back(pd.row);
         ++done;
