@@ -158,9 +158,7 @@ void SmallM(const SgemmArgs& p) {
   if (p.trans_a == Trans::kYes) {
     static thread_local PackBuffer scratch;
     float* at = scratch.Get(p.m * p.k);
-    for (int64_t l = 0; l < p.k; ++l) {
-      for (int64_t i = 0; i < p.m; ++i) at[i * p.k + l] = p.a[l * p.lda + i];
-    }
+    gemm_internal::TransposeCopy(p.a, p.lda, p.k, p.m, at);  // A stored k x m -> op(A) m x k
     a = at;
     lda = p.k;
   }

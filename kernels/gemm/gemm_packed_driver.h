@@ -57,6 +57,15 @@ struct PackBuffer {
   ~PackBuffer() { std::free(data); }
 };
 
+// dst (cols x rows, row-major, leading dimension rows) = the transpose of src (rows x cols,
+// leading dimension ld); used to bring a transposed operand to row-major in thread-local scratch.
+static inline void TransposeCopy(const float* __restrict src, int64_t ld, int64_t rows,
+                                 int64_t cols, float* __restrict dst) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * ld + c];
+  }
+}
+
 // Generic packing of one MR-row panel of op(A)[row0 : row0+rows, pc : pc+kc] * alpha into
 // kc x MR (l-major), zero-padded to MR rows. Micro-kernels may provide faster full-panel
 // versions (PackPanelA / PackPanelB below); these handle every case.

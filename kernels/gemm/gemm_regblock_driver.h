@@ -41,9 +41,7 @@ void RegblockGemm(const SgemmArgs& p) {
   if (p.trans_b == Trans::kYes) {
     static thread_local PackBuffer scratch;
     float* bt = scratch.Get(p.k * p.n);
-    for (int64_t j = 0; j < p.n; ++j) {
-      for (int64_t l = 0; l < p.k; ++l) bt[l * p.n + j] = p.b[j * p.ldb + l];
-    }
+    TransposeCopy(p.b, p.ldb, p.n, p.k, bt);  // B stored n x k -> op(B) k x n
     b = bt;
     ldb = p.n;
   }
