@@ -6,9 +6,11 @@
 //    for each l, with r <= 8 rows of A per pass and NR = 128 / 64 / 32 columns for r <= 2 / 4 / 8
 //    (r * NR/16 <= 16 accumulators, >= 8 of them so FMA latency is hidden even at M = 1).
 //  * B transposed (trans_b = T, a linear layer's W stored (out, in)), the "dot" form:
-//    C[i, j] = A[i, :] . W[j, :], both contiguous along k: r <= 8 rows of A times 16 / r rows of
-//    W per pass (W streamed once for M <= 8), 16 accumulators along k, masked loads for the k tail, and one transposing add
-//    tree for the 16 horizontal sums.
+//    C[i, j] = A[i, :] . W[j, :], both contiguous along k, 16 accumulators along k, masked loads
+//    for the k tail, one transposing add tree for 16 horizontal sums. For k <= 512 one row of A
+//    meets 16 rows of W at a time and the 16 sums are stored as one vector, the rows of A looping
+//    inside the block of W (which stays in L1); for longer k, up to 8 rows of A meet 16 / r rows
+//    of W per pass, so W is still streamed once.
 // A transposed (rare here) is first copied to row-major scratch (m <= 16 rows, cheap).
 // Correct for any m (rows are processed in chunks), but only chosen for m <= 16.
 #include <immintrin.h>
@@ -128,6 +130,44 @@ inline void DotTile(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0,
   }
 }
 
+// 16 W rows of k floats must stay in L1 (48 KiB here) across the rows of A: 16 * 512 * 4 = 32 KiB.
+constexpr int64_t kDotRow16MaxK = 512;
+
+// One row of C times 16 consecutive rows of W: the 16 dot products come out of Reduce16 as one
+// vector, stored with alpha and beta in one go. Looping over the rows of A inside a block of 16 W
+// rows keeps that block (16 x k floats) in L1, so W is still read from L2 only once.
+inline void DotRow16(const SgemmArgs& p, const float* a, int64_t lda, int64_t i, int64_t j0) {
+  __m512 acc[16];
+#pragma GCC unroll 16
+  for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
+  const float* arow = a + i * lda;
+  const float* w = p.b + j0 * p.ldb;
+  const int64_t ldw = p.ldb;
+  int64_t l = 0;
+  for (; l + 16 <= p.k; l += 16) {
+    const __m512 av = _mm512_loadu_ps(arow + l);
+#pragma GCC unroll 16
+    for (int t = 0; t < 16; ++t) {
+      acc[t] = _mm512_fmadd_ps(av, _mm512_loadu_ps(w + t * ldw + l), acc[t]);
+    }
+  }
+  if (l < p.k) {
+    const __mmask16 mask = static_cast<__mmask16>((1u << (p.k - l)) - 1);
+    const __m512 av = _mm512_maskz_loadu_ps(mask, arow + l);
+#pragma GCC unroll 16
+    for (int t = 0; t < 16; ++t) {
+      acc[t] = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mask, w + t * ldw + l), acc[t]);
+    }
+  }
+  float* c = p.c + i * p.ldc + j0;
+  const __m512 dots = _mm512_mul_ps(_mm512_set1_ps(p.alpha), Reduce16(acc));
+  if (p.beta == 0.0f) {
+    _mm512_storeu_ps(c, dots);
+  } else {
+    _mm512_storeu_ps(c, _mm512_fmadd_ps(_mm512_set1_ps(p.beta), _mm512_loadu_ps(c), dots));
+  }
+}
+
 template <int R, int JB>
 void DotRows(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0) {
   int64_t j = 0;
@@ -164,8 +204,22 @@ void SmallM(const SgemmArgs& p) {
   }
   if (p.trans_b == Trans::kNo) {
     for (int64_t i = 0; i < p.m; i += 8) AxpyChunk(p, a, lda, i, MinI(8, p.m - i));
-  } else {
+  } else if (p.k > kDotRow16MaxK && p.m > 1) {
+    // A block of 16 W rows no longer fits in L1: take up to 8 rows of A per pass instead, so
+    // each W row is read once from L2 for all of them.
     for (int64_t i = 0; i < p.m; i += 8) DotChunk(p, a, lda, i, MinI(8, p.m - i));
+  } else {
+    const int64_t n16 = p.n / 16 * 16;
+    for (int64_t j = 0; j < n16; j += 16) {
+      for (int64_t i = 0; i < p.m; ++i) DotRow16(p, a, lda, i, j);
+    }
+    if (n16 < p.n) {  // the last n % 16 columns
+      SgemmArgs tail = p;
+      tail.n = p.n - n16;
+      tail.b = p.b + n16 * p.ldb;
+      tail.c = p.c + n16;
+      for (int64_t i = 0; i < p.m; i += 8) DotChunk(tail, a, lda, i, MinI(8, p.m - i));
+    }
   }
 }
 
