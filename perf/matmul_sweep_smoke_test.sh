@@ -3,6 +3,12 @@
 # RESULTS.md where told, and rejects bad flags with exit status 2 and one line.
 set -u
 sweep="$TEST_SRCDIR/$TEST_WORKSPACE/perf/matmul_sweep"
+# Under --config=asan only: LeakSanitizer's tracer crashes reading the dynamic-TLS ranges of the
+# dlopen'ed peer libraries ("DTLS 14 at 0x377-0x2400001479", then SIGSEGV in the tracer). With
+# use_tls=0 it does not treat thread-local storage as roots: it can only report more, never fewer,
+# leaks, so libgomp's TLS-held state is suppressed by name (lsan_peers.supp). Ignored by builds
+# without the sanitizer.
+export LSAN_OPTIONS="use_tls=0:suppressions=$TEST_SRCDIR/$TEST_WORKSPACE/perf/lsan_peers.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 out="$TEST_TMPDIR/out"
 fail=0
 check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; }
@@ -10,7 +16,7 @@ check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; 
 # A tiny run into --out: both files, schema, rows checked ok, every expected implementation.
 "$sweep" --sizes=16,33 --min_reps=2 --min_time=0 --out="$out" >"$TEST_TMPDIR/stdout" 2>"$TEST_TMPDIR/stderr"
 rc=$?
-check "tiny run exits 0 (stderr: $(tail -3 "$TEST_TMPDIR/stderr"))" '[ $rc -eq 0 ]'
+check "tiny run exits 0 (stderr: $(grep -v "^\[" "$TEST_TMPDIR/stderr" | tail -25))" '[ $rc -eq 0 ]'
 check "json written" '[ -s "$out/matmul_sweep.json" ]'
 check "markdown written" '[ -s "$out/matmul_sweep.md" ]'
 check "schema" 'grep -q "\"schema\": \"kernel-lab/results/v1\"" "$out/matmul_sweep.json"'
