@@ -19,12 +19,15 @@
 //   loop 3 (ic): MC-tall row block;                 pack op(A)[ic, pc] -> Ap   (MC x KC, L2)
 //   loop 2 (jr): NR-wide micro-panel of Bp                                     (KC x NR, L1)
 //   loop 1 (ir): MR-tall micro-panel of Ap, one micro-kernel call
-// Threads split loop 5's columns into contiguous ranges, NR-aligned; every element of C is
-// computed by the same sequence of operations whatever the thread count, so results are
-// bitwise identical across thread counts.
+// Threads split loop 3's rows and share packed B (tall problems), or loop 5's columns (wide,
+// short ones); either way every element of C is computed by the same sequence of operations
+// whatever the thread count, so results are bitwise identical across thread counts.
 #ifndef KLAB_KERNELS_GEMM_GEMM_PACKED_DRIVER_H_
 #define KLAB_KERNELS_GEMM_GEMM_PACKED_DRIVER_H_
 
+#include <immintrin.h>
+
+#include <atomic>
 #include <concepts>
 #include <cstdint>
 #include <cstdlib>
@@ -232,7 +235,75 @@ static void SplitColumns(const SgemmArgs& p, int threads, int64_t align, Fn&& fn
   });
 }
 
+// A spinning barrier for the participants of one pool Run (they are all running, each pinned to
+// its own core, so spinning costs nothing and wakes in well under a microsecond).
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int parties) : parties_(parties) {}
+  void Wait() {
+    const int gen = generation_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) + 1 == parties_) {
+      arrived_.store(0, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
+    } else {
+      while (generation_.load(std::memory_order_acquire) == gen) _mm_pause();
+    }
+  }
+
+ private:
+  const int parties_;
+  std::atomic<int> arrived_{0};
+  std::atomic<int> generation_{0};
+};
+
+// Threads split loop 3 (rows of C, MR-aligned) and share one packed B slice: for each (jc, pc)
+// every participant packs a share of the B panels, all wait, each computes its rows (packing its
+// own A blocks), all wait again before the slice is overwritten. B is packed once, not once per
+// thread, and each core's L2 holds only its own A block. Every element of C still sees the same
+// kc slices and the same micro-kernel, so results are bitwise identical to one thread.
+template <class Ukr>
+static void PackedRowsShared(const SgemmArgs& p, int parts, const Blocking& blk) {
+  constexpr int MR = Ukr::kMr, NR = Ukr::kNr;
+  static PackBuffer shared_b;  // used only under the pool, by one GEMM at a time
+  float* bp = shared_b.Get(static_cast<int64_t>(blk.nc + NR) * blk.kc);
+  const int64_t row_blocks = (p.m + MR - 1) / MR;
+  SpinBarrier barrier(parts);
+  GemmThreadPool().Run([&](int id) {
+    if (id >= parts) return;
+    static thread_local PackBuffer a_buf;
+    float* ap = a_buf.Get(static_cast<int64_t>(blk.mc + MR) * blk.kc);
+    const int64_t r0 = MinI(row_blocks * id / parts * MR, p.m);
+    const int64_t r1 = MinI(row_blocks * (id + 1) / parts * MR, p.m);
+    for (int64_t jc = 0; jc < p.n; jc += blk.nc) {  // loop 5 (jc)
+      const int64_t nc = MinI(blk.nc, p.n - jc);
+      const int64_t panels = (nc + NR - 1) / NR;
+      for (int64_t pc = 0; pc < p.k; pc += blk.kc) {  // loop 4 (pc)
+        const int64_t kc = MinI(blk.kc, p.k - pc);
+        const float beta = pc == 0 ? p.beta : 1.0f;
+        // This participant's share of the B panels.
+        const int64_t q0 = panels * id / parts * NR, q1 = MinI(panels * (id + 1) / parts * NR, nc);
+        if (q1 > q0) PackB<Ukr>(p, pc, kc, jc + q0, q1 - q0, bp + q0 * kc);
+        barrier.Wait();
+        for (int64_t ic = r0; ic < r1; ic += blk.mc) {  // loop 3 (ic), this participant's rows
+          const int64_t mc = MinI(blk.mc, r1 - ic);
+          PackA<Ukr>(p, ic, mc, pc, kc, ap);
+          for (int64_t jr = 0; jr < nc; jr += NR) {  // loop 2 (jr)
+            const int64_t cols = MinI(NR, nc - jr);
+            for (int64_t ir = 0; ir < mc; ir += MR) {  // loop 1 (ir)
+              RunTile<Ukr>(kc, ap + ir * kc, bp + jr * kc, p.c + (ic + ir) * p.ldc + jc + jr,
+                           p.ldc, beta, MinI(MR, mc - ir), cols);
+            }
+          }
+        }
+        barrier.Wait();  // nobody repacks B while another participant still reads it
+      }
+    }
+  });
+}
+
 // The whole problem on `threads` participants of the GEMM pool (1: the calling thread only).
+// Tall problems split rows and share packed B; shorter ones (fewer than 32 MR-row blocks
+// per participant) split columns, each participant packing its own panels.
 template <class Ukr>
 static void PackedGemm(const SgemmArgs& p, int threads) {
   if (p.k == 0 || p.alpha == 0.0f) {
@@ -240,6 +311,11 @@ static void PackedGemm(const SgemmArgs& p, int threads) {
     return;
   }
   const Blocking blk = EffectiveBlocking(Ukr::kMr, Ukr::kNr);
+  const int64_t row_blocks = (p.m + Ukr::kMr - 1) / Ukr::kMr;
+  if (threads > 1 && row_blocks >= 32 * threads) {
+    PackedRowsShared<Ukr>(p, threads, blk);
+    return;
+  }
   const int64_t panels = (p.n + Ukr::kNr - 1) / Ukr::kNr;
   const int64_t parts = MinI(threads, panels);
   if (parts <= 1) {

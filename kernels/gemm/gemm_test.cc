@@ -145,23 +145,35 @@ TEST_P(GemmVariantTest, BitwiseIdenticalAcrossThreadCounts) {
   const GemmVariant& v = GetParam();
   if (!CpuSupports(v.isa)) GTEST_SKIP() << "needs " << IsaName(v.isa);
   if (v.max_threads == 1) GTEST_SKIP() << "serial variant";
-  const Shape s{"threads", 67, 301, 131};
-  std::vector<float> first;
-  for (int threads : {1, 2, 3, 4}) {
-    SetGemmThreads(threads);
-    Problem p(s, Trans::kNo, Trans::kYes, kScalars[2], 4242);
-    const GemmReference ref(p.args);
-    ASSERT_TRUE(SgemmVariant(v.name, p.args).ok());
-    const testing::GemmCheck check = ref.Check(p.c.data(), p.c.ld());
-    EXPECT_TRUE(check.ok) << v.name << " on " << threads << " threads: " << check.Describe();
-    std::vector<float> out(p.c.data(), p.c.data() + s.m * p.c.ld());
-    if (first.empty()) {
-      first = out;
-    } else {
-      EXPECT_EQ(0, std::memcmp(first.data(), out.data(), out.size() * sizeof(float)))
-          << v.name << ": " << threads << " threads differ from 1 thread";
+  // A short problem (9 MR-row blocks) takes the column split; a tall one (>= 32 MR-row blocks per
+  // thread at 2 threads) the shared-B row split. Each with the default blocking and with a tiny
+  // one, so that every loop (jc, pc, ic) runs several times and threads meet at many barriers.
+  const Shape shapes[] = {{"short", 67, 301, 131}, {"tall", 64 * v.mr + 5, 97, 131}};
+  const std::optional<Blocking> blockings[] = {std::nullopt, Blocking{2 * v.mr, 24, 2 * v.nr}};
+  for (const Shape& s : shapes) {
+    for (const std::optional<Blocking>& blocking : blockings) {
+      SetBlockingOverride(blocking);
+      std::vector<float> first;
+      for (int threads : {1, 2, 3, 4}) {
+        SetGemmThreads(threads);
+        Problem p(s, Trans::kNo, Trans::kYes, kScalars[2], 4242);
+        const GemmReference ref(p.args);
+        ASSERT_TRUE(SgemmVariant(v.name, p.args).ok());
+        const testing::GemmCheck check = ref.Check(p.c.data(), p.c.ld());
+        EXPECT_TRUE(check.ok) << v.name << " on " << threads << " threads, " << s.name << ": "
+                              << check.Describe();
+        std::vector<float> out(p.c.data(), p.c.data() + s.m * p.c.ld());
+        if (first.empty()) {
+          first = out;
+        } else {
+          EXPECT_EQ(0, std::memcmp(first.data(), out.data(), out.size() * sizeof(float)))
+              << v.name << ", " << s.name << (blocking ? " (small blocking)" : "") << ": "
+              << threads << " threads differ from 1 thread";
+        }
+      }
     }
   }
+  SetBlockingOverride(std::nullopt);
   SetGemmThreads(1);
 }
 
