@@ -12,7 +12,9 @@
 //    inside the block of W (which stays in L1); for longer k, up to 8 rows of A meet 16 / r rows
 //    of W per pass, so W is still streamed once.
 // A transposed (rare here) is first copied to row-major scratch (m <= 16 rows, cheap).
-// Correct for any m (rows are processed in chunks), but only chosen for m <= 16.
+// Correct for any m (rows are processed in chunks of 8). Sgemm also takes its axpy form for
+// row-major B while B fits in L2 (max(m, n, k) <= 384; 512 threaded): there it is the regblock
+// step with proper edge tiles, and skipping packing beats packing (see gemm.cc).
 #include <immintrin.h>
 
 #include "kernels/gemm/gemm_packed_driver.h"

@@ -61,35 +61,41 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
   return nullptr;
 }
 
-// The heuristic (measured on the machine the lab was built on; see lab/gemm/README.md):
-//   AVX-512:  m <= 16                           -> smallm__avx512: no packing, B streamed once
-//             (pool threads > 1, 2mnk >= 2^18   -> smallm_mt__avx512: the columns split)
-//             pool threads > 1, 2mnk >= 2^22    -> packed_mt_8x32__avx512
-//             B row-major, max(m, n, k) <= 384  -> regblock_8x32__avx512: packing costs more
-//                                                  than it saves while B fits in L2 (measured
-//                                                  interleaved: 167 vs 155 GFLOP/s at n = 256,
-//                                                  even at 512)
-//             otherwise                         -> packed_8x32__avx512
-//   AVX2:     B row-major, max(m, n, k) <= 384  -> regblock_6x16__avx2, else packed_6x16__avx2
-//   neither:                                    -> loop_ikj
+// The heuristic (measured on the machine the lab was built on, interleaved against the peers; see
+// lab/gemm/README.md):
+//   AVX-512:  m <= 16                            -> smallm__avx512: no packing, B streamed once
+//                                                   (smallm_mt__avx512, columns split, when the
+//                                                   pool has > 1 thread and 2mnk >= 2^18)
+//             B row-major, max(m, n, k) <= 384   -> smallm__avx512 (its axpy form is the regblock
+//                                                   step with edge tiles): packing costs more than
+//                                                   it saves while B fits in L2 (167 vs 152
+//                                                   GFLOP/s at n = 256, even at 512)
+//             pool threads > 1, 2mnk >= 2^22:
+//               B row-major, max(m, n, k) <= 512 -> smallm_mt__avx512 (315 vs 228 GFLOP/s at 256)
+//               otherwise                        -> packed_mt_8x32__avx512
+//             otherwise                          -> packed_8x32__avx512
+//   AVX2:     B row-major, max(m, n, k) <= 384   -> regblock_6x16__avx2, else packed_6x16__avx2
+//   neither:                                     -> loop_ikj
 const GemmVariant& ChooseGemmVariant(const SgemmArgs& p) {
   static const GemmVariant* const smallm = FindGemmVariant("smallm__avx512");
   static const GemmVariant* const smallm_mt = FindGemmVariant("smallm_mt__avx512");
   static const GemmVariant* const packed_mt = FindGemmVariant("packed_mt_8x32__avx512");
-  static const GemmVariant* const regblock512 = FindGemmVariant("regblock_8x32__avx512");
   static const GemmVariant* const packed512 = FindGemmVariant("packed_8x32__avx512");
   static const GemmVariant* const regblock2 = FindGemmVariant("regblock_6x16__avx2");
   static const GemmVariant* const packed2 = FindGemmVariant("packed_6x16__avx2");
   static const GemmVariant* const loop = FindGemmVariant("loop_ikj");
-  const bool small_square = p.trans_b == Trans::kNo && std::max({p.m, p.n, p.k}) <= 384;
+  const int64_t largest = std::max({p.m, p.n, p.k});
+  const bool row_major_b = p.trans_b == Trans::kNo;
   if (CpuSupports(Isa::kAvx512)) {
     const bool threaded = GemmThreadPool().threads() > 1;
     const double flops = 2.0 * p.m * p.n * p.k;
     if (p.m <= 16) return threaded && flops >= 262144.0 ? *smallm_mt : *smallm;
-    if (threaded && flops >= 4194304.0) return *packed_mt;
-    return small_square ? *regblock512 : *packed512;
+    if (threaded && flops >= 4194304.0) {
+      return row_major_b && largest <= 512 ? *smallm_mt : *packed_mt;
+    }
+    return row_major_b && largest <= 384 ? *smallm : *packed512;
   }
-  if (CpuSupports(Isa::kAvx2)) return small_square ? *regblock2 : *packed2;
+  if (CpuSupports(Isa::kAvx2)) return row_major_b && largest <= 384 ? *regblock2 : *packed2;
   return *loop;
 }
 

@@ -25,7 +25,7 @@ constexpr GemmVariant kGemmVariants[] = {
   {"packed_8x48__avx512",  Isa::kAvx512, &f32_gemm_packed_8x48__avx512,  8, 48, 1, "Goto/BLIS five loops, packed panels, 8x48 ZMM micro-kernel"},
   {"packed_12x32__avx512", Isa::kAvx512, &f32_gemm_packed_12x32__avx512, 12, 32, 1, "Goto/BLIS five loops, packed panels, 12x32 ZMM micro-kernel"},
   {"packed_14x32__avx512", Isa::kAvx512, &f32_gemm_packed_14x32__avx512, 14, 32, 1, "Goto/BLIS five loops, packed panels, 14x32 ZMM micro-kernel"},
-  {"smallm__avx512",       Isa::kAvx512, &f32_gemm_smallm__avx512, 8, 32, 1, "M <= 16: unpacked axpy (B row-major) or dot (B transposed) kernels that stream B once"},
+  {"smallm__avx512",       Isa::kAvx512, &f32_gemm_smallm__avx512, 8, 32, 1, "unpacked: axpy (B row-major) or dot (B transposed) kernels that stream B once; M <= 16 and L2-sized"},
   {"smallm_mt__avx512",    Isa::kAvx512, &f32_gemm_smallm_mt__avx512, 8, 32, 64, "small-M kernels, column ranges split over the GEMM thread pool"},
   {"packed_mt_8x32__avx512", Isa::kAvx512, &f32_gemm_packed_mt_8x32__avx512, 8, 32, 64, "packed 8x32, column ranges split over the GEMM thread pool"},
 };

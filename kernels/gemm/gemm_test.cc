@@ -238,13 +238,15 @@ TEST(SgemmTest, DispatcherFollowsTheDocumentedHeuristic) {
   if (CpuSupports(Isa::kAvx512)) {
     EXPECT_EQ(choose(1, 1024, 256, Trans::kYes), "smallm__avx512");
     EXPECT_EQ(choose(16, 64, 64, Trans::kNo), "smallm__avx512");
-    EXPECT_EQ(choose(128, 128, 128, Trans::kNo), "regblock_8x32__avx512");
+    EXPECT_EQ(choose(128, 128, 128, Trans::kNo), "smallm__avx512");
     EXPECT_EQ(choose(128, 128, 128, Trans::kYes), "packed_8x32__avx512");
-    EXPECT_EQ(choose(384, 384, 384, Trans::kNo), "regblock_8x32__avx512");
+    EXPECT_EQ(choose(384, 384, 384, Trans::kNo), "smallm__avx512");
     EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "packed_8x32__avx512");
     SetGemmThreads(2);
-    EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "packed_mt_8x32__avx512");
-    EXPECT_EQ(choose(64, 64, 64, Trans::kNo), "regblock_8x32__avx512");  // too small to split
+    EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "smallm_mt__avx512");
+    EXPECT_EQ(choose(1024, 1024, 1024, Trans::kNo), "packed_mt_8x32__avx512");
+    EXPECT_EQ(choose(512, 512, 512, Trans::kYes), "packed_mt_8x32__avx512");
+    EXPECT_EQ(choose(64, 64, 64, Trans::kNo), "smallm__avx512");  // too small to split
     EXPECT_EQ(choose(1, 1024, 256, Trans::kYes), "smallm_mt__avx512");
     EXPECT_EQ(choose(1, 64, 64, Trans::kYes), "smallm__avx512");
     SetGemmThreads(1);
