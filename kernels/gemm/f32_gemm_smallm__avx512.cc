@@ -13,7 +13,7 @@
 //    of W per pass, so W is still streamed once.
 // A transposed (rare here) is first copied to row-major scratch (m <= 16 rows, cheap).
 // Correct for any m (rows are processed in chunks of 8). Sgemm also takes its axpy form for
-// row-major B while B fits in L2 (max(m, n, k) <= 384; 512 threaded): there it is the regblock
+// row-major B while B fits in L2 (max(m, n, k) <= 512): there it is the regblock
 // step with proper edge tiles, and skipping packing beats packing (see gemm.cc).
 #include <immintrin.h>
 
@@ -229,10 +229,13 @@ void SmallM(const SgemmArgs& p) {
 
 void f32_gemm_smallm__avx512(const SgemmArgs& p) noexcept { SmallM(p); }
 
-// Threaded: columns of C (rows of W) split over the GEMM pool, 128-aligned so every part keeps
-// the widest kernels; each participant streams its own share of the weights.
+// Threaded: columns of C (rows of W) split over the GEMM pool, aligned to the widest kernel the
+// row count uses (128 / 64 / 32 columns for <= 2 / <= 4 / more rows of the axpy form, 16 rows of
+// W for the dot form) so no part loses its wide tiles; each participant streams its own share of
+// the weights.
 void f32_gemm_smallm_mt__avx512(const SgemmArgs& p) noexcept {
-  gemm_internal::SplitColumns(p, GemmThreadPool().threads(), 128,
+  const int64_t align = p.trans_b == Trans::kYes ? 16 : p.m <= 2 ? 128 : p.m <= 4 ? 64 : 32;
+  gemm_internal::SplitColumns(p, GemmThreadPool().threads(), align,
                               [](const SgemmArgs& sub) { SmallM(sub); });
 }
 

@@ -66,10 +66,10 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
 //   AVX-512:  m <= 16                            -> smallm__avx512: no packing, B streamed once
 //                                                   (smallm_mt__avx512, columns split, when the
 //                                                   pool has > 1 thread and 2mnk >= 2^18)
-//             B row-major, max(m, n, k) <= 384   -> smallm__avx512 (its axpy form is the regblock
+//             B row-major, max(m, n, k) <= 512   -> smallm__avx512 (its axpy form is the regblock
 //                                                   step with edge tiles): packing costs more than
-//                                                   it saves while B fits in L2 (167 vs 152
-//                                                   GFLOP/s at n = 256, even at 512)
+//                                                   it saves while B fits in L2 (169 vs 154
+//                                                   GFLOP/s at n = 256, 163 vs 151 at 512)
 //             pool threads > 1, 2mnk >= 2^22:
 //               B row-major, max(m, n, k) <= 512 -> smallm_mt__avx512 (315 vs 228 GFLOP/s at 256)
 //               otherwise                        -> packed_mt_8x32__avx512
@@ -93,7 +93,7 @@ const GemmVariant& ChooseGemmVariant(const SgemmArgs& p) {
     if (threaded && flops >= 4194304.0) {
       return row_major_b && largest <= 512 ? *smallm_mt : *packed_mt;
     }
-    return row_major_b && largest <= 384 ? *smallm : *packed512;
+    return row_major_b && largest <= 512 ? *smallm : *packed512;
   }
   if (CpuSupports(Isa::kAvx2)) return row_major_b && largest <= 384 ? *regblock2 : *packed2;
   return *loop;

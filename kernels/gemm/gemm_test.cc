@@ -240,8 +240,8 @@ TEST(SgemmTest, DispatcherFollowsTheDocumentedHeuristic) {
     EXPECT_EQ(choose(16, 64, 64, Trans::kNo), "smallm__avx512");
     EXPECT_EQ(choose(128, 128, 128, Trans::kNo), "smallm__avx512");
     EXPECT_EQ(choose(128, 128, 128, Trans::kYes), "packed_8x32__avx512");
-    EXPECT_EQ(choose(384, 384, 384, Trans::kNo), "smallm__avx512");
-    EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "packed_8x32__avx512");
+    EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "smallm__avx512");
+    EXPECT_EQ(choose(513, 512, 512, Trans::kNo), "packed_8x32__avx512");
     SetGemmThreads(2);
     EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "smallm_mt__avx512");
     EXPECT_EQ(choose(1024, 1024, 1024, Trans::kNo), "packed_mt_8x32__avx512");
