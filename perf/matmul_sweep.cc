@@ -89,11 +89,12 @@ namespace {
 
 constexpr char kSuite[] = "matmul_sweep";
 constexpr char kUsage[] =
-    "Times every registered GEMM variant and the peer libraries (OpenBLAS, BLIS, oneDNN) on "
-    "square problems, each checked against an fp64 reference first, and publishes the tables "
-    "under results/.\n\n"
-    "  bazel run //perf:matmul_sweep -- [--sizes=64,128,...] [--threads=1,2] [--variants=REGEX]\n"
-    "      [--peers=openblas,blis,onednn|none] [--quick] [--out=DIR | --no_publish]";
+    "Times every registered GEMM variant, Sgemm itself (sgemm_auto) and the peer libraries "
+    "(OpenBLAS, BLIS, oneDNN) on square or transformer-layer shapes, each checked against an "
+    "fp64 reference first, and publishes the tables under results/.\n\n"
+    "  bazel run //perf:matmul_sweep -- [--sizes=64,128,...] [--shapes=square|transformer]\n"
+    "      [--threads=1,2] [--variants=REGEX] [--peers=openblas,blis,onednn|none]\n"
+    "      [--blocking=MC,KC,NC] [--quick] [--out=DIR | --no_publish]";
 
 // One implementation in the sweep: a registered variant or a peer.
 struct Impl {
