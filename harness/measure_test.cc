@@ -15,6 +15,15 @@
 namespace klab::harness {
 namespace {
 
+// Options with the fields each test sets; everything else at its default.
+MeasureOptions Options(int min_reps, double min_time_s, double warmup_s = 0) {
+  MeasureOptions o;
+  o.min_reps = min_reps;
+  o.min_time_s = min_time_s;
+  o.warmup_s = warmup_s;
+  return o;
+}
+
 void Spin(int64_t ns) {
   const int64_t end = MonotonicNs() + ns;
   while (MonotonicNs() < end) {
@@ -22,10 +31,7 @@ void Spin(int64_t ns) {
 }
 
 TEST(MeasureTest, TakesAtLeastMinRepsAndMinTime) {
-  MeasureOptions o;
-  o.min_reps = 9;
-  o.min_time_s = 0.02;
-  o.warmup_s = 0;
+  const MeasureOptions o = Options(9, 0.02);
   const Measurement m = Measure([] { Spin(100'000); }, o);  // 0.1 ms per rep
   EXPECT_GE(m.samples_ns.size(), 9u);
   double total = 0;
@@ -36,22 +42,16 @@ TEST(MeasureTest, TakesAtLeastMinRepsAndMinTime) {
 }
 
 TEST(MeasureTest, SlowBodyStopsAtMaxTime) {
-  MeasureOptions o;
-  o.min_reps = 50;
-  o.min_time_s = 0;
+  MeasureOptions o = Options(50, 0);
   o.max_time_s = 0.01;
   o.min_reps_when_slow = 3;
-  o.warmup_s = 0;
   const Measurement m = Measure([] { Spin(5'000'000); }, o);  // 5 ms per rep
   EXPECT_EQ(m.samples_ns.size(), 3u);
   EXPECT_EQ(m.stopped_by, "max_time");
 }
 
 TEST(MeasureTest, ShortCallsAreBatchedIntoSamplesOfMinSampleTime) {
-  MeasureOptions o;
-  o.min_reps = 5;
-  o.min_time_s = 0;
-  o.warmup_s = 0.005;
+  MeasureOptions o = Options(5, 0, 0.005);
   o.min_sample_s = 0.002;
   int64_t calls = 0;
   const Measurement m = Measure(
@@ -69,10 +69,7 @@ TEST(MeasureTest, ShortCallsAreBatchedIntoSamplesOfMinSampleTime) {
 }
 
 TEST(MeasureTest, InterleavedSamplersEachMeetTheirStoppingRule) {
-  MeasureOptions o;
-  o.min_reps = 7;
-  o.min_time_s = 0.005;
-  o.warmup_s = 0;
+  const MeasureOptions o = Options(7, 0.005);
   Sampler fast([] { Spin(50'000); }, o), slow([] { Spin(500'000); }, o);
   fast.Warmup();
   slow.Warmup();
@@ -100,10 +97,7 @@ TEST(MeasureTest, CountsAllocationsPerRepetition) {
   if (!AllocCounterActive()) {
     GTEST_SKIP() << "operator new is not ours in this build (a sanitizer runtime provides it)";
   }
-  MeasureOptions o;
-  o.min_reps = 10;
-  o.min_time_s = 0;
-  o.warmup_s = 0;
+  const MeasureOptions o = Options(10, 0);
   const Measurement m = Measure(
       [] {
         // Through a volatile pointer, so the compiler cannot elide the new/delete pair.
@@ -120,10 +114,7 @@ TEST(MeasureTest, NoAllocationsReadAsZero) {
   if (!AllocCounterActive()) {
     GTEST_SKIP() << "operator new is not ours in this build (a sanitizer runtime provides it)";
   }
-  MeasureOptions o;
-  o.min_reps = 10;
-  o.min_time_s = 0;
-  o.warmup_s = 0;
+  const MeasureOptions o = Options(10, 0);
   const Measurement m = Measure([] { Spin(1000); }, o);
   EXPECT_EQ(m.allocs_per_rep, 0.0);
   EXPECT_EQ(m.alloc_bytes_per_rep, 0.0);

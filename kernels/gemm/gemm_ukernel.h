@@ -18,39 +18,17 @@
 
 #include <cstdint>
 
+#include "kernels/simd/vec.h"
+
 namespace klab::kernels::gemm_internal {
+#if defined(__AVX2__) && defined(__FMA__)
+using simd::VecAvx2;  // traits of kernels/simd/vec.h
+#endif
+#if defined(__AVX512F__)
+using simd::VecAvx512;
+#endif
 // Internal linkage for everything here: each ISA translation unit gets its own copy (gemm_internal.h).
 namespace {
-
-#if defined(__AVX512F__)
-struct VecAvx512 {
-  using V = __m512;
-  static constexpr int kLanes = 16;
-  static V Zero() { return _mm512_setzero_ps(); }
-  static V Load(const float* p) { return _mm512_load_ps(p); }
-  static V LoadU(const float* p) { return _mm512_loadu_ps(p); }
-  static void StoreU(float* p, V v) { _mm512_storeu_ps(p, v); }
-  static V Set1(float x) { return _mm512_set1_ps(x); }
-  static V Fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-  static V Add(V a, V b) { return _mm512_add_ps(a, b); }
-  static V Mul(V a, V b) { return _mm512_mul_ps(a, b); }
-};
-#endif
-
-#if defined(__AVX2__) && defined(__FMA__)
-struct VecAvx2 {
-  using V = __m256;
-  static constexpr int kLanes = 8;
-  static V Zero() { return _mm256_setzero_ps(); }
-  static V Load(const float* p) { return _mm256_load_ps(p); }
-  static V LoadU(const float* p) { return _mm256_loadu_ps(p); }
-  static void StoreU(float* p, V v) { _mm256_storeu_ps(p, v); }
-  static V Set1(float x) { return _mm256_set1_ps(x); }
-  static V Fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-  static V Add(V a, V b) { return _mm256_add_ps(a, b); }
-  static V Mul(V a, V b) { return _mm256_mul_ps(a, b); }
-};
-#endif
 
 template <class Vec, int MR, int NR>
 struct SimdUkr {

@@ -1,8 +1,10 @@
 // The FMA-throughput loop of peak.h, one source compiled once per ISA (see BUILD):
-// KLAB_PEAK_ISA_SUFFIX names the symbol, and the widest vector the flags allow is used.
+// KLAB_PEAK_ISA_SUFFIX names the symbol, and the widest vector traits (kernels/simd/vec.h) the
+// flags allow are used.
 #include <immintrin.h>
 
 #include "kernels/peak/peak_internal.h"
+#include "kernels/simd/vec.h"
 
 #ifndef KLAB_PEAK_ISA_SUFFIX
 #error "compile with -DKLAB_PEAK_ISA_SUFFIX=avx2|avx512"
@@ -13,35 +15,25 @@
 namespace klab::kernels {
 namespace {
 #if defined(__AVX512F__)
-using V = __m512;
-constexpr int kLanes = 16;
-inline V Set1(float x) { return _mm512_set1_ps(x); }
-inline V Fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-inline V Add(V a, V b) { return _mm512_add_ps(a, b); }
-inline void Store(float* p, V v) { _mm512_storeu_ps(p, v); }
+using Vec = simd::VecAvx512;
 #else
-using V = __m256;
-constexpr int kLanes = 8;
-inline V Set1(float x) { return _mm256_set1_ps(x); }
-inline V Fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-inline V Add(V a, V b) { return _mm256_add_ps(a, b); }
-inline void Store(float* p, V v) { _mm256_storeu_ps(p, v); }
+using Vec = simd::VecAvx2;
 #endif
 }  // namespace
 
 float KLAB_PEAK_CONCAT_(f32_fma_peak__, KLAB_PEAK_ISA_SUFFIX)(int64_t iterations) noexcept {
-  V acc[kPeakAccumulators];
-  for (int i = 0; i < kPeakAccumulators; ++i) acc[i] = Set1(static_cast<float>(i));
-  const V c = Set1(0.999999f);
-  const V d = Set1(1e-6f);
+  Vec::V acc[kPeakAccumulators];
+  for (int i = 0; i < kPeakAccumulators; ++i) acc[i] = Vec::Set1(static_cast<float>(i));
+  const Vec::V c = Vec::Set1(0.999999f);
+  const Vec::V d = Vec::Set1(1e-6f);
   for (int64_t it = 0; it < iterations; ++it) {
-    for (int i = 0; i < kPeakAccumulators; ++i) acc[i] = Fma(acc[i], c, d);
+    for (int i = 0; i < kPeakAccumulators; ++i) acc[i] = Vec::Fma(acc[i], c, d);
   }
-  V sum = acc[0];
-  for (int i = 1; i < kPeakAccumulators; ++i) sum = Add(sum, acc[i]);
-  float out[kLanes];
-  Store(out, sum);
-  return out[0] + out[kLanes - 1];
+  Vec::V sum = acc[0];
+  for (int i = 1; i < kPeakAccumulators; ++i) sum = Vec::Add(sum, acc[i]);
+  float out[Vec::kLanes];
+  Vec::StoreU(out, sum);
+  return out[0] + out[Vec::kLanes - 1];
 }
 
 }  // namespace klab::kernels
