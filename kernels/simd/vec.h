@@ -1,7 +1,13 @@
 // Vector traits for kernels written once over the vector width: a struct per ISA with the type,
-// its lane count and the handful of operations the kernels use (load, store, broadcast, FMA, add,
-// multiply). A template takes the traits as a parameter and is instantiated in each ISA's
-// translation unit (compiled with that ISA's -m flags); only the traits the flags allow exist.
+// its lane count and the operations the kernels use — arithmetic, comparisons and selects, the
+// bit tricks of vector math (round, scale by 2^n) and horizontal reductions. A template takes the
+// traits as a parameter and is instantiated in each ISA's translation unit (compiled with that
+// ISA's -m flags); only the traits the flags allow exist.
+//
+// NaN rules, relied on by kernels/vmath: Min(a, b) and Max(a, b) return b when either is NaN
+// (the x86 minps/maxps rule), so a clamp written Max(lo, Min(hi, x)) lets a NaN in x through.
+// LoadPartial/StorePartial touch only the first `count` (< kLanes) elements: tails need no
+// scalar loop and never read past the end of an array.
 //
 // Everything here has internal linkage (anonymous namespace): each ISA translation unit keeps its
 // own copy, so the linker can never hand AVX-512 code to a caller compiled for the baseline.
@@ -9,6 +15,8 @@
 #define KLAB_KERNELS_SIMD_VEC_H_
 
 #include <immintrin.h>
+
+#include <cstdint>
 
 namespace klab::kernels::simd {
 namespace {
@@ -25,6 +33,47 @@ struct VecAvx512 {
   static V Fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V Add(V a, V b) { return _mm512_add_ps(a, b); }
   static V Mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V Sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V Div(V a, V b) { return _mm512_div_ps(a, b); }
+  static V Min(V a, V b) { return _mm512_min_ps(a, b); }
+  static V Max(V a, V b) { return _mm512_max_ps(a, b); }
+  static V Fnma(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a*b
+  static V Fms(V a, V b, V c) { return _mm512_fmsub_ps(a, b, c); }    // a*b - c
+  static V Abs(V a) { return _mm512_abs_ps(a); }
+  // The sign bit of s on the magnitude of m (m must be non-negative).
+  static V CopySign(V m, V s) {
+    return _mm512_castsi512_ps(_mm512_or_si512(
+        _mm512_castps_si512(m),
+        _mm512_and_si512(_mm512_castps_si512(s), _mm512_set1_epi32(INT32_MIN))));
+  }
+  static V Round(V a) {  // to nearest, ties to even
+    return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  // p * 2^n for integral n, correctly rounded into the subnormal range and to inf on overflow.
+  static V Scale2(V p, V n) { return _mm512_scalef_ps(p, n); }
+  // 1 / d for normal d with |d| < 2^126: the 14-bit estimate and one Newton step, relative
+  // error < 2^-27.
+  static V Recip(V d) {
+    V r = _mm512_rcp14_ps(d);
+    return _mm512_fmadd_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(1.0f)), r);
+  }
+  using M = __mmask16;
+  static M Lt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  static M Ge(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+  static V Select(M m, V if_true, V if_false) { return _mm512_mask_blend_ps(m, if_false, if_true); }
+  static float ReduceAdd(V a) { return _mm512_reduce_add_ps(a); }
+  static float ReduceMax(V a) { return _mm512_reduce_max_ps(a); }
+  static __mmask16 TailMask(int count) { return static_cast<__mmask16>((1u << count) - 1u); }
+  static V LoadPartial(const float* p, int count) {
+    return _mm512_maskz_loadu_ps(TailMask(count), p);
+  }
+  // Lanes past `count` read as `fill` (e.g. -inf for a running max).
+  static V LoadPartialOr(const float* p, int count, float fill) {
+    return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), TailMask(count), p);
+  }
+  static void StorePartial(float* p, V v, int count) {
+    _mm512_mask_storeu_ps(p, TailMask(count), v);
+  }
 };
 #endif
 
@@ -40,6 +89,57 @@ struct VecAvx2 {
   static V Fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V Add(V a, V b) { return _mm256_add_ps(a, b); }
   static V Mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V Sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V Div(V a, V b) { return _mm256_div_ps(a, b); }
+  static V Min(V a, V b) { return _mm256_min_ps(a, b); }
+  static V Max(V a, V b) { return _mm256_max_ps(a, b); }
+  static V Fnma(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a*b
+  static V Fms(V a, V b, V c) { return _mm256_fmsub_ps(a, b, c); }    // a*b - c
+  static V Abs(V a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  static V CopySign(V m, V s) {
+    return _mm256_or_ps(m, _mm256_and_ps(s, _mm256_set1_ps(-0.0f)));
+  }
+  static V Round(V a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // p * 2^n for integral n in [-252, 254]: two factors 2^(n/2) and 2^(n - n/2), each a normal
+  // float. The first product is exact, the second rounds once, so subnormal and overflowing
+  // results come out as scalef's do.
+  static V Scale2(V p, V n) {
+    const __m256i ni = _mm256_cvtps_epi32(n);
+    const __m256i n1 = _mm256_srai_epi32(ni, 1);
+    const __m256i n2 = _mm256_sub_epi32(ni, n1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const V f1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
+    const V f2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, f1), f2);
+  }
+  // 1 / d. The 12-bit rcpps estimate with one Newton step leaves ~2^-23, a visible ulp; a true
+  // division is exact to half an ulp and costs little at 8 lanes.
+  static V Recip(V d) { return _mm256_div_ps(_mm256_set1_ps(1.0f), d); }
+  using M = __m256;
+  static M Lt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+  static M Ge(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+  static V Select(M m, V if_true, V if_false) { return _mm256_blendv_ps(if_false, if_true, m); }
+  static float ReduceAdd(V a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+  static float ReduceMax(V a) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+  static __m256i TailMask(int count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static V LoadPartial(const float* p, int count) { return _mm256_maskload_ps(p, TailMask(count)); }
+  static V LoadPartialOr(const float* p, int count, float fill) {
+    const __m256i m = TailMask(count);
+    return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
+  }
+  static void StorePartial(float* p, V v, int count) { _mm256_maskstore_ps(p, TailMask(count), v); }
 };
 #endif
 

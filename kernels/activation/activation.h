@@ -1,0 +1,86 @@
+// Activation functions on float32 arrays, forward and backward: GELU (tanh and erf forms), SiLU,
+// SwiGLU, and bias + GELU fused, each a registry of variants (scalar, AVX2, AVX-512) with
+// run-time dispatch.
+//
+//   gelu_tanh(x) = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))   (GPT-2)
+//   gelu_erf(x)  = x/2 (1 + erf(x / sqrt(2))) = x Phi(x)
+//   silu(x)      = x sigma(x) = x / (1 + e^-x)
+//   swiglu(a, b) = silu(a) b                                        (Llama's MLP)
+//
+// Contract: arrays of n floats, any alignment; an output may equal an input of the same length
+// (in place); no other overlap. Backward functions overwrite dx (they do not accumulate):
+// dx[i] = dy[i] f'(x[i]). Row functions take row strides in elements (ld >= cols). Everything is
+// noexcept and allocates nothing. NaN gives NaN; +inf gives +inf and -inf gives -0 forward.
+//
+// How: 0.5 (1 + tanh(u)) = sigma(2u), so gelu_tanh is x sigma(2u), and gelu_erf is x Phi(x) with
+// Phi from erfc of |x|/sqrt(2) on the side where it is small. Neither subtracts nearly equal
+// numbers, so both stay accurate in relative terms in the negative tail, where the textbook
+// forms lose every digit (1 + tanh(u) for u << 0).
+//
+// Error bounds, against a double-precision evaluation of the same formula on the same float
+// input: |y - exact| <= kActivationMaxUlp ulp(exact) + kActivationAbsFloor. The absolute floor
+// (2^-32, ~2e-10, under a thousandth of an ulp of 1) covers the far negative tail only, where
+// the functions are ill-conditioned (relative condition ~x^2: rounding the argument u of the
+// exponential alone moves the result by |u| 2^-24 relative, 50 ulp at x = -7 where |y| < 1e-10).
+// Measured maxima are listed in lab/activation/README.md; activation_test holds every variant to
+// these constants over a strided sweep of [-12, 12]. Backward: relative 2^-19 of
+// |dy| (|f'(x)| + |x f''(x)|) — the derivative's own condition — plus the same floor; see
+// activation_test.cc.
+#ifndef KLAB_KERNELS_ACTIVATION_ACTIVATION_H_
+#define KLAB_KERNELS_ACTIVATION_ACTIVATION_H_
+
+#include <cstddef>
+#include <string_view>
+
+#include "absl/types/span.h"
+#include "kernels/cpu/cpu.h"
+
+namespace klab::kernels {
+
+inline constexpr double kActivationMaxUlp = 4.0;
+inline constexpr double kActivationAbsFloor = 0x1p-26;
+
+using ActivationFn = void (*)(size_t n, const float* x, float* y) noexcept;
+using ActivationBinaryFn = void (*)(size_t n, const float* a, const float* b, float* y) noexcept;
+using ActivationBackwardFn = void (*)(size_t n, const float* x, const float* dy,
+                                      float* dx) noexcept;
+// y[r][c] = gelu_tanh(x[r][c] + bias[c]) for a rows x cols matrix (row strides ldx, ldy).
+using BiasActivationFn = void (*)(size_t rows, size_t cols, const float* x, size_t ldx,
+                                  const float* bias, float* y, size_t ldy) noexcept;
+// y = silu(a) b: da[i] = dy[i] b[i] silu'(a[i]), db[i] = dy[i] silu(a[i]).
+using SwigluBackwardFn = void (*)(size_t n, const float* a, const float* b, const float* dy,
+                                  float* da, float* db) noexcept;
+
+struct ActivationKernels {
+  std::string_view name;  // f32_activation__<isa>
+  Isa isa;
+  ActivationFn gelu_tanh;
+  ActivationFn gelu_erf;
+  ActivationFn silu;
+  ActivationBinaryFn swiglu;
+  BiasActivationFn bias_gelu_tanh;
+  ActivationBackwardFn gelu_tanh_backward;
+  ActivationBackwardFn gelu_erf_backward;
+  ActivationBackwardFn silu_backward;
+  SwigluBackwardFn swiglu_backward;
+};
+
+// Scalar (std:: functions, the `std` row of the sweep), AVX2, AVX-512.
+absl::Span<const ActivationKernels> ActivationVariants();
+const ActivationKernels& BestActivation();
+
+void GeluTanh(size_t n, const float* x, float* y) noexcept;
+void GeluErf(size_t n, const float* x, float* y) noexcept;
+void Silu(size_t n, const float* x, float* y) noexcept;
+void Swiglu(size_t n, const float* a, const float* b, float* y) noexcept;
+void BiasGeluTanh(size_t rows, size_t cols, const float* x, size_t ldx, const float* bias,
+                  float* y, size_t ldy) noexcept;
+void GeluTanhBackward(size_t n, const float* x, const float* dy, float* dx) noexcept;
+void GeluErfBackward(size_t n, const float* x, const float* dy, float* dx) noexcept;
+void SiluBackward(size_t n, const float* x, const float* dy, float* dx) noexcept;
+void SwigluBackward(size_t n, const float* a, const float* b, const float* dy, float* da,
+                    float* db) noexcept;
+
+}  // namespace klab::kernels
+
+#endif  // KLAB_KERNELS_ACTIVATION_ACTIVATION_H_

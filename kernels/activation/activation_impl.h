@@ -1,0 +1,105 @@
+// The activation functions over one vector of lanes, for the vector traits of
+// kernels/simd/vec.h; instantiated per ISA by f32_activation_isa.inc. Formulas and bounds are in
+// activation.h.
+#ifndef KLAB_KERNELS_ACTIVATION_ACTIVATION_IMPL_H_
+#define KLAB_KERNELS_ACTIVATION_ACTIVATION_IMPL_H_
+
+#include "kernels/vmath/vmath_impl.h"
+
+namespace klab::kernels::activation {
+namespace {
+
+// gelu_tanh(x) = x sigma(2u), 2u = x (kA + kB x^2), kA = 2 sqrt(2/pi), kB = 0.044715 kA.
+inline constexpr float kA = 1.5957691216057308f;
+inline constexpr float kB = 0.071354816272600f;
+inline constexpr float kSqrtHalf = 0.70710678118654752f;
+inline constexpr float kInvSqrt2Pi = 0.39894228040143268f;
+// Backward clamps x to +-kGradClamp: every derivative here is exactly 0 or 1 in float beyond
+// |x| = 20, and the clamp keeps inf * 0 out of the products.
+inline constexpr float kGradClamp = 1e4f;
+
+template <class T>
+typename T::V GeluTanh(typename T::V x) {
+  const auto v = T::Mul(x, T::Fma(T::Mul(x, x), T::Set1(kB), T::Set1(kA)));
+  return T::Mul(vmath::FiniteBelow<T>(x), vmath::Sigmoid<T>(v));
+}
+
+// Phi(x) = (1 + erf(x / sqrt 2)) / 2. For |x| / sqrt 2 < 0.75, erf by its Taylor series to z^21
+// (truncation < 1e-9 relative); the sum 1 + erf loses at most a factor 2.5 there. Beyond,
+// erfc(|x| / sqrt 2) / 2 for x < 0 (relative, no cancellation) and 1 - that for x > 0; the
+// erfc fit of ErfcCore is not used near 0, where its polynomial sums to ~0 from terms of ~1.5
+// and float rounding would cost ~7 ulp. The halved square x^2 / 2 = hi + lo is exact.
+template <class T>
+typename T::V Phi(typename T::V x) {
+  using V = typename T::V;
+  const V xa = T::Min(T::Set1(14.5f), T::Abs(x));  // Phi(-14.5) < 2^-150
+  const V z = T::Mul(xa, T::Set1(kSqrtHalf));
+  const V xx = T::Mul(xa, xa);
+  const V hi = T::Mul(T::Set1(0.5f), xx);
+  const V lo = T::Mul(T::Set1(0.5f), T::Fms(xa, xa, xx));
+  const V half_erfc = T::Mul(T::Set1(0.5f), vmath::ErfcCore<T>(z, hi, lo));
+  const V tail = T::Select(T::Ge(x, T::Zero()), T::Sub(T::Set1(1.0f), half_erfc), half_erfc);
+  // Taylor: erf(z) = z sum_n c_n z^2n; z^2 = x^2 / 2 = hi (lo is below its rounding).
+  V p = T::Set1(7.403596410e-09f);  // c_10 / 2 ... c_0 / 2: the halves of vmath's Erf series
+  p = T::Fma(p, hi, T::Set1(-8.182922345e-08f));
+  p = T::Fma(p, hi, T::Set1(8.231057185e-07f));
+  p = T::Fma(p, hi, T::Set1(-7.462825180e-06f));
+  p = T::Fma(p, hi, T::Set1(6.027666490e-05f));
+  p = T::Fma(p, hi, T::Set1(-4.274163512e-04f));
+  p = T::Fma(p, hi, T::Set1(2.611988813e-03f));
+  p = T::Fma(p, hi, T::Set1(-1.343308533e-02f));
+  p = T::Fma(p, hi, T::Set1(5.641895835e-02f));
+  p = T::Fma(p, hi, T::Set1(-1.880631945e-01f));
+  p = T::Fma(p, hi, T::Set1(5.641895835e-01f));
+  const V near0 = T::Fma(p, T::Mul(x, T::Set1(kSqrtHalf)), T::Set1(0.5f));
+  return T::Select(T::Lt(z, T::Set1(0.75f)), near0, tail);
+}
+
+template <class T>
+typename T::V GeluErf(typename T::V x) {
+  return T::Mul(vmath::FiniteBelow<T>(x), Phi<T>(x));
+}
+
+template <class T>
+typename T::V Silu(typename T::V x) {
+  return T::Mul(vmath::FiniteBelow<T>(x), vmath::Sigmoid<T>(x));
+}
+
+template <class T>
+typename T::V ClampForGrad(typename T::V x) {
+  return T::Max(T::Set1(-kGradClamp), T::Min(T::Set1(kGradClamp), x));
+}
+
+// d/dx x sigma(2u) = s + x s (1 - s) (2u)', (2u)' = kA + 3 kB x^2.
+template <class T>
+typename T::V GeluTanhGrad(typename T::V x) {
+  using V = typename T::V;
+  x = ClampForGrad<T>(x);
+  const V x2 = T::Mul(x, x);
+  const auto sig = vmath::Sigmoid2<T>(T::Mul(x, T::Fma(x2, T::Set1(kB), T::Set1(kA))));
+  const V du = T::Fma(x2, T::Set1(3.0f * kB), T::Set1(kA));
+  return T::Fma(T::Mul(x, sig.s), T::Mul(sig.one_minus_s, du), sig.s);
+}
+
+// d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2/2) / sqrt(2 pi).
+template <class T>
+typename T::V GeluErfGrad(typename T::V x) {
+  using V = typename T::V;
+  x = ClampForGrad<T>(x);
+  const V x2h = T::Mul(T::Set1(0.5f), T::Mul(x, x));
+  const V pdf = T::Mul(vmath::Exp<T>(T::Sub(T::Zero(), x2h)), T::Set1(kInvSqrt2Pi));
+  return T::Fma(x, pdf, Phi<T>(x));
+}
+
+// d/dx x sigma(x) = s (1 + x (1 - s)).
+template <class T>
+typename T::V SiluGrad(typename T::V x) {
+  x = ClampForGrad<T>(x);
+  const auto sig = vmath::Sigmoid2<T>(x);
+  return T::Fma(T::Mul(sig.s, x), sig.one_minus_s, sig.s);
+}
+
+}  // namespace
+}  // namespace klab::kernels::activation
+
+#endif  // KLAB_KERNELS_ACTIVATION_ACTIVATION_IMPL_H_

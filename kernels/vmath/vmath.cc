@@ -1,0 +1,47 @@
+#include "kernels/vmath/vmath.h"
+
+#include <cmath>
+
+#include "kernels/vmath/vmath_internal.h"
+
+namespace klab::kernels {
+namespace {
+
+void ExpScalar(size_t n, const float* x, float* y) noexcept {
+  for (size_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+}
+void TanhScalar(size_t n, const float* x, float* y) noexcept {
+  for (size_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+}
+void ErfScalar(size_t n, const float* x, float* y) noexcept {
+  for (size_t i = 0; i < n; ++i) y[i] = std::erf(x[i]);
+}
+
+}  // namespace
+
+absl::Span<const VmathKernels> VmathVariants() {
+  // Function-local: the per-ISA tables live in other translation units.
+  static const VmathKernels variants[] = {
+      {"f32_vmath__scalar", Isa::kScalar, ExpScalar, TanhScalar, ErfScalar},
+      internal::kVmathAvx2,
+      internal::kVmathAvx512,
+  };
+  return variants;
+}
+
+const VmathKernels& BestVmath() {
+  static const VmathKernels& best = []() -> const VmathKernels& {
+    const VmathKernels* chosen = &VmathVariants()[0];
+    for (const VmathKernels& v : VmathVariants()) {
+      if (CpuSupports(v.isa)) chosen = &v;
+    }
+    return *chosen;
+  }();
+  return best;
+}
+
+void Exp(size_t n, const float* x, float* y) noexcept { BestVmath().exp(n, x, y); }
+void Tanh(size_t n, const float* x, float* y) noexcept { BestVmath().tanh(n, x, y); }
+void Erf(size_t n, const float* x, float* y) noexcept { BestVmath().erf(n, x, y); }
+
+}  // namespace klab::kernels

@@ -1,0 +1,172 @@
+// Vector exp, tanh, erf, erfc and sigmoid, written once over the vector traits of
+// kernels/simd/vec.h and instantiated in each ISA's translation unit. The contract and the
+// measured error bounds are in vmath.h; this file is the "how".
+//
+// Every function is branch-free: both halves of a piecewise approximation are evaluated and the
+// lanes selected, so the cost does not depend on the data. NaN propagates through every path
+// (the clamps are written Max(lo, Min(hi, x)), which lets a NaN in x through; see vec.h).
+#ifndef KLAB_KERNELS_VMATH_VMATH_IMPL_H_
+#define KLAB_KERNELS_VMATH_VMATH_IMPL_H_
+
+#include <cfloat>
+#include <cstddef>
+
+#include "kernels/simd/vec.h"
+
+namespace klab::kernels::vmath {
+namespace {
+
+// exp(x) = 2^n * e^r with n = round(x / ln 2) and r = x - n ln 2 in [-ln2/2, ln2/2], ln 2 split in
+// two (Cody-Waite: the high part has 9 significant bits, so n * ln2_hi is exact). e^r is
+// 1 + r + r^2 P(r) with Cephes's degree-5 P. Inputs below -104 give +0 and above 89 give +inf
+// (exp overflows float at 88.72); the clamp keeps n in [-150, 129] for Scale2.
+template <class T>
+typename T::V Exp(typename T::V x) {
+  using V = typename T::V;
+  x = T::Max(T::Set1(-104.0f), T::Min(T::Set1(89.0f), x));
+  const V n = T::Round(T::Mul(x, T::Set1(1.44269504088896341f)));
+  V r = T::Fnma(n, T::Set1(0.693359375f), x);
+  r = T::Fnma(n, T::Set1(-2.12194440e-4f), r);
+  V p = T::Set1(1.9875691500e-4f);
+  p = T::Fma(p, r, T::Set1(1.3981999507e-3f));
+  p = T::Fma(p, r, T::Set1(8.3334519073e-3f));
+  p = T::Fma(p, r, T::Set1(4.1665795894e-2f));
+  p = T::Fma(p, r, T::Set1(1.6666665459e-1f));
+  p = T::Fma(p, r, T::Set1(5.0000001201e-1f));
+  const V e_r = T::Add(T::Fma(p, T::Mul(r, r), r), T::Set1(1.0f));
+  return T::Scale2(e_r, n);
+}
+
+// tanh: for |x| < 0.625 Cephes's odd polynomial x + x^3 P(x^2); above, (1 - e) / (1 + e) with
+// e = exp(-2|x|) <= 0.29, so the subtraction loses nothing. |x| is capped at 10 (tanh rounds to
+// 1 from 9.01 on) so e stays a normal number.
+template <class T>
+typename T::V Tanh(typename T::V x) {
+  using V = typename T::V;
+  const V a = T::Abs(x);
+  const V z = T::Mul(a, a);
+  V p = T::Set1(-5.70498872745e-3f);
+  p = T::Fma(p, z, T::Set1(2.06390887954e-2f));
+  p = T::Fma(p, z, T::Set1(-5.37397155531e-2f));
+  p = T::Fma(p, z, T::Set1(1.33314422036e-1f));
+  p = T::Fma(p, z, T::Set1(-3.33332819422e-1f));
+  const V small = T::Fma(T::Mul(p, z), a, a);
+  const V e = Exp<T>(T::Mul(T::Set1(-2.0f), T::Min(T::Set1(10.0f), a)));
+  const V large = T::Mul(T::Sub(T::Set1(1.0f), e), T::Recip(T::Add(T::Set1(1.0f), e)));
+  return T::CopySign(T::Select(T::Lt(a, T::Set1(0.625f)), small, large), x);
+}
+
+// erfc(z) for z >= 0 from Numerical Recipes' Chebyshev fit (relative error < 1.2e-7 for all
+// z >= 0 in exact arithmetic): erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2). The caller
+// passes z^2 as an unevaluated sum hi + lo (lo from an FMA), and the sum -hi + P(t) is formed
+// with its rounding error kept (TwoSum), so exp's argument is exact to ~2^-48 relative. Without
+// that, rounding z^2 alone would cost z^2 * 2^-24 relative (15 ulp at z = 4). z must be capped
+// by the caller (10.5 gives 0, as erfc(10.5) < 2^-149).
+template <class T>
+typename T::V ErfcCore(typename T::V z, typename T::V z2_hi, typename T::V z2_lo) {
+  using V = typename T::V;
+  const V t = T::Recip(T::Fma(z, T::Set1(0.5f), T::Set1(1.0f)));
+  V p = T::Set1(0.17087277f);
+  p = T::Fma(p, t, T::Set1(-0.82215223f));
+  p = T::Fma(p, t, T::Set1(1.48851587f));
+  p = T::Fma(p, t, T::Set1(-1.13520398f));
+  p = T::Fma(p, t, T::Set1(0.27886807f));
+  p = T::Fma(p, t, T::Set1(-0.18628806f));
+  p = T::Fma(p, t, T::Set1(0.09678418f));
+  p = T::Fma(p, t, T::Set1(0.37409196f));
+  p = T::Fma(p, t, T::Set1(1.00002368f));
+  p = T::Fma(p, t, T::Set1(-1.26551223f));
+  // TwoSum: s + err == p - hi exactly.
+  const V s = T::Sub(p, z2_hi);
+  const V p_part = T::Add(s, z2_hi);
+  const V hi_part = T::Sub(s, p_part);
+  const V err = T::Sub(T::Sub(p, p_part), T::Add(z2_hi, hi_part));
+  const V correction = T::Sub(err, z2_lo);
+  const V e = Exp<T>(s);
+  return T::Mul(t, T::Fma(e, correction, e));  // t e^s (1 + correction)
+}
+
+// erf: for |x| < 1 the Taylor series of erf to x^23 (truncation < 1e-10 relative, alternating
+// and decreasing terms, so Horner in float stays within an ulp); above, 1 - erfc(|x|), where
+// erfc(1) = 0.157 makes the subtraction lose less than an ulp. erf rounds to 1 from 3.92 on.
+template <class T>
+typename T::V Erf(typename T::V x) {
+  using V = typename T::V;
+  const V a = T::Abs(x);
+  const V x2 = T::Mul(a, a);
+  V p = T::Set1(-1.229055530e-09f);
+  p = T::Fma(p, x2, T::Set1(1.480719282e-08f));
+  p = T::Fma(p, x2, T::Set1(-1.636584469e-07f));
+  p = T::Fma(p, x2, T::Set1(1.646211437e-06f));
+  p = T::Fma(p, x2, T::Set1(-1.492565036e-05f));
+  p = T::Fma(p, x2, T::Set1(1.205533298e-04f));
+  p = T::Fma(p, x2, T::Set1(-8.548327023e-04f));
+  p = T::Fma(p, x2, T::Set1(5.223977625e-03f));
+  p = T::Fma(p, x2, T::Set1(-2.686617065e-02f));
+  p = T::Fma(p, x2, T::Set1(1.128379167e-01f));
+  p = T::Fma(p, x2, T::Set1(-3.761263890e-01f));
+  p = T::Fma(p, x2, T::Set1(1.128379167e+00f));
+  const V small = T::Mul(p, a);
+  const V z = T::Min(T::Set1(4.5f), a);
+  const V z2 = T::Mul(z, z);
+  const V large = T::Sub(T::Set1(1.0f), ErfcCore<T>(z, z2, T::Fms(z, z, z2)));
+  return T::CopySign(T::Select(T::Lt(a, T::Set1(1.0f)), small, large), x);
+}
+
+// sigma(v) = 1 / (1 + e^-v) and its complement 1 - sigma(v), both to full relative accuracy:
+// with e = exp(-|v|) <= 1, sigma = 1/(1+e) for v >= 0 and e/(1+e) for v < 0 (no overflow, no
+// cancellation; 1 + e in [1, 2] suits Recip).
+template <class T>
+struct SigmoidPair {
+  typename T::V s, one_minus_s;
+};
+
+template <class T>
+SigmoidPair<T> Sigmoid2(typename T::V v) {
+  using V = typename T::V;
+  const V e = Exp<T>(T::Sub(T::Zero(), T::Abs(v)));
+  const V r = T::Recip(T::Add(T::Set1(1.0f), e));
+  const V er = T::Mul(e, r);
+  const auto positive = T::Ge(v, T::Zero());
+  return {T::Select(positive, r, er), T::Select(positive, er, r)};
+}
+
+template <class T>
+typename T::V Sigmoid(typename T::V v) {
+  return Sigmoid2<T>(v).s;
+}
+
+// x with -inf replaced by -FLT_MAX: x * sigma(x) -> -0 rather than -inf * 0 = NaN at x = -inf.
+template <class T>
+typename T::V FiniteBelow(typename T::V x) {
+  return T::Max(T::Set1(-FLT_MAX), x);
+}
+
+// y[i] = f(x[i]) over n elements; the tail is one masked vector (no scalar loop, no overread).
+template <class T, class F>
+void Map(size_t n, const float* x, float* y, F f) noexcept {
+  size_t i = 0;
+  for (; i + T::kLanes <= n; i += T::kLanes) T::StoreU(y + i, f(T::LoadU(x + i)));
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    T::StorePartial(y + i, f(T::LoadPartial(x + i, rest)), rest);
+  }
+}
+
+// y[i] = f(a[i], b[i]).
+template <class T, class F>
+void Map2(size_t n, const float* a, const float* b, float* y, F f) noexcept {
+  size_t i = 0;
+  for (; i + T::kLanes <= n; i += T::kLanes) {
+    T::StoreU(y + i, f(T::LoadU(a + i), T::LoadU(b + i)));
+  }
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    T::StorePartial(y + i, f(T::LoadPartial(a + i, rest), T::LoadPartial(b + i, rest)), rest);
+  }
+}
+
+}  // namespace
+}  // namespace klab::kernels::vmath
+
+#endif  // KLAB_KERNELS_VMATH_VMATH_IMPL_H_
