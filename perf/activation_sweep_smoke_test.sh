@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# End-to-end checks of //perf:activation_sweep on small arrays: it runs, checks every kernel-lab
+# row against its bound, writes the files of RESULTS.md where told, and rejects bad flags with
+# exit status 2.
+set -u
+sweep="$TEST_SRCDIR/$TEST_WORKSPACE/perf/activation_sweep"
+out="$TEST_TMPDIR/out"
+fail=0
+check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; }
+
+"$sweep" --quick --sizes=100,1000 --out="$out" >"$TEST_TMPDIR/stdout" 2>"$TEST_TMPDIR/stderr"
+rc=$?
+check "quick run exits 0 (stderr: $(tail -5 "$TEST_TMPDIR/stderr"))" '[ $rc -eq 0 ]'
+check "json written" '[ -s "$out/activation_sweep.json" ]'
+check "markdown written" '[ -s "$out/activation_sweep.md" ]'
+check "schema" 'grep -q "\"schema\": \"kernel-lab/results/v1\"" "$out/activation_sweep.json"'
+for op in gelu_tanh gelu_erf silu swiglu softmax softmax_online layernorm rmsnorm add broadcast_add; do
+  check "rows for $op" 'grep -q "\"op\": *\"$op\"" "$out/activation_sweep.json"'
+done
+check "std rows" 'grep -q "\"impl\": *\"std\"" "$out/activation_sweep.json"'
+check "ns_per_element recorded" 'grep -q "\"ns_per_element\"" "$out/activation_sweep.json"'
+check "no kernel-lab row outside its bound" '! grep -q "WRONG" "$TEST_TMPDIR/stdout"'
+check "kernels allocate nothing" '! grep "\"impl\": *\"kernel-lab\"" "$out/activation_sweep.json" | grep -q "\"alloc\": *{\"bytes\": *[1-9]"'
+
+"$sweep" --quick --ops=add --no_publish >/dev/null 2>&1
+check "--no_publish exits 0" '[ $? -eq 0 ]'
+
+for bad in "--sizes=0" "--sizes=abc" "--bogus=1" "--ops=nothing_matches" "--ops=(("; do
+  "$sweep" $bad --no_publish >/dev/null 2>"$TEST_TMPDIR/err"
+  rc=$?
+  check "$bad exits 2 (got $rc: $(head -1 "$TEST_TMPDIR/err"))" '[ $rc -eq 2 ]'
+done
+exit $fail
