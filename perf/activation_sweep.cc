@@ -123,7 +123,7 @@ double SiluExact(double x) { return x / (1.0 + std::exp(-x)); }
 
 void AddUnary(std::vector<Case>& cases, const std::string& op, size_t n, std::mt19937& rng,
               kernels::ActivationFn kernels::ActivationKernels::*member, double (*exact)(double),
-              void (*mvec)(size_t, const float*, float*)) {
+              void (*mvec)(size_t, const float*, float*), double max_ulp) {
   Case c;
   c.op = op;
   c.label = absl::StrCat("n=", n);
@@ -140,7 +140,7 @@ void AddUnary(std::vector<Case>& cases, const std::string& op, size_t n, std::mt
   c.check = [=](const float* out) {
     double worst = 0;
     for (size_t i = 0; i < n; ++i) {
-      worst = std::max(worst, kernels::testing::ErrRatio(out[i], exact(xp[i]), kernels::kActivationMaxUlp,
+      worst = std::max(worst, kernels::testing::ErrRatio(out[i], exact(xp[i]), max_ulp,
                                                          kernels::kActivationAbsFloor));
     }
     return worst;
@@ -163,9 +163,9 @@ std::vector<Case> BuildCases(const std::vector<int64_t>& sizes, const std::vecto
   auto want = [&](const char* op) { return std::regex_match(op, ops); };
   for (int64_t s : sizes) {
     const size_t n = static_cast<size_t>(s);
-    if (want("gelu_tanh")) AddUnary(cases, "gelu_tanh", n, rng, &kernels::ActivationKernels::gelu_tanh, GeluTanhExact, libmvec::GeluTanh);
-    if (want("gelu_erf")) AddUnary(cases, "gelu_erf", n, rng, &kernels::ActivationKernels::gelu_erf, GeluErfExact, libmvec::GeluErf);
-    if (want("silu")) AddUnary(cases, "silu", n, rng, &kernels::ActivationKernels::silu, SiluExact, libmvec::Silu);
+    if (want("gelu_tanh")) AddUnary(cases, "gelu_tanh", n, rng, &kernels::ActivationKernels::gelu_tanh, GeluTanhExact, libmvec::GeluTanh, kernels::kActivationMaxUlp);
+    if (want("gelu_erf")) AddUnary(cases, "gelu_erf", n, rng, &kernels::ActivationKernels::gelu_erf, GeluErfExact, libmvec::GeluErf, kernels::kGeluErfMaxUlp);
+    if (want("silu")) AddUnary(cases, "silu", n, rng, &kernels::ActivationKernels::silu, SiluExact, libmvec::Silu, kernels::kActivationMaxUlp);
   }
   for (int64_t s : sizes) {
     const size_t n = static_cast<size_t>(s);

@@ -10,7 +10,7 @@
 // //kernels/vmath:vmath_ulp_sweep against the double-precision libm on EVERY float of the range
 // (exp: all finite floats; tanh and erf: all floats in [-10, 10]) for both vector ISAs, and held
 // by vmath_test on a strided subset. The constants below are those measurements (rounded up to
-// the next tenth of an ulp); the sweep's output is quoted in lab/vmath/README.md.
+// the next tenth of an ulp); the sweep's output is quoted in lab/activation/README.md.
 //
 // Variants (a registry, STYLE.md rule 4): `f32_vmath__scalar` calls std::exp/tanh/erf on floats
 // (the plain C++ a user would write, and the `std` row of //perf:activation_sweep), then AVX2 and
