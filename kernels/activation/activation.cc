@@ -92,13 +92,7 @@ absl::Span<const ActivationKernels> ActivationVariants() {
 }
 
 const ActivationKernels& BestActivation() {
-  static const ActivationKernels& best = []() -> const ActivationKernels& {
-    const ActivationKernels* chosen = &ActivationVariants()[0];
-    for (const ActivationKernels& v : ActivationVariants()) {
-      if (CpuSupports(v.isa)) chosen = &v;
-    }
-    return *chosen;
-  }();
+  static const ActivationKernels& best = BestSupported(ActivationVariants());
   return best;
 }
 

@@ -67,6 +67,18 @@ bool CpuSupports(Isa isa);
 // The highest Isa that CpuSupports().
 Isa BestIsa();
 
+// The entry of a registry (any range of structs with an `isa` member, lowest ISA first) for the
+// best ISA this CPU supports: how every kernel family dispatches. The first entry must be
+// runnable everywhere (the scalar variant).
+template <class Range>
+const auto& BestSupported(const Range& variants) {
+  const auto* chosen = &*variants.begin();
+  for (const auto& v : variants) {
+    if (CpuSupports(v.isa)) chosen = &v;
+  }
+  return *chosen;
+}
+
 // "scalar", "sse4.2", "avx2", "avx512", "avx512bf16".
 std::string_view IsaName(Isa isa);
 

@@ -36,13 +36,7 @@ absl::Span<const ElementwiseKernels> ElementwiseVariants() {
 }
 
 const ElementwiseKernels& BestElementwise() {
-  static const ElementwiseKernels& best = []() -> const ElementwiseKernels& {
-    const ElementwiseKernels* chosen = &ElementwiseVariants()[0];
-    for (const ElementwiseKernels& v : ElementwiseVariants()) {
-      if (CpuSupports(v.isa)) chosen = &v;
-    }
-    return *chosen;
-  }();
+  static const ElementwiseKernels& best = BestSupported(ElementwiseVariants());
   return best;
 }
 

@@ -94,13 +94,7 @@ absl::Span<const NormKernels> NormVariants() {
 }
 
 const NormKernels& BestNorm() {
-  static const NormKernels& best = []() -> const NormKernels& {
-    const NormKernels* chosen = &NormVariants()[0];
-    for (const NormKernels& v : NormVariants()) {
-      if (CpuSupports(v.isa)) chosen = &v;
-    }
-    return *chosen;
-  }();
+  static const NormKernels& best = BestSupported(NormVariants());
   return best;
 }
 

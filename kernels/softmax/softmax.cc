@@ -64,13 +64,7 @@ absl::Span<const SoftmaxKernels> SoftmaxVariants() {
 }
 
 const SoftmaxKernels& BestSoftmax() {
-  static const SoftmaxKernels& best = []() -> const SoftmaxKernels& {
-    const SoftmaxKernels* chosen = &SoftmaxVariants()[0];
-    for (const SoftmaxKernels& v : SoftmaxVariants()) {
-      if (CpuSupports(v.isa)) chosen = &v;
-    }
-    return *chosen;
-  }();
+  static const SoftmaxKernels& best = BestSupported(SoftmaxVariants());
   return best;
 }
 

@@ -30,13 +30,7 @@ absl::Span<const VmathKernels> VmathVariants() {
 }
 
 const VmathKernels& BestVmath() {
-  static const VmathKernels& best = []() -> const VmathKernels& {
-    const VmathKernels* chosen = &VmathVariants()[0];
-    for (const VmathKernels& v : VmathVariants()) {
-      if (CpuSupports(v.isa)) chosen = &v;
-    }
-    return *chosen;
-  }();
+  static const VmathKernels& best = BestSupported(VmathVariants());
   return best;
 }
 
