@@ -1,0 +1,61 @@
+"""kernel_family: the targets of one elementwise kernel family, laid out the same way each time.
+
+A family `x` in kernels/x/ has
+  x.h                 the contract and the registry struct (public)
+  x_internal.h        the per-ISA tables, declared
+  f32_x_isa.inc       the kernels, written once over the vector traits of kernels/simd/vec.h
+  f32_x__avx2.cc      f32_x_isa.inc instantiated for AVX2 (its own copts, STYLE.md rule 8)
+  f32_x__avx512.cc    the same for AVX-512
+  x.cc                the scalar variant, the registry and the run-time dispatch (baseline ISA)
+  x_test.cc           every variant the CPU runs against double
+"""
+
+load("@rules_cc//cc:defs.bzl", "cc_library", "cc_test")
+load("//kernels:copts.bzl", "AVX2_COPTS", "AVX512_COPTS", "KERNEL_COPTS")
+
+def kernel_family(name, impl_hdrs = [], impl_deps = [], test_deps = []):
+    """Declares <name>_internal, <name>_avx2, <name>_avx512, <name> and <name>_test.
+
+    Args:
+      name: the family, e.g. "softmax".
+      impl_hdrs: extra headers the per-ISA code includes (e.g. "activation_impl.h").
+      impl_deps: what the per-ISA code depends on (vector traits, vmath templates).
+      test_deps: extra dependencies of the test.
+    """
+    cc_library(
+        name = name + "_internal",
+        hdrs = [
+            name + ".h",
+            name + "_internal.h",
+            "f32_%s_isa.inc" % name,
+        ] + impl_hdrs,
+        visibility = ["//visibility:private"],
+        deps = ["//kernels/cpu", "//third_party:absl_span"] + impl_deps,
+    )
+    for isa, copts in [("avx2", AVX2_COPTS), ("avx512", AVX512_COPTS)]:
+        cc_library(
+            name = "%s_%s" % (name, isa),
+            srcs = ["f32_%s__%s.cc" % (name, isa)],
+            copts = copts,
+            visibility = ["//visibility:private"],
+            deps = [":%s_internal" % name],
+        )
+    cc_library(
+        name = name,
+        srcs = [name + ".cc"],
+        hdrs = [name + ".h"],
+        copts = KERNEL_COPTS,
+        deps = [
+            ":%s_avx2" % name,
+            ":%s_avx512" % name,
+            ":%s_internal" % name,
+            "//kernels/cpu",
+            "//third_party:absl_span",
+        ],
+    )
+    cc_test(
+        name = name + "_test",
+        size = "medium",
+        srcs = [name + "_test.cc"],
+        deps = [":" + name, "//third_party:gtest_main"] + test_deps,
+    )
