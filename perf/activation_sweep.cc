@@ -35,6 +35,7 @@
 #include "kernels/testing/ulp.h"
 #include "perf/cli.h"
 #include "perf/libmvec_peer.h"
+#include "perf/suite.h"
 
 ABSL_FLAG(std::vector<std::string>, sizes,
           std::vector<std::string>({"1000", "10000", "100000", "1000000"}),
@@ -343,14 +344,8 @@ int Run(int argc, char** argv) {
     ExitWithUsageError(absl::StrCat("--ops is not a valid regular expression: ", e.what()));
   }
 
-  harness::OutputOptions output;
-  output.publish = !absl::GetFlag(FLAGS_no_publish);
-  output.out_dir = absl::GetFlag(FLAGS_out);
-  if (output.publish && output.out_dir.empty()) {
-    auto root = harness::DefaultResultsRoot();
-    if (!root.ok()) ExitWithUsageError(std::string(root.status().message()));
-    output.results_root = *root;
-  }
+  const harness::OutputOptions output =
+      OutputOptionsOrExit(absl::GetFlag(FLAGS_out), absl::GetFlag(FLAGS_no_publish));
   auto topology = harness::Topology::Load();
   if (!topology.ok()) {
     std::fprintf(stderr, "activation_sweep: %s\n", std::string(topology.status().message()).c_str());
@@ -360,14 +355,8 @@ int Run(int argc, char** argv) {
   const harness::PinResult pin = topo.PinThisThreadToCore(0);
   if (!pin.ok) std::fprintf(stderr, "activation_sweep: warning: not pinned: %s\n", pin.error.c_str());
 
-  Json record;
-  record["schema"] = harness::kResultsSchema;
-  record["suite"] = kSuite;
-  Json env = harness::CaptureEnvironment(&topo, kernels::CpuFeatureFlags());
-  const harness::GitState git = harness::ReadGitState(harness::WorkspaceDirectory());
-  record["run_id"] = harness::MakeRunId(env["started"].get<std::string>(), harness::ShortHostname(),
-                                        git.short_commit);
-  record["command"] = CommandLine(argc, argv, "//perf:activation_sweep");
+  Json record = NewRecord(kSuite, argc, argv, topo);
+  Json env = record["env"];  // completed here, stored back below
   env["best_isa"] = std::string(kernels::IsaName(kernels::BestIsa()));
   env["peers"] = {{"libmvec", libmvec::Available() ? Json("glibc libmvec, AVX-512 entry points (_ZGVeN16v_*)")
                                                    : Json("not run: needs avx512")},
@@ -509,22 +498,10 @@ int Run(int argc, char** argv) {
   std::vector<std::vector<std::string>> ceil_rows;
   for (auto [n, gbs] : ceilings) ceil_rows.push_back({absl::StrCat(12 * n / 1024, " KiB"), Fmt(gbs, 1)});
   md += harness::MarkdownTable({"working set", "triad GB/s (best sample)"}, {true, true}, ceil_rows);
-  std::printf("%s", md.c_str());
-
-  auto written = harness::WriteRun(output, record, md,
-                                   absl::StrFormat("activation_sweep, %d rows, sizes %s", record["rows"].size(),
-                                                   absl::StrJoin(*sizes, ",")));
-  if (!written.ok()) {
-    std::fprintf(stderr, "activation_sweep: could not write results: %s\n",
-                 std::string(written.status().message()).c_str());
-    return 1;
-  }
-  if (!written->empty()) std::fprintf(stderr, "activation_sweep: wrote %s\n", written->c_str());
-  if (wrong > 0) {
-    std::fprintf(stderr, "activation_sweep: %d kernel-lab row(s) outside their bound\n", wrong);
-    return 1;
-  }
-  return 0;
+  return PublishRun(kSuite, output, record, md,
+                    absl::StrFormat("activation_sweep, %d rows, sizes %s", record["rows"].size(),
+                                    absl::StrJoin(*sizes, ",")),
+                    wrong, "kernel-lab row(s) outside their bound");
 }
 
 }  // namespace

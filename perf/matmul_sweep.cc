@@ -37,6 +37,7 @@
 #include "kernels/testing/gemm_reference.h"
 #include "perf/cli.h"
 #include "perf/peers.h"
+#include "perf/suite.h"
 
 ABSL_FLAG(std::vector<std::string>, sizes,
           std::vector<std::string>({"64", "128", "256", "512", "1024", "2048"}),
@@ -361,14 +362,8 @@ int Run(int argc, char** argv) {
   kernels::SetBlockingOverride(settings.blocking);
   const std::regex variant_filter(absl::GetFlag(FLAGS_variants));
 
-  harness::OutputOptions output;
-  output.publish = !absl::GetFlag(FLAGS_no_publish);
-  output.out_dir = absl::GetFlag(FLAGS_out);
-  if (output.publish && output.out_dir.empty()) {
-    auto root = harness::DefaultResultsRoot();
-    if (!root.ok()) ExitWithUsageError(std::string(root.status().message()));
-    output.results_root = *root;
-  }
+  const harness::OutputOptions output =
+      OutputOptionsOrExit(absl::GetFlag(FLAGS_out), absl::GetFlag(FLAGS_no_publish));
 
   auto topology = harness::Topology::Load();
   if (!topology.ok()) {
@@ -377,14 +372,8 @@ int Run(int argc, char** argv) {
   }
   const harness::Topology& topo = **topology;
 
-  harness::Json record;
-  record["schema"] = harness::kResultsSchema;
-  record["suite"] = kSuite;
-  harness::Json env = harness::CaptureEnvironment(&topo, kernels::CpuFeatureFlags());
-  const harness::GitState git = harness::ReadGitState(harness::WorkspaceDirectory());
-  record["run_id"] = harness::MakeRunId(env["started"].get<std::string>(), harness::ShortHostname(),
-                                        git.short_commit);
-  record["command"] = CommandLine(argc, argv, "//perf:matmul_sweep");
+  harness::Json record = NewRecord(kSuite, argc, argv, topo);
+  harness::Json env = record["env"];  // completed below, stored back before the rows
 
   // Peers are loaded (below) before this thread is pinned: libraries that start worker threads at
   // load time must not inherit a one-CPU mask, or their "2-thread" runs share one core.
@@ -647,24 +636,12 @@ int Run(int argc, char** argv) {
   }
 
   const std::string md = RenderMarkdown(record, rows, impls, settings);
-  std::printf("%s", md.c_str());
   const std::string summary = absl::StrFormat(
       "matmul_sweep, %d rows, %s, threads %s", record["rows"].size(),
       settings.shapes == "square" ? "sizes " + absl::StrJoin(settings.sizes, ",")
                                   : std::string("transformer shapes"),
       absl::StrJoin(settings.threads, ","));
-  auto written = harness::WriteRun(output, record, md, summary);
-  if (!written.ok()) {
-    std::fprintf(stderr, "matmul_sweep: could not write results: %s\n",
-                 std::string(written.status().message()).c_str());
-    return 1;
-  }
-  if (!written->empty()) std::fprintf(stderr, "matmul_sweep: wrote %s\n", written->c_str());
-  if (wrong > 0) {
-    std::fprintf(stderr, "matmul_sweep: %d case(s) gave WRONG results\n", wrong);
-    return 1;
-  }
-  return 0;
+  return PublishRun(kSuite, output, record, md, summary, wrong, "case(s) gave WRONG results");
 }
 
 }  // namespace

@@ -1,0 +1,31 @@
+// What every suite does around its measurements, written once (RESULTS.md): where its files go
+// (--out / --no_publish / results/), the record's header (schema, suite, run id, command,
+// environment), and publishing at the end with the exit status the suites share.
+#ifndef KLAB_PERF_SUITE_H_
+#define KLAB_PERF_SUITE_H_
+
+#include <string>
+
+#include "harness/json.h"
+#include "harness/results.h"
+#include "harness/topology.h"
+
+namespace klab::perf {
+
+// From the values of --out and --no_publish; exits 2 when there is nowhere to publish.
+harness::OutputOptions OutputOptionsOrExit(const std::string& out_dir, bool no_publish);
+
+// {"schema", "suite", "run_id", "command", "env"}: the environment captured now; run id from its
+// start time, the short host name and the git commit; the command as `bazel run //perf:<suite>`.
+harness::Json NewRecord(const std::string& suite, int argc, char** argv,
+                        const harness::Topology& topology);
+
+// Prints the markdown to stdout and writes the run. Returns the suite's exit status: 1 when the
+// files could not be written or when `wrong_rows` > 0 (saying so with `wrong_what`), else 0.
+int PublishRun(const std::string& suite, const harness::OutputOptions& output,
+               const harness::Json& record, const std::string& markdown,
+               const std::string& summary_line, int wrong_rows, const std::string& wrong_what);
+
+}  // namespace klab::perf
+
+#endif  // KLAB_PERF_SUITE_H_
