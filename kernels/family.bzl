@@ -2,11 +2,11 @@
 
 A family `x` in kernels/x/ has
   x.h                 the contract and the registry struct (public)
-  x_internal.h        the per-ISA tables, declared
   f32_x_isa.inc       the kernels, written once over the vector traits of kernels/simd/vec.h
   f32_x__avx2.cc      f32_x_isa.inc instantiated for AVX2 (its own copts, STYLE.md rule 8)
   f32_x__avx512.cc    the same for AVX-512
-  x.cc                the scalar variant, the registry and the run-time dispatch (baseline ISA)
+  x.cc                the scalar variant, the registry (declaring the per-ISA tables) and the
+                      run-time dispatch, compiled for the baseline ISA
   x_test.cc           every variant the CPU runs against double
 """
 
@@ -26,7 +26,6 @@ def kernel_family(name, impl_hdrs = [], impl_deps = [], test_deps = []):
         name = name + "_internal",
         hdrs = [
             name + ".h",
-            name + "_internal.h",
             "f32_%s_isa.inc" % name,
         ] + impl_hdrs,
         visibility = ["//visibility:private"],

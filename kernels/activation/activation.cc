@@ -2,9 +2,14 @@
 
 #include <cmath>
 
-#include "kernels/activation/activation_internal.h"
-
 namespace klab::kernels {
+
+// The AVX2 and AVX-512 tables, defined by f32_activation__avx2.cc and f32_activation__avx512.cc.
+namespace internal {
+extern const ActivationKernels kActivationAvx2;
+extern const ActivationKernels kActivationAvx512;
+}  // namespace internal
+
 namespace {
 
 // The scalar variant: the formulas of activation.h with std:: functions in double, one element
@@ -43,7 +48,6 @@ double SiluGradD(double x) {
   const double s = SigmoidD(x);
   return s * (1.0 + x * (1.0 - s));
 }
-
 
 template <double (*F)(double)>
 void MapScalar(size_t n, const float* x, float* y) noexcept {

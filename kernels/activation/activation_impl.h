@@ -24,8 +24,8 @@ typename T::V GeluTanh(typename T::V x) {
   return T::Mul(vmath::FiniteBelow<T>(x), vmath::Sigmoid<T>(v));
 }
 
-// Phi(x) = (1 + erf(x / sqrt 2)) / 2. For |x| / sqrt 2 < 0.75, erf by its Taylor series to z^21
-// (truncation < 1e-9 relative); the sum 1 + erf loses at most a factor 2.5 there. Beyond,
+// Phi(x) = (1 + erf(x / sqrt 2)) / 2. For |x| / sqrt 2 < 0.75, erf by its Taylor series
+// (vmath::ErfSmall); the sum 1 + erf loses at most a factor 2.5 there. Beyond,
 // erfc(|x| / sqrt 2) / 2 for x < 0 (relative, no cancellation) and 1 - that for x > 0; the
 // erfc fit of ErfcCore is not used near 0, where its polynomial sums to ~0 from terms of ~1.5
 // and float rounding would cost ~7 ulp. The halved square x^2 / 2 = hi + lo is exact.
@@ -39,19 +39,9 @@ typename T::V Phi(typename T::V x) {
   const V lo = T::Mul(T::Set1(0.5f), T::Fms(xa, xa, xx));
   const V half_erfc = T::Mul(T::Set1(0.5f), vmath::ErfcCore<T>(z, hi, lo));
   const V tail = T::Select(T::Ge(x, T::Zero()), T::Sub(T::Set1(1.0f), half_erfc), half_erfc);
-  // Taylor: erf(z) = z sum_n c_n z^2n; z^2 = x^2 / 2 = hi (lo is below its rounding).
-  V p = T::Set1(7.403596410e-09f);  // c_10 / 2 ... c_0 / 2: the halves of vmath's Erf series
-  p = T::Fma(p, hi, T::Set1(-8.182922345e-08f));
-  p = T::Fma(p, hi, T::Set1(8.231057185e-07f));
-  p = T::Fma(p, hi, T::Set1(-7.462825180e-06f));
-  p = T::Fma(p, hi, T::Set1(6.027666490e-05f));
-  p = T::Fma(p, hi, T::Set1(-4.274163512e-04f));
-  p = T::Fma(p, hi, T::Set1(2.611988813e-03f));
-  p = T::Fma(p, hi, T::Set1(-1.343308533e-02f));
-  p = T::Fma(p, hi, T::Set1(5.641895835e-02f));
-  p = T::Fma(p, hi, T::Set1(-1.880631945e-01f));
-  p = T::Fma(p, hi, T::Set1(5.641895835e-01f));
-  const V near0 = T::Fma(p, T::Mul(x, T::Set1(kSqrtHalf)), T::Set1(0.5f));
+  // erf(x / sqrt 2) from its Taylor series; (x / sqrt 2)^2 = hi (lo is below its rounding).
+  const V erf_small = vmath::ErfSmall<T>(T::Mul(x, T::Set1(kSqrtHalf)), hi);
+  const V near0 = T::Fma(erf_small, T::Set1(0.5f), T::Set1(0.5f));
   return T::Select(T::Lt(z, T::Set1(0.75f)), near0, tail);
 }
 

@@ -1,8 +1,13 @@
 #include "kernels/elementwise/elementwise.h"
 
-#include "kernels/elementwise/elementwise_internal.h"
-
 namespace klab::kernels {
+
+// The AVX2 and AVX-512 tables, defined by f32_elementwise__avx2.cc and f32_elementwise__avx512.cc.
+namespace internal {
+extern const ElementwiseKernels kElementwiseAvx2;
+extern const ElementwiseKernels kElementwiseAvx512;
+}  // namespace internal
+
 namespace {
 
 // The scalar variant: plain loops (the `std` row of //perf:activation_sweep). The compiler may

@@ -2,9 +2,14 @@
 
 #include <cmath>
 
-#include "kernels/norm/norm_internal.h"
-
 namespace klab::kernels {
+
+// The AVX2 and AVX-512 tables, defined by f32_norm__avx2.cc and f32_norm__avx512.cc.
+namespace internal {
+extern const NormKernels kNormAvx2;
+extern const NormKernels kNormAvx512;
+}  // namespace internal
+
 namespace {
 
 // The scalar variant: the textbook two passes (mean, then variance of x - mean), accumulated in

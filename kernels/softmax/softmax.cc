@@ -2,9 +2,14 @@
 
 #include <cmath>
 
-#include "kernels/softmax/softmax_internal.h"
-
 namespace klab::kernels {
+
+// The AVX2 and AVX-512 tables, defined by f32_softmax__avx2.cc and f32_softmax__avx512.cc.
+namespace internal {
+extern const SoftmaxKernels kSoftmaxAvx2;
+extern const SoftmaxKernels kSoftmaxAvx512;
+}  // namespace internal
+
 namespace {
 
 // The scalar variant: the three passes with std::exp in float, one element at a time (the

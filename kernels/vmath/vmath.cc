@@ -2,9 +2,14 @@
 
 #include <cmath>
 
-#include "kernels/vmath/vmath_internal.h"
-
 namespace klab::kernels {
+
+// The AVX2 and AVX-512 tables, defined by f32_vmath__avx2.cc and f32_vmath__avx512.cc.
+namespace internal {
+extern const VmathKernels kVmathAvx2;
+extern const VmathKernels kVmathAvx512;
+}  // namespace internal
+
 namespace {
 
 void ExpScalar(size_t n, const float* x, float* y) noexcept {

@@ -16,6 +16,14 @@
 namespace klab::kernels::vmath {
 namespace {
 
+// c[0] x^(N-1) + c[1] x^(N-2) + ... + c[N-1] by Horner's rule, one FMA per coefficient.
+template <class T, size_t N>
+typename T::V Horner(typename T::V x, const float (&c)[N]) {
+  typename T::V p = T::Set1(c[0]);
+  for (size_t i = 1; i < N; ++i) p = T::Fma(p, x, T::Set1(c[i]));
+  return p;
+}
+
 // exp(x) = 2^n * e^r with n = round(x / ln 2) and r = x - n ln 2 in [-ln2/2, ln2/2], ln 2 split in
 // two (Cody-Waite: the high part has 9 significant bits, so n * ln2_hi is exact). e^r is
 // 1 + r + r^2 P(r) with Cephes's degree-5 P. Inputs below -104 give +0 and above 89 give +inf
@@ -27,12 +35,14 @@ typename T::V Exp(typename T::V x) {
   const V n = T::Round(T::Mul(x, T::Set1(1.44269504088896341f)));
   V r = T::Fnma(n, T::Set1(0.693359375f), x);
   r = T::Fnma(n, T::Set1(-2.12194440e-4f), r);
-  V p = T::Set1(1.9875691500e-4f);
-  p = T::Fma(p, r, T::Set1(1.3981999507e-3f));
-  p = T::Fma(p, r, T::Set1(8.3334519073e-3f));
-  p = T::Fma(p, r, T::Set1(4.1665795894e-2f));
-  p = T::Fma(p, r, T::Set1(1.6666665459e-1f));
-  p = T::Fma(p, r, T::Set1(5.0000001201e-1f));
+  static constexpr float kCoeffs[] = {
+      1.9875691500e-4f,
+      1.3981999507e-3f,
+      8.3334519073e-3f,
+      4.1665795894e-2f,
+      1.6666665459e-1f,
+      5.0000001201e-1f};
+  const V p = Horner<T>(r, kCoeffs);
   const V e_r = T::Add(T::Fma(p, T::Mul(r, r), r), T::Set1(1.0f));
   return T::Scale2(e_r, n);
 }
@@ -45,11 +55,13 @@ typename T::V Tanh(typename T::V x) {
   using V = typename T::V;
   const V a = T::Abs(x);
   const V z = T::Mul(a, a);
-  V p = T::Set1(-5.70498872745e-3f);
-  p = T::Fma(p, z, T::Set1(2.06390887954e-2f));
-  p = T::Fma(p, z, T::Set1(-5.37397155531e-2f));
-  p = T::Fma(p, z, T::Set1(1.33314422036e-1f));
-  p = T::Fma(p, z, T::Set1(-3.33332819422e-1f));
+  static constexpr float kCoeffs[] = {
+      -5.70498872745e-3f,
+      2.06390887954e-2f,
+      -5.37397155531e-2f,
+      1.33314422036e-1f,
+      -3.33332819422e-1f};
+  const V p = Horner<T>(z, kCoeffs);
   const V small = T::Fma(T::Mul(p, z), a, a);
   const V e = Exp<T>(T::Mul(T::Set1(-2.0f), T::Min(T::Set1(10.0f), a)));
   const V large = T::Mul(T::Sub(T::Set1(1.0f), e), T::Recip(T::Add(T::Set1(1.0f), e)));
@@ -66,16 +78,18 @@ template <class T>
 typename T::V ErfcCore(typename T::V z, typename T::V z2_hi, typename T::V z2_lo) {
   using V = typename T::V;
   const V t = T::Recip(T::Fma(z, T::Set1(0.5f), T::Set1(1.0f)));
-  V p = T::Set1(0.17087277f);
-  p = T::Fma(p, t, T::Set1(-0.82215223f));
-  p = T::Fma(p, t, T::Set1(1.48851587f));
-  p = T::Fma(p, t, T::Set1(-1.13520398f));
-  p = T::Fma(p, t, T::Set1(0.27886807f));
-  p = T::Fma(p, t, T::Set1(-0.18628806f));
-  p = T::Fma(p, t, T::Set1(0.09678418f));
-  p = T::Fma(p, t, T::Set1(0.37409196f));
-  p = T::Fma(p, t, T::Set1(1.00002368f));
-  p = T::Fma(p, t, T::Set1(-1.26551223f));
+  static constexpr float kCoeffs[] = {
+      0.17087277f,
+      -0.82215223f,
+      1.48851587f,
+      -1.13520398f,
+      0.27886807f,
+      -0.18628806f,
+      0.09678418f,
+      0.37409196f,
+      1.00002368f,
+      -1.26551223f};
+  const V p = Horner<T>(t, kCoeffs);
   // TwoSum: s + err == p - hi exactly.
   const V s = T::Sub(p, z2_hi);
   const V p_part = T::Add(s, z2_hi);
@@ -86,27 +100,25 @@ typename T::V ErfcCore(typename T::V z, typename T::V z2_hi, typename T::V z2_lo
   return T::Mul(t, T::Fma(e, correction, e));  // t e^s (1 + correction)
 }
 
-// erf: for |x| < 1 the Taylor series of erf to x^23 (truncation < 1e-10 relative, alternating
-// and decreasing terms, so Horner in float stays within an ulp); above, 1 - erfc(|x|), where
-// erfc(1) = 0.157 makes the subtraction lose less than an ulp. erf rounds to 1 from 3.92 on.
+// erf(x) for |x| < 1 from x^2: x times the Taylor series of erf to x^23 (truncation < 1e-10
+// relative; alternating, decreasing terms, so Horner in float stays within an ulp). The
+// coefficients are 2/sqrt(pi) (-1)^n / (n! (2n + 1)), highest power first.
+template <class T>
+typename T::V ErfSmall(typename T::V x, typename T::V x2) {
+  static constexpr float kTaylor[] = {
+      -1.229055530e-09f, 1.480719282e-08f,  -1.636584469e-07f, 1.646211437e-06f,
+      -1.492565036e-05f, 1.205533298e-04f,  -8.548327023e-04f, 5.223977625e-03f,
+      -2.686617065e-02f, 1.128379167e-01f,  -3.761263890e-01f, 1.128379167e+00f};
+  return T::Mul(Horner<T>(x2, kTaylor), x);
+}
+
+// erf: ErfSmall for |x| < 1; above, 1 - erfc(|x|), where erfc(1) = 0.157 makes the subtraction
+// lose less than an ulp. erf rounds to 1 from 3.92 on.
 template <class T>
 typename T::V Erf(typename T::V x) {
   using V = typename T::V;
   const V a = T::Abs(x);
-  const V x2 = T::Mul(a, a);
-  V p = T::Set1(-1.229055530e-09f);
-  p = T::Fma(p, x2, T::Set1(1.480719282e-08f));
-  p = T::Fma(p, x2, T::Set1(-1.636584469e-07f));
-  p = T::Fma(p, x2, T::Set1(1.646211437e-06f));
-  p = T::Fma(p, x2, T::Set1(-1.492565036e-05f));
-  p = T::Fma(p, x2, T::Set1(1.205533298e-04f));
-  p = T::Fma(p, x2, T::Set1(-8.548327023e-04f));
-  p = T::Fma(p, x2, T::Set1(5.223977625e-03f));
-  p = T::Fma(p, x2, T::Set1(-2.686617065e-02f));
-  p = T::Fma(p, x2, T::Set1(1.128379167e-01f));
-  p = T::Fma(p, x2, T::Set1(-3.761263890e-01f));
-  p = T::Fma(p, x2, T::Set1(1.128379167e+00f));
-  const V small = T::Mul(p, a);
+  const V small = ErfSmall<T>(a, T::Mul(a, a));
   const V z = T::Min(T::Set1(4.5f), a);
   const V z2 = T::Mul(z, z);
   const V large = T::Sub(T::Set1(1.0f), ErfcCore<T>(z, z2, T::Fms(z, z, z2)));
