@@ -10,10 +10,11 @@
 // (they sum over the rows, and over batches by the caller). noexcept, no allocation.
 //
 // Numerics: one fused pass for the statistics sums d = x - s and d^2 with a shift s (the mean of
-// the row's first 16 values), then var = E[d^2] - E[d]^2. Without the shift, a row of
+// the row's first vector of values), then var = E[d^2] - E[d]^2. Without the shift, a row of
 // 1e4 + noise would lose every digit of the variance to cancellation (E[x^2] and E[x]^2 agree to
 // 8 digits); with it, the terms are of the size of the noise. The output pass forms
-// (x - s) - E[d] rather than x - mean, so the mean is never rounded to the magnitude of x.
+// (x - s) rstd - E[d] rstd rather than (x - mean) rstd, so the mean is never rounded to the
+// magnitude of x.
 //
 // Error bound (held by norm_test against double on the same float inputs, per element):
 //   |y - exact| <= (|w| (|xhat| + 1) + |b|) (cols/16 + 8) 2^-24

@@ -6,7 +6,7 @@
 //
 // NaN rules, relied on by kernels/vmath: Min(a, b) and Max(a, b) return b when either is NaN
 // (the x86 minps/maxps rule), so a clamp written Max(lo, Min(hi, x)) lets a NaN in x through.
-// LoadPartial/StorePartial touch only the first `count` (< kLanes) elements: tails need no
+// LoadPartial/StorePartial touch only the first `count` (<= kLanes) elements: tails need no
 // scalar loop and never read past the end of an array.
 //
 // Everything here has internal linkage (anonymous namespace): each ISA translation unit keeps its
