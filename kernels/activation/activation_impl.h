@@ -77,7 +77,7 @@ typename T::V GeluErfGrad(typename T::V x) {
   using V = typename T::V;
   x = ClampForGrad<T>(x);
   const V x2h = T::Mul(T::Set1(0.5f), T::Mul(x, x));
-  const V pdf = T::Mul(vmath::Exp<T>(T::Sub(T::Zero(), x2h)), T::Set1(kInvSqrt2Pi));
+  const V pdf = T::Mul(vmath::Exp<T, true>(T::Sub(T::Zero(), x2h)), T::Set1(kInvSqrt2Pi));
   return T::Fma(x, pdf, Phi<T>(x));
 }
 

@@ -1,8 +1,8 @@
 // Vector traits for kernels written once over the vector width: a struct per ISA with the type,
 // its lane count and the operations the kernels use — arithmetic, comparisons and selects, the
-// bit tricks of vector math (round, scale by 2^n) and horizontal reductions. A template takes the
-// traits as a parameter and is instantiated in each ISA's translation unit (compiled with that
-// ISA's -m flags); only the traits the flags allow exist.
+// bit tricks of vector math (sign tricks, scale by 2^n) and horizontal reductions. A template
+// takes the traits as a parameter and is instantiated in each ISA's translation unit (compiled
+// with that ISA's -m flags); only the traits the flags allow exist.
 //
 // NaN rules, relied on by kernels/vmath: Min(a, b) and Max(a, b) return b when either is NaN
 // (the x86 minps/maxps rule), so a clamp written Max(lo, Min(hi, x)) lets a NaN in x through.
@@ -40,14 +40,12 @@ struct VecAvx512 {
   static V Fnma(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a*b
   static V Fms(V a, V b, V c) { return _mm512_fmsub_ps(a, b, c); }    // a*b - c
   static V Abs(V a) { return _mm512_abs_ps(a); }
+  static V NegAbs(V a) { return _mm512_or_ps(a, _mm512_set1_ps(-0.0f)); }  // -|a|
   // The sign bit of s on the magnitude of m (m must be non-negative).
   static V CopySign(V m, V s) {
     return _mm512_castsi512_ps(_mm512_or_si512(
         _mm512_castps_si512(m),
         _mm512_and_si512(_mm512_castps_si512(s), _mm512_set1_epi32(INT32_MIN))));
-  }
-  static V Round(V a) {  // to nearest, ties to even
-    return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   }
   // p * 2^n for integral n, correctly rounded into the subnormal range and to inf on overflow.
   static V Scale2(V p, V n) { return _mm512_scalef_ps(p, n); }
@@ -96,10 +94,10 @@ struct VecAvx2 {
   static V Fnma(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a*b
   static V Fms(V a, V b, V c) { return _mm256_fmsub_ps(a, b, c); }    // a*b - c
   static V Abs(V a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  static V NegAbs(V a) { return _mm256_or_ps(a, _mm256_set1_ps(-0.0f)); }  // -|a|
   static V CopySign(V m, V s) {
     return _mm256_or_ps(m, _mm256_and_ps(s, _mm256_set1_ps(-0.0f)));
   }
-  static V Round(V a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   // p * 2^n for integral n in [-252, 254]: two factors 2^(n/2) and 2^(n - n/2), each a normal
   // float. The first product is exact, the second rounds once, so subnormal and overflowing
   // results come out as scalef's do.

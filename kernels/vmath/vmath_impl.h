@@ -27,12 +27,17 @@ typename T::V Horner(typename T::V x, const float (&c)[N]) {
 // exp(x) = 2^n * e^r with n = round(x / ln 2) and r = x - n ln 2 in [-ln2/2, ln2/2], ln 2 split in
 // two (Cody-Waite: the high part has 9 significant bits, so n * ln2_hi is exact). e^r is
 // 1 + r + r^2 P(r) with Cephes's degree-5 P. Inputs below -104 give +0 and above 89 give +inf
-// (exp overflows float at 88.72); the clamp keeps n in [-150, 129] for Scale2.
-template <class T>
+// (exp overflows float at 88.72); the clamp keeps n in [-150, 129] for Scale2. n is rounded by
+// adding and subtracting 1.5 * 2^23 (one FMA, one subtraction: cheaper than a round
+// instruction; exact for |x / ln 2| < 2^22). kNonPositive: the caller guarantees x <= 0 (or
+// NaN), so the upper clamp is skipped.
+template <class T, bool kNonPositive = false>
 typename T::V Exp(typename T::V x) {
   using V = typename T::V;
-  x = T::Max(T::Set1(-104.0f), T::Min(T::Set1(89.0f), x));
-  const V n = T::Round(T::Mul(x, T::Set1(1.44269504088896341f)));
+  if constexpr (!kNonPositive) x = T::Min(T::Set1(89.0f), x);
+  x = T::Max(T::Set1(-104.0f), x);
+  constexpr float kRound = 0x1.8p23f;
+  const V n = T::Sub(T::Fma(x, T::Set1(1.44269504088896341f), T::Set1(kRound)), T::Set1(kRound));
   V r = T::Fnma(n, T::Set1(0.693359375f), x);
   r = T::Fnma(n, T::Set1(-2.12194440e-4f), r);
   static constexpr float kCoeffs[] = {
@@ -63,7 +68,7 @@ typename T::V Tanh(typename T::V x) {
       -3.33332819422e-1f};
   const V p = Horner<T>(z, kCoeffs);
   const V small = T::Fma(T::Mul(p, z), a, a);
-  const V e = Exp<T>(T::Mul(T::Set1(-2.0f), T::Min(T::Set1(10.0f), a)));
+  const V e = Exp<T, true>(T::Mul(T::Set1(-2.0f), T::Min(T::Set1(10.0f), a)));
   const V large = T::Mul(T::Sub(T::Set1(1.0f), e), T::Recip(T::Add(T::Set1(1.0f), e)));
   return T::CopySign(T::Select(T::Lt(a, T::Set1(0.625f)), small, large), x);
 }
@@ -136,7 +141,7 @@ struct SigmoidPair {
 template <class T>
 SigmoidPair<T> Sigmoid2(typename T::V v) {
   using V = typename T::V;
-  const V e = Exp<T>(T::Sub(T::Zero(), T::Abs(v)));
+  const V e = Exp<T, true>(T::NegAbs(v));
   const V r = T::Recip(T::Add(T::Set1(1.0f), e));
   const V er = T::Mul(e, r);
   const auto positive = T::Ge(v, T::Zero());
