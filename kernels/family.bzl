@@ -13,11 +13,12 @@ A family `x` in kernels/x/ has
 load("@rules_cc//cc:defs.bzl", "cc_library", "cc_test")
 load("//kernels:copts.bzl", "AVX2_COPTS", "AVX512_COPTS", "KERNEL_COPTS")
 
-def kernel_family(name, impl_hdrs = [], impl_deps = [], test_deps = []):
+def kernel_family(name, public_hdrs = [], impl_hdrs = [], impl_deps = [], test_deps = []):
     """Declares <name>_internal, <name>_avx2, <name>_avx512, <name> and <name>_test.
 
     Args:
       name: the family, e.g. "softmax".
+      public_hdrs: headers beside <name>.h that users may include (e.g. a double reference).
       impl_hdrs: extra headers the per-ISA code includes (e.g. "activation_impl.h").
       impl_deps: what the per-ISA code depends on (vector traits, vmath templates).
       test_deps: extra dependencies of the test.
@@ -42,7 +43,7 @@ def kernel_family(name, impl_hdrs = [], impl_deps = [], test_deps = []):
     cc_library(
         name = name,
         srcs = [name + ".cc"],
-        hdrs = [name + ".h"],
+        hdrs = [name + ".h"] + public_hdrs,
         copts = KERNEL_COPTS,
         deps = [
             ":%s_avx2" % name,

@@ -24,25 +24,19 @@ typename T::V GeluTanh(typename T::V x) {
   return T::Mul(vmath::FiniteBelow<T>(x), vmath::Sigmoid<T>(v));
 }
 
-// Phi(x) = (1 + erf(x / sqrt 2)) / 2. For |x| / sqrt 2 < 0.75, erf by its Taylor series
-// (vmath::ErfSmall); the sum 1 + erf loses at most a factor 2.5 there. Beyond,
-// erfc(|x| / sqrt 2) / 2 for x < 0 (relative, no cancellation) and 1 - that for x > 0; the
-// erfc fit of ErfcCore is not used near 0, where its polynomial sums to ~0 from terms of ~1.5
-// and float rounding would cost ~7 ulp. The halved square x^2 / 2 = hi + lo is exact.
+// Phi(x) = erfc(-x / sqrt 2) / 2: erfc(|x| / sqrt 2) / 2 for x < 0 (relative, no cancellation)
+// and 1 - that for x >= 0 (Phi >= 1/2 there, so the subtraction loses at most a factor 2).
+// The halved square x^2 / 2 = hi + lo is exact (an FMA gives lo; halving is exact).
 template <class T>
 typename T::V Phi(typename T::V x) {
   using V = typename T::V;
   const V xa = T::Min(T::Set1(14.5f), T::Abs(x));  // Phi(-14.5) < 2^-150
-  const V z = T::Mul(xa, T::Set1(kSqrtHalf));
   const V xx = T::Mul(xa, xa);
   const V hi = T::Mul(T::Set1(0.5f), xx);
   const V lo = T::Mul(T::Set1(0.5f), T::Fms(xa, xa, xx));
-  const V half_erfc = T::Mul(T::Set1(0.5f), vmath::ErfcCore<T>(z, hi, lo));
-  const V tail = T::Select(T::Ge(x, T::Zero()), T::Sub(T::Set1(1.0f), half_erfc), half_erfc);
-  // erf(x / sqrt 2) from its Taylor series; (x / sqrt 2)^2 = hi (lo is below its rounding).
-  const V erf_small = vmath::ErfSmall<T>(T::Mul(x, T::Set1(kSqrtHalf)), hi);
-  const V near0 = T::Fma(erf_small, T::Set1(0.5f), T::Set1(0.5f));
-  return T::Select(T::Lt(z, T::Set1(0.75f)), near0, tail);
+  const V half_erfc =
+      T::Mul(T::Set1(0.5f), vmath::ErfcCore<T>(T::Mul(xa, T::Set1(kSqrtHalf)), hi, lo));
+  return T::Select(T::Ge(x, T::Zero()), T::Sub(T::Set1(1.0f), half_erfc), half_erfc);
 }
 
 template <class T>

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "kernels/activation/activation_reference.h"
 #include "kernels/testing/ulp.h"
+#include "kernels/testing/ulp_scan.h"
 
 namespace klab::kernels {
 
@@ -24,26 +26,13 @@ namespace {
 
 using testing::ErrRatio;
 
-constexpr double kSqrt2OverPi = 0.79788456080286536;
+using reference::GeluErfGrad;
+using reference::GeluTanhGrad;
+using reference::SiluGrad;
 
-double GeluTanhExact(double x) {
-  const double u2 = 2.0 * kSqrt2OverPi * (x + 0.044715 * x * x * x);
-  return x / (1.0 + std::exp(-u2));  // = x/2 (1 + tanh(u)), without cancellation
-}
-double GeluErfExact(double x) { return 0.5 * x * std::erfc(-x / std::sqrt(2.0)); }
-double SiluExact(double x) { return x / (1.0 + std::exp(-x)); }
-
-double GeluTanhGradExact(double x) {
-  const double t = std::tanh(kSqrt2OverPi * (x + 0.044715 * x * x * x));
-  return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * kSqrt2OverPi * (1 + 3 * 0.044715 * x * x);
-}
-double GeluErfGradExact(double x) {
-  return 0.5 * std::erfc(-x / std::sqrt(2.0)) + x * std::exp(-0.5 * x * x) / std::sqrt(2 * M_PI);
-}
-double SiluGradExact(double x) {
-  const double s = 1.0 / (1.0 + std::exp(-x));
-  return s * (1 + x * (1 - s));
-}
+double GeluTanhExact(double x) { return reference::GeluTanh(x); }
+double GeluErfExact(double x) { return reference::GeluErf(x); }
+double SiluExact(double x) { return reference::Silu(x); }
 
 struct Forward {
   const char* name;
@@ -63,9 +52,9 @@ struct Backward {
   double (*grad)(double);
 };
 const Backward kBackward[] = {
-    {"gelu_tanh", &ActivationKernels::gelu_tanh_backward, GeluTanhGradExact},
-    {"gelu_erf", &ActivationKernels::gelu_erf_backward, GeluErfGradExact},
-    {"silu", &ActivationKernels::silu_backward, SiluGradExact},
+    {"gelu_tanh", &ActivationKernels::gelu_tanh_backward, GeluTanhGrad},
+    {"gelu_erf", &ActivationKernels::gelu_erf_backward, GeluErfGrad},
+    {"silu", &ActivationKernels::silu_backward, SiluGrad},
 };
 
 // Backward bound: the derivative's own condition. Rounding x (and the float evaluation) moves
@@ -100,30 +89,18 @@ class ActivationTest : public ::testing::TestWithParam<ActivationKernels> {
   }
 };
 
-// Every 1009th float bit pattern in [-12, 12] (~2.2 million inputs per function).
+// Every 1009th float bit pattern in [-12, 12] (~2.2 million inputs per function); the full sweep
+// is //kernels/activation:activation_error_sweep.
 TEST_P(ActivationTest, ForwardWithinBoundOnStridedSweep) {
   const ActivationKernels& v = GetParam();
-  constexpr uint32_t kStride = 1009;
-  const uint32_t last = std::bit_cast<uint32_t>(12.0f);
-  std::vector<float> x;
-  for (uint32_t sign : {0u, 0x80000000u}) {
-    for (uint64_t bits = 0; bits <= last; bits += kStride) {
-      x.push_back(std::bit_cast<float>(static_cast<uint32_t>(bits) | sign));
-    }
-  }
-  std::vector<float> y(x.size());
   for (const Forward& f : kForward) {
-    (v.*(f.fn))(x.size(), x.data(), y.data());
-    double worst = 0;
-    size_t worst_i = 0;
-    for (size_t i = 0; i < x.size(); ++i) {
-      const double r = ErrRatio(y[i], f.exact(x[i]), f.max_ulp, kActivationAbsFloor);
-      if (!(r <= worst)) worst = r, worst_i = i;
-    }
-    std::printf("%s %s: max_err_ratio %.3f at x = %.9g over %zu inputs\n", std::string(v.name).c_str(),
-                f.name, worst, x[worst_i], x.size());
-    EXPECT_LE(worst, 1.0) << Where(v, f.name, x[worst_i]) << ": got " << y[worst_i]
-                          << ", exact " << f.exact(x[worst_i]);
+    const auto r = testing::UlpScan(v.*(f.fn), f.exact, {12.0f, 12.0f}, /*stride=*/1009,
+                                    /*threads=*/2, kActivationAbsFloor);
+    std::printf("%s %s: max %.3f ulp beyond the floor at x = %.9g over %llu inputs\n",
+                std::string(v.name).c_str(), f.name, r.max_ulp, r.worst_x,
+                static_cast<unsigned long long>(r.points));
+    EXPECT_LE(r.max_ulp, f.max_ulp) << Where(v, f.name, r.worst_x) << ": got " << r.worst_y
+                                    << ", exact " << r.worst_exact;
   }
 }
 
@@ -187,8 +164,8 @@ TEST_P(ActivationTest, SwigluForwardAndBackward) {
     const double exact_db = dy[i] * SiluExact(a[i]);
     ASSERT_LE(ErrRatio(db[i], exact_db, kActivationMaxUlp + 0.5, kActivationAbsFloor), 1.0)
         << Where(v, "swiglu_backward db", a[i]);
-    const double exact_da = dy[i] * b[i] * SiluGradExact(a[i]);
-    ASSERT_LE(std::fabs(da[i] - exact_da), GradTolerance(SiluGradExact, a[i], dy[i] * b[i]))
+    const double exact_da = dy[i] * b[i] * SiluGrad(a[i]);
+    ASSERT_LE(std::fabs(da[i] - exact_da), GradTolerance(SiluGrad, a[i], dy[i] * b[i]))
         << Where(v, "swiglu_backward da", a[i]) << ": got " << da[i] << ", exact " << exact_da;
   }
 }

@@ -19,13 +19,16 @@ inline double FloatUlp(double exact) {
   return std::ldexp(1.0, std::ilogb(a) - 23);
 }
 
-inline double UlpError(float y, double exact) {
+// With abs_floor > 0: the ulp beyond an absolute allowance, max(0, |y - exact| - abs_floor) /
+// ulp(exact) — the smallest U with |y - exact| <= U ulp(exact) + abs_floor (see activation.h).
+inline double UlpError(float y, double exact, double abs_floor = 0.0) {
   const double inf = std::numeric_limits<double>::infinity();
   if (std::isnan(exact)) return std::isnan(y) ? 0.0 : inf;
   const float rounded = static_cast<float>(exact);
   if (std::isinf(rounded)) return y == rounded ? 0.0 : inf;
   if (!std::isfinite(y)) return inf;
-  return std::fabs(static_cast<double>(y) - exact) / FloatUlp(exact);
+  const double err = std::fabs(static_cast<double>(y) - exact) - abs_floor;
+  return err > 0 ? err / FloatUlp(exact) : 0.0;
 }
 
 // The error of y as a fraction of the allowed error max_ulp ulp(exact) + abs_floor (RESULTS.md's

@@ -19,7 +19,7 @@ struct Half {
 };
 
 void ScanPart(ArrayFn fn, ExactFn exact, const Half& half, uint32_t stride, uint64_t first_step,
-              uint64_t end_step, UlpScanResult* out) {
+              uint64_t end_step, double abs_floor, UlpScanResult* out) {
   std::vector<float> x(kChunk), y(kChunk);
   UlpScanResult r;
   for (uint64_t step = first_step; step < end_step;) {
@@ -31,7 +31,7 @@ void ScanPart(ArrayFn fn, ExactFn exact, const Half& half, uint32_t stride, uint
     fn(n, x.data(), y.data());
     for (size_t i = 0; i < n; ++i) {
       const double e = exact(static_cast<double>(x[i]));
-      const double err = UlpError(y[i], e);
+      const double err = UlpError(y[i], e, abs_floor);
       if (err > r.max_ulp || (err != err)) {
         r.max_ulp = err;
         r.worst_x = x[i];
@@ -47,8 +47,8 @@ void ScanPart(ArrayFn fn, ExactFn exact, const Half& half, uint32_t stride, uint
 
 }  // namespace
 
-UlpScanResult UlpScan(ArrayFn fn, ExactFn exact, UlpScanRange range, uint32_t stride,
-                      int threads) {
+UlpScanResult UlpScan(ArrayFn fn, ExactFn exact, UlpScanRange range, uint32_t stride, int threads,
+                      double abs_floor) {
   std::vector<Half> halves;
   if (range.max_abs_pos >= 0) halves.push_back({0u, std::bit_cast<uint32_t>(range.max_abs_pos)});
   if (range.max_abs_neg > 0) {
@@ -62,7 +62,8 @@ UlpScanResult UlpScan(ArrayFn fn, ExactFn exact, UlpScanRange range, uint32_t st
     std::vector<std::thread> workers;
     for (int t = 0; t < threads; ++t) {
       const uint64_t begin = steps * t / threads, end = steps * (t + 1) / threads;
-      workers.emplace_back(ScanPart, fn, exact, std::cref(half), stride, begin, end, &parts[t]);
+      workers.emplace_back(ScanPart, fn, exact, std::cref(half), stride, begin, end, abs_floor,
+                           &parts[t]);
     }
     for (std::thread& w : workers) w.join();
     for (const UlpScanResult& p : parts) {

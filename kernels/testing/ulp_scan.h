@@ -1,5 +1,6 @@
 // Sweeps a vectorised float function over every float (or every stride-th float) of a range and
-// reports its largest error in ulp against a double-precision reference (see ulp.h).
+// reports its largest error in ulp against a double-precision reference (see ulp.h), optionally
+// beyond an absolute allowance.
 //
 // The range is [-max_abs_neg, max_abs_pos] walked as bit patterns of the magnitudes, so a stride
 // of 1 visits every float, including both zeros and the subnormals. Work is split over `threads`
@@ -28,7 +29,9 @@ struct UlpScanRange {
   float max_abs_pos;  // positive inputs up to +max_abs_pos
 };
 
-UlpScanResult UlpScan(ArrayFn fn, ExactFn exact, UlpScanRange range, uint32_t stride, int threads);
+// abs_floor: measure UlpError(y, exact, abs_floor), the ulp beyond an absolute allowance.
+UlpScanResult UlpScan(ArrayFn fn, ExactFn exact, UlpScanRange range, uint32_t stride, int threads,
+                      double abs_floor = 0.0);
 
 }  // namespace klab::kernels::testing
 

@@ -7,7 +7,7 @@
 // +-1; signs of zero are kept by tanh and erf.
 //
 // Error bounds, in units in the last place of the correctly rounded float result, measured by
-// //kernels/vmath:vmath_ulp_sweep against the double-precision libm on EVERY float of the range
+// //kernels/testing:ulp_sweep against the double-precision libm on EVERY float of the range
 // (exp: all finite floats; tanh and erf: all floats in [-10, 10]) for both vector ISAs, and held
 // by vmath_test on a strided subset. The constants below are those measurements (rounded up to
 // the next tenth of an ulp); the sweep's output is quoted in lab/activation/README.md.

@@ -1,5 +1,5 @@
 // Every vmath variant the CPU runs against double-precision libm: the bounds of vmath.h over a
-// strided sweep (the full sweep is //kernels/vmath:vmath_ulp_sweep), special values, lengths
+// strided sweep (the full sweep is //kernels/testing:ulp_sweep), special values, lengths
 // around the vector width with unaligned pointers and guards, and in-place calls.
 #include "kernels/vmath/vmath.h"
 
