@@ -27,6 +27,7 @@
 #include "harness/results.h"
 #include "harness/topology.h"
 #include "kernels/activation/activation.h"
+#include "kernels/activation/activation_reference.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/elementwise/elementwise.h"
 #include "kernels/norm/norm.h"
@@ -115,13 +116,6 @@ std::vector<const Family*> Supported(absl::Span<const Family> variants) {
 
 std::string ImplOf(kernels::Isa isa) { return isa == kernels::Isa::kScalar ? "std" : "kernel-lab"; }
 
-// Elementwise unary activations: exact value in double, bound of activation.h.
-double GeluTanhExact(double x) {
-  return x / (1.0 + std::exp(-2.0 * 0.79788456080286536 * (x + 0.044715 * x * x * x)));
-}
-double GeluErfExact(double x) { return 0.5 * x * std::erfc(-x / std::sqrt(2.0)); }
-double SiluExact(double x) { return x / (1.0 + std::exp(-x)); }
-
 void AddUnary(std::vector<Case>& cases, const std::string& op, size_t n, std::mt19937& rng,
               kernels::ActivationFn kernels::ActivationKernels::*member, double (*exact)(double),
               void (*mvec)(size_t, const float*, float*), double max_ulp) {
@@ -164,9 +158,9 @@ std::vector<Case> BuildCases(const std::vector<int64_t>& sizes, const std::vecto
   auto want = [&](const char* op) { return std::regex_match(op, ops); };
   for (int64_t s : sizes) {
     const size_t n = static_cast<size_t>(s);
-    if (want("gelu_tanh")) AddUnary(cases, "gelu_tanh", n, rng, &kernels::ActivationKernels::gelu_tanh, GeluTanhExact, libmvec::GeluTanh, kernels::kActivationMaxUlp);
-    if (want("gelu_erf")) AddUnary(cases, "gelu_erf", n, rng, &kernels::ActivationKernels::gelu_erf, GeluErfExact, libmvec::GeluErf, kernels::kGeluErfMaxUlp);
-    if (want("silu")) AddUnary(cases, "silu", n, rng, &kernels::ActivationKernels::silu, SiluExact, libmvec::Silu, kernels::kActivationMaxUlp);
+    if (want("gelu_tanh")) AddUnary(cases, "gelu_tanh", n, rng, &kernels::ActivationKernels::gelu_tanh, kernels::reference::GeluTanh, libmvec::GeluTanh, kernels::kActivationMaxUlp);
+    if (want("gelu_erf")) AddUnary(cases, "gelu_erf", n, rng, &kernels::ActivationKernels::gelu_erf, kernels::reference::GeluErf, libmvec::GeluErf, kernels::kGeluErfMaxUlp);
+    if (want("silu")) AddUnary(cases, "silu", n, rng, &kernels::ActivationKernels::silu, kernels::reference::Silu, libmvec::Silu, kernels::kActivationMaxUlp);
   }
   for (int64_t s : sizes) {
     const size_t n = static_cast<size_t>(s);
@@ -181,7 +175,7 @@ std::vector<Case> BuildCases(const std::vector<int64_t>& sizes, const std::vecto
       c.check = [=](const float* out) {
         double worst = 0;
         for (size_t i = 0; i < n; ++i) {
-          worst = std::max(worst, kernels::testing::ErrRatio(out[i], SiluExact(ap[i]) * bp[i],
+          worst = std::max(worst, kernels::testing::ErrRatio(out[i], kernels::reference::Silu(ap[i]) * bp[i],
                                                              kernels::kActivationMaxUlp + 0.5,
                                                              kernels::kActivationAbsFloor * std::fabs(bp[i])));
         }
