@@ -201,7 +201,7 @@ std::vector<Case> BuildCases(const std::vector<int64_t>& sizes, const std::vecto
       c.y = y->data(), c.y_size = n;
       const float* xp = x->data();
       float* yp = y->data();
-      const double factor = std::string(op) == "softmax" ? 1.0 : 2.0;
+      const bool online = std::string(op) == "softmax_online";
       c.check = [=](const float* out) {  // the bound of softmax.h
         double worst = 0;
         for (size_t r = 0; r < rows; ++r) {
@@ -213,7 +213,7 @@ std::vector<Case> BuildCases(const std::vector<int64_t>& sizes, const std::vecto
           for (size_t i = 0; i < cols; ++i) spread = std::max(spread, m - xr[i]);
           for (size_t i = 0; i < cols; ++i) {
             const double exact = std::exp(xr[i] - m) / sum;
-            const double tol = exact * ((m - xr[i]) + spread + factor * cols / 16.0 + 8) * 0x1p-24 + 0x1p-140;
+            const double tol = kernels::SoftmaxErrorBound(exact, m - xr[i], spread, cols, online);
             worst = std::max(worst, std::fabs(out[r * cols + i] - exact) / tol);
           }
         }
@@ -255,7 +255,7 @@ std::vector<Case> BuildCases(const std::vector<int64_t>& sizes, const std::vecto
           const double s = 1.0 / std::sqrt(v / cols + 1e-5);
           for (size_t i = 0; i < cols; ++i) {
             const double xhat = (xr[i] - m) * s, bias = rms ? 0.0 : bp[i];
-            const double tol = (std::fabs(wp[i]) * (std::fabs(xhat) + 1) + std::fabs(bias)) * (cols / 16.0 + 8) * 0x1p-24;
+            const double tol = kernels::NormErrorBound(wp[i], xhat, bias, cols);
             worst = std::max(worst, std::fabs(out[r * cols + i] - (xhat * wp[i] + bias)) / tol);
           }
         }

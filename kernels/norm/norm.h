@@ -31,6 +31,13 @@
 
 namespace klab::kernels {
 
+// The forward bound above for one output: w and b its weight and bias (b = 0 for RMSNorm), xhat
+// the exact normalised value.
+inline double NormErrorBound(double w, double xhat, double b, size_t cols) {
+  const double scale = (w < 0 ? -w : w) * ((xhat < 0 ? -xhat : xhat) + 1) + (b < 0 ? -b : b);
+  return scale * (static_cast<double>(cols) / 16.0 + 8) * 0x1p-24;
+}
+
 using LayerNormFn = void (*)(size_t rows, size_t cols, const float* x, size_t ldx, const float* w,
                              const float* b, float eps, float* y, size_t ldy, float* mean,
                              float* rstd) noexcept;

@@ -74,8 +74,7 @@ void CheckForward(const NormKernels& v, const Rows& r, bool rms, bool in_place) 
       const double xhat = (r.x[i * r.ld + c] - m) * s;
       const double b = rms ? 0.0 : r.b[c];
       const double exact = xhat * r.w[c] + b;
-      const double tol = (std::fabs(r.w[c]) * (std::fabs(xhat) + 1) + std::fabs(b)) *
-                         (r.cols / 16.0 + 8) * 0x1p-24;
+      const double tol = NormErrorBound(r.w[c], xhat, b, r.cols);
       ASSERT_LE(std::fabs(y[i * r.ld + c] - exact), tol)
           << v.name << " " << name << (in_place ? " in place" : "") << " (" << i << ", " << c
           << ") cols = " << r.cols << ": got " << y[i * r.ld + c] << ", exact " << exact;

@@ -40,6 +40,15 @@ using SoftmaxBackwardFn = void (*)(size_t rows, size_t cols, const float* y, siz
                                    const float* dy, size_t lddy, float* dx,
                                    size_t lddx) noexcept;
 
+// The forward bound above for one entry: `exact` its double value, `x_minus_max` = m - x_j (0 for
+// a masked -inf entry), `spread` = max_k (m - x_k) over the row's finite entries, `online` for
+// softmax_online (its rescales count the cols/16 term twice).
+inline double SoftmaxErrorBound(double exact, double x_minus_max, double spread, size_t cols,
+                                bool online) {
+  const double count = (online ? 2.0 : 1.0) * static_cast<double>(cols) / 16.0;
+  return exact * (x_minus_max + spread + count + 8) * 0x1p-24 + 0x1p-140;
+}
+
 struct SoftmaxKernels {
   std::string_view name;  // f32_softmax__<isa>
   Isa isa;
