@@ -159,7 +159,7 @@ std::vector<Case> BuildCases(const std::vector<int64_t>& sizes, const std::vecto
   for (int64_t s : sizes) {
     const size_t n = static_cast<size_t>(s);
     if (want("gelu_tanh")) AddUnary(cases, "gelu_tanh", n, rng, &kernels::ActivationKernels::gelu_tanh, kernels::reference::GeluTanh, libmvec::GeluTanh, kernels::kActivationMaxUlp);
-    if (want("gelu_erf")) AddUnary(cases, "gelu_erf", n, rng, &kernels::ActivationKernels::gelu_erf, kernels::reference::GeluErf, libmvec::GeluErf, kernels::kGeluErfMaxUlp);
+    if (want("gelu_erf")) AddUnary(cases, "gelu_erf", n, rng, &kernels::ActivationKernels::gelu_erf, kernels::reference::GeluErf, libmvec::GeluErf, kernels::kActivationMaxUlp);
     if (want("silu")) AddUnary(cases, "silu", n, rng, &kernels::ActivationKernels::silu, kernels::reference::Silu, libmvec::Silu, kernels::kActivationMaxUlp);
   }
   for (int64_t s : sizes) {

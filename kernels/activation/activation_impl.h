@@ -11,6 +11,12 @@ namespace {
 
 // gelu_tanh(x) = x sigma(2u), 2u = x (kA + kB x^2), kA = 2 sqrt(2/pi), kB = 0.044715 kA.
 inline constexpr float kA = 1.5957691216057308f;
+// kA as hi + lo for gelu_tanh's argument: float(kA) is 0.48 ulp off, which sigma(2u) would feel
+// as |2u| 2^-25 relative (1.1 ulp at x = -1.4); adding x lo into the last rounding of 2u removes
+// that. hi is the float just BELOW kA, so lo > 0 and x lo has the sign of x: at x = +-inf the sum
+// is inf + inf, never inf - inf.
+inline constexpr float kAHi = 1.5957690477371216f;
+inline constexpr float kALo = 7.3868609229421622e-08f;
 inline constexpr float kB = 0.071354816272600f;
 inline constexpr float kSqrtHalf = 0.70710678118654752f;
 inline constexpr float kInvSqrt2Pi = 0.39894228040143268f;
@@ -20,7 +26,8 @@ inline constexpr float kGradClamp = 1e4f;
 
 template <class T>
 typename T::V GeluTanh(typename T::V x) {
-  const auto v = T::Mul(x, T::Fma(T::Mul(x, x), T::Set1(kB), T::Set1(kA)));
+  const auto q = T::Fma(T::Mul(x, x), T::Set1(kB), T::Set1(kAHi));
+  const auto v = T::Fma(x, q, T::Mul(x, T::Set1(kALo)));  // x (kA + kB x^2), kA to double
   return T::Mul(vmath::FiniteBelow<T>(x), vmath::Sigmoid<T>(v));
 }
 

@@ -42,7 +42,7 @@ struct Forward {
 };
 const Forward kForward[] = {
     {"gelu_tanh", &ActivationKernels::gelu_tanh, GeluTanhExact, kActivationMaxUlp},
-    {"gelu_erf", &ActivationKernels::gelu_erf, GeluErfExact, kGeluErfMaxUlp},
+    {"gelu_erf", &ActivationKernels::gelu_erf, GeluErfExact, kActivationMaxUlp},
     {"silu", &ActivationKernels::silu, SiluExact, kActivationMaxUlp},
 };
 

@@ -56,7 +56,7 @@ std::vector<Function> AllFunctions() {
     out.push_back({"gelu_tanh", n, v.isa, v.gelu_tanh, k::reference::GeluTanh, {12.0f, 12.0f},
                    floor, k::kActivationMaxUlp});
     out.push_back({"gelu_erf", n, v.isa, v.gelu_erf, k::reference::GeluErf, {12.0f, 12.0f}, floor,
-                   k::kGeluErfMaxUlp});
+                   k::kActivationMaxUlp});
     out.push_back({"silu", n, v.isa, v.silu, k::reference::Silu, {12.0f, 12.0f}, floor,
                    k::kActivationMaxUlp});
   }
