@@ -1,4 +1,5 @@
-// The FMA-throughput loop of peak.h, one source compiled once per ISA (see BUILD):
+// The FMA-throughput loop of peak.h and the triad of bandwidth.h, one source compiled once per
+// ISA (see BUILD):
 // KLAB_PEAK_ISA_SUFFIX names the symbol, and the widest vector traits (kernels/simd/vec.h) the
 // flags allow are used.
 #include <immintrin.h>
@@ -34,6 +35,17 @@ float KLAB_PEAK_CONCAT_(f32_fma_peak__, KLAB_PEAK_ISA_SUFFIX)(int64_t iterations
   float out[Vec::kLanes];
   Vec::StoreU(out, sum);
   return out[0] + out[Vec::kLanes - 1];
+}
+
+// a = b + s c, four vectors per step (n is a multiple of 64, the arrays 64-byte aligned).
+void KLAB_PEAK_CONCAT_(f32_triad__, KLAB_PEAK_ISA_SUFFIX)(size_t n, float s, const float* b,
+                                                         const float* c, float* a) noexcept {
+  const Vec::V vs = Vec::Set1(s);
+  for (size_t i = 0; i < n; i += 4 * Vec::kLanes) {
+    for (size_t j = i; j < i + 4 * Vec::kLanes; j += Vec::kLanes) {
+      Vec::StoreU(a + j, Vec::Fma(vs, Vec::Load(c + j), Vec::Load(b + j)));
+    }
+  }
 }
 
 }  // namespace klab::kernels

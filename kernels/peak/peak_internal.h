@@ -1,6 +1,7 @@
 #ifndef KLAB_KERNELS_PEAK_PEAK_INTERNAL_H_
 #define KLAB_KERNELS_PEAK_PEAK_INTERNAL_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace klab::kernels {
@@ -10,6 +11,10 @@ inline constexpr int kPeakAccumulators = 12;
 
 float f32_fma_peak__avx2(int64_t iterations) noexcept;
 float f32_fma_peak__avx512(int64_t iterations) noexcept;
+
+// bandwidth.h's TriadF32 per ISA.
+void f32_triad__avx2(size_t n, float s, const float* b, const float* c, float* a) noexcept;
+void f32_triad__avx512(size_t n, float s, const float* b, const float* c, float* a) noexcept;
 
 }  // namespace klab::kernels
 
