@@ -1,0 +1,277 @@
+#include "models/gpt2.h"
+
+#include <cassert>
+#include <cstring>
+
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+#include "kernels/activation/activation.h"
+#include "kernels/elementwise/elementwise.h"
+#include "kernels/norm/norm.h"
+#include "models/layers.h"
+#include "models/model_file.h"
+#include "models/xorshift.h"
+
+namespace klab::models {
+namespace {
+
+constexpr float kLayerNormEps = 1e-5f;
+constexpr int kHeaderInts = 8;
+// Header sanity limits: far above any model this lab runs, low enough that the activations and
+// the KV cache of an accepted header can be allocated (T x T attention scores).
+constexpr int kMaxVocab = 1 << 20;
+constexpr int kMaxBlock = 8192;
+constexpr int kMaxWidth = 16384;
+constexpr int kMaxLayers = 256;
+constexpr int64_t kMaxParams = int64_t{1} << 30;
+
+// How the xorshift recipe scales a tensor (../shared/models/README.md).
+enum class Kind { kLinear, kNormWeight, kNormBias };
+
+absl::Status CheckRange(const char* field, int64_t value, int64_t max) {
+  if (value < 1 || value > max) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("GPT-2 header: %s = %d is outside [1, %d]", field, value, max));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int64_t Gpt2Config::Params() const {
+  const int64_t V = vocab, T = block, D = d, L = layers;
+  const int64_t per_layer = 2 * D + 3 * D * D + 3 * D + D * D + D + 2 * D + 4 * D * D + 4 * D +
+                            4 * D * D + D;
+  return V * D + T * D + L * per_layer + 2 * D + V * D;
+}
+
+absl::Status Gpt2Config::Validate() const {
+  KLAB_RETURN_IF_ERROR(CheckRange("vocab", vocab, kMaxVocab));
+  KLAB_RETURN_IF_ERROR(CheckRange("block", block, kMaxBlock));
+  KLAB_RETURN_IF_ERROR(CheckRange("d", d, kMaxWidth));
+  KLAB_RETURN_IF_ERROR(CheckRange("layers", layers, kMaxLayers));
+  KLAB_RETURN_IF_ERROR(CheckRange("heads", heads, d));
+  if (d % heads != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("GPT-2 header: heads = %d does not divide d = %d", heads, d));
+  }
+  if (Params() > kMaxParams) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "GPT-2 header: %d parameters is more than the %d this lab accepts", Params(),
+        kMaxParams));
+  }
+  return absl::OkStatus();
+}
+
+Gpt2Model::Gpt2Model(const Gpt2Config& config) : config_(config) {
+  const size_t V = config.vocab, T = config.block, D = config.d, L = config.layers;
+  ArenaPlan weights;
+  weights.Add(V * D).Add(T * D);
+  for (size_t l = 0; l < L; ++l) {
+    weights.Add(D).Add(D).Add(3 * D * D).Add(3 * D).Add(D * D).Add(D).Add(D).Add(D);
+    weights.Add(4 * D * D).Add(4 * D).Add(D * 4 * D).Add(D);
+  }
+  weights.Add(D).Add(D).Add(V * D);
+  weight_arena_ = FloatArena(weights.total());
+
+  ArenaPlan state;
+  state.Add(T * D).Add(T * D).Add(T * 3 * D).Add(T * D).Add(T * 4 * D).Add(T * T).Add(V);
+  for (size_t l = 0; l < 2 * L; ++l) state.Add(T * D);
+  state_arena_ = FloatArena(state.total());
+  x_ = state_arena_.Take(T * D);
+  xn_ = state_arena_.Take(T * D);
+  qkv_ = state_arena_.Take(T * 3 * D);
+  att_ = state_arena_.Take(T * D);
+  hidden_ = state_arena_.Take(T * 4 * D);
+  scores_ = state_arena_.Take(T * T);
+  logits_ = state_arena_.Take(V);
+  for (size_t l = 0; l < L; ++l) {
+    k_cache_.push_back(state_arena_.Take(T * D));
+    v_cache_.push_back(state_arena_.Take(T * D));
+  }
+}
+
+template <class Fill>
+void Gpt2Model::LayOutWeights(Fill&& fill) {
+  const size_t V = config_.vocab, T = config_.block, D = config_.d;
+  auto take = [&](size_t count, Kind kind) -> const float* {
+    float* p = weight_arena_.Take(count);
+    fill(p, count, kind);
+    return p;
+  };
+  w_.wte = take(V * D, Kind::kLinear);
+  w_.wpe = take(T * D, Kind::kLinear);
+  w_.layers.resize(config_.layers);
+  for (Gpt2Weights::Layer& layer : w_.layers) {
+    layer.ln1_w = take(D, Kind::kNormWeight);
+    layer.ln1_b = take(D, Kind::kNormBias);
+    layer.attn_w = take(3 * D * D, Kind::kLinear);
+    layer.attn_b = take(3 * D, Kind::kLinear);
+    layer.attnproj_w = take(D * D, Kind::kLinear);
+    layer.attnproj_b = take(D, Kind::kLinear);
+    layer.ln2_w = take(D, Kind::kNormWeight);
+    layer.ln2_b = take(D, Kind::kNormBias);
+    layer.fc_w = take(4 * D * D, Kind::kLinear);
+    layer.fc_b = take(4 * D, Kind::kLinear);
+    layer.fcproj_w = take(D * 4 * D, Kind::kLinear);
+    layer.fcproj_b = take(D, Kind::kLinear);
+  }
+  w_.lnf_w = take(D, Kind::kNormWeight);
+  w_.lnf_b = take(D, Kind::kNormBias);
+  w_.head_w = take(V * D, Kind::kLinear);
+}
+
+absl::StatusOr<std::unique_ptr<Gpt2Model>> Gpt2Model::FromBuffer(const char* data, size_t size,
+                                                                 const std::string& what) {
+  ByteCursor in(data, size, what);
+  int32_t header[kHeaderInts];
+  static constexpr const char* kFields[kHeaderInts] = {"magic", "version", "vocab", "block",
+                                                       "d",     "layers",  "heads", "tied"};
+  for (int i = 0; i < kHeaderInts; ++i) {
+    KLAB_ASSIGN_OR_RETURN(header[i], in.ReadInt32(kFields[i]));
+  }
+  if (header[0] != kMagic) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: wrong magic 0x%08x (a GPT-2 file starts with 0x%08x, \"GPT2\")", what,
+        static_cast<uint32_t>(header[0]), kMagic));
+  }
+  if (header[1] != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: version %d is not supported (only 1)", what, header[1]));
+  }
+  if (header[7] != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: tied = %d; only untied heads (0) are supported", what, header[7]));
+  }
+  const Gpt2Config config{header[2], header[3], header[4], header[5], header[6]};
+  absl::Status valid = config.Validate();
+  if (!valid.ok()) return absl::InvalidArgumentError(what + ": " + std::string(valid.message()));
+  const int64_t expected = kHeaderInts * 4 + config.Params() * 4;
+  if (static_cast<int64_t>(size) != expected) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: %d bytes, but its header (V %d, T %d, d %d, L %d, H %d) needs exactly %d", what,
+        size, config.vocab, config.block, config.d, config.layers, config.heads, expected));
+  }
+  std::unique_ptr<Gpt2Model> model(new Gpt2Model(config));
+  absl::Status status;
+  model->LayOutWeights([&](float* p, size_t count, Kind) {
+    if (status.ok()) status = in.ReadFloats("weights", count, p);
+  });
+  KLAB_RETURN_IF_ERROR(status);
+  return model;
+}
+
+absl::StatusOr<std::unique_ptr<Gpt2Model>> Gpt2Model::FromFile(const std::string& path) {
+  KLAB_ASSIGN_OR_RETURN(std::vector<char> bytes, ReadFileBytes(path));
+  return FromBuffer(bytes.data(), bytes.size(), "'" + path + "'");
+}
+
+absl::StatusOr<std::unique_ptr<Gpt2Model>> Gpt2Model::Create(const Gpt2Config& config,
+                                                             uint32_t seed) {
+  KLAB_RETURN_IF_ERROR(config.Validate());
+  std::unique_ptr<Gpt2Model> model(new Gpt2Model(config));
+  XorshiftWeights stream(seed);
+  model->LayOutWeights([&](float* p, size_t count, Kind kind) {
+    switch (kind) {
+      case Kind::kLinear: stream.Fill(p, count, 0x1p-5f, 0.0f); break;
+      case Kind::kNormWeight: stream.Fill(p, count, 0x1p-3f, 1.0f); break;
+      case Kind::kNormBias: stream.Fill(p, count, 0x1p-3f, 0.0f); break;
+    }
+  });
+  return model;
+}
+
+int64_t Gpt2Model::weight_bytes_per_token() const {
+  // Everything but the V - 1 unused rows of wte and the T - 1 unused rows of wpe.
+  const int64_t D = config_.d;
+  return (params() - (config_.vocab - 1) * D - (config_.block - 1) * D) * 4;
+}
+
+int64_t Gpt2Model::flops_per_token(int pos) const {
+  const int64_t D = config_.d, L = config_.layers;
+  const int64_t linear = L * (3 * D * D + D * D + 8 * D * D) + int64_t{config_.vocab} * D;
+  const int64_t attention = L * 2 * (pos + 1) * D;  // q.k and p.v over pos + 1 positions
+  return 2 * (linear + attention);
+}
+
+int64_t Gpt2Model::kv_cache_bytes() const {
+  return int64_t{2} * config_.layers * config_.block * config_.d * 4;
+}
+
+const float* Gpt2Model::Forward(const int* tokens, int n, int pos) {
+  assert(n >= 1 && pos >= 0 && pos + n <= config_.block);
+  const int64_t D = config_.d;
+  const AttentionShape shape{config_.heads, config_.heads, config_.d / config_.heads};
+  {
+    ProfileScope p(profile_, ForwardProfile::kOther);
+    for (int i = 0; i < n; ++i) {
+      assert(tokens[i] >= 0 && tokens[i] < config_.vocab);
+      kernels::Add(D, w_.wte + tokens[i] * D, w_.wpe + (pos + i) * D, x_ + i * D);
+    }
+  }
+  for (int l = 0; l < config_.layers; ++l) {
+    const Gpt2Weights::Layer& w = w_.layers[l];
+    float* const k_cache = k_cache_[l];
+    float* const v_cache = v_cache_[l];
+    {
+      ProfileScope p(profile_, ForwardProfile::kNorm);
+      kernels::LayerNorm(n, D, x_, D, w.ln1_w, w.ln1_b, kLayerNormEps, xn_, D);
+    }
+    {
+      ProfileScope p(profile_, ForwardProfile::kGemm);
+      Linear(n, D, 3 * D, xn_, D, w.attn_w, qkv_, 3 * D);
+    }
+    {
+      ProfileScope p(profile_, ForwardProfile::kOther);
+      kernels::BroadcastAdd(n, 3 * D, qkv_, 3 * D, w.attn_b, qkv_, 3 * D);
+      for (int i = 0; i < n; ++i) {
+        std::memcpy(k_cache + (pos + i) * D, qkv_ + i * 3 * D + D, D * sizeof(float));
+        std::memcpy(v_cache + (pos + i) * D, qkv_ + i * 3 * D + 2 * D, D * sizeof(float));
+      }
+    }
+    {
+      ProfileScope p(profile_, ForwardProfile::kAttention);
+      CausalAttention(shape, n, pos, qkv_, 3 * D, k_cache, v_cache, D, scores_, att_, D);
+    }
+    {
+      ProfileScope p(profile_, ForwardProfile::kGemm);
+      Linear(n, D, D, att_, D, w.attnproj_w, x_, D, /*accumulate=*/true);
+    }
+    {
+      ProfileScope p(profile_, ForwardProfile::kOther);
+      kernels::BroadcastAdd(n, D, x_, D, w.attnproj_b, x_, D);
+    }
+    {
+      ProfileScope p(profile_, ForwardProfile::kNorm);
+      kernels::LayerNorm(n, D, x_, D, w.ln2_w, w.ln2_b, kLayerNormEps, xn_, D);
+    }
+    {
+      ProfileScope p(profile_, ForwardProfile::kGemm);
+      Linear(n, D, 4 * D, xn_, D, w.fc_w, hidden_, 4 * D);
+    }
+    {
+      ProfileScope p(profile_, ForwardProfile::kActivation);
+      kernels::BiasGeluTanh(n, 4 * D, hidden_, 4 * D, w.fc_b, hidden_, 4 * D);
+    }
+    {
+      ProfileScope p(profile_, ForwardProfile::kGemm);
+      Linear(n, 4 * D, D, hidden_, 4 * D, w.fcproj_w, x_, D, /*accumulate=*/true);
+    }
+    {
+      ProfileScope p(profile_, ForwardProfile::kOther);
+      kernels::BroadcastAdd(n, D, x_, D, w.fcproj_b, x_, D);
+    }
+  }
+  const float* last = x_ + (n - 1) * D;
+  {
+    ProfileScope p(profile_, ForwardProfile::kNorm);
+    kernels::LayerNorm(1, D, last, D, w_.lnf_w, w_.lnf_b, kLayerNormEps, xn_, D);
+  }
+  {
+    ProfileScope p(profile_, ForwardProfile::kGemm);
+    Linear(1, D, config_.vocab, xn_, D, w_.head_w, logits_, config_.vocab);
+  }
+  return logits_;
+}
+
+}  // namespace klab::models

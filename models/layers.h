@@ -1,0 +1,46 @@
+// The building blocks both architectures share, each one or two kernel calls: a linear layer as
+// a GEMM against weights stored (out, in), causal multi-head (grouped-query) attention over a KV
+// cache, and rotary position embedding.
+#ifndef KLAB_MODELS_LAYERS_H_
+#define KLAB_MODELS_LAYERS_H_
+
+#include <cstdint>
+
+namespace klab::models {
+
+// y[r, :] = x[r, :] W^T (+ y[r, :] when accumulate) for rows r < n: x is n x in (row stride ldx),
+// W is out x in (row-major, as the files store it), y is n x out (row stride ldy). One Sgemm call
+// with op(B) = W^T, so M = n: a GEMV at decode, a GEMM at prefill. Aborts on a shape error (a bug
+// in the caller, not bad input: shapes come from validated configs).
+void Linear(int64_t n, int64_t in, int64_t out, const float* x, int64_t ldx, const float* w,
+            float* y, int64_t ldy, bool accumulate = false);
+
+struct AttentionShape {
+  int n_heads = 0;     // query heads
+  int n_kv_heads = 0;  // key/value heads; query head h reads kv head h / (n_heads / n_kv_heads)
+  int head_size = 0;
+};
+
+// Causal attention of n query rows at positions pos .. pos + n - 1 over cached keys and values
+// of positions 0 .. pos + n - 1. q: n x (n_heads head_size), row stride ldq; k, v: positions x
+// (n_kv_heads head_size), row stride ldkv; out: n x (n_heads head_size), row stride ldo.
+// `scores` is scratch of at least n x (pos + n) floats (max(n_heads / n_kv_heads, n) rows of
+// pos + n when n == 1). Per head: S = q_h K_g^T / sqrt(head_size) (one GEMM), a causal row
+// softmax, out_h = S V_g (one GEMM). At decode (n = 1) the query heads sharing a kv head are
+// stacked as the rows of one GEMM, so K and V are read once per group, not once per head.
+void CausalAttention(const AttentionShape& shape, int n, int pos, const float* q, int64_t ldq,
+                     const float* k, const float* v, int64_t ldkv, float* scores, float* out,
+                     int64_t ldo);
+
+// Rotary position embedding tables: cos and sin of pos * theta^(-2i / head_size) for positions
+// [0, positions) and pairs i < head_size / 2, computed in double; each positions x head_size/2.
+void RopeTables(int positions, int head_size, double theta, float* cos_table, float* sin_table);
+
+// Rotates the pairs (2i, 2i + 1) of every head of n rows (row r at position pos + r): heads
+// consecutive heads of head_size floats per row, row stride ld.
+void ApplyRope(int n, int pos, int heads, int head_size, const float* cos_table,
+               const float* sin_table, float* x, int64_t ld);
+
+}  // namespace klab::models
+
+#endif  // KLAB_MODELS_LAYERS_H_

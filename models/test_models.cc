@@ -1,0 +1,30 @@
+#include "models/test_models.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
+
+namespace klab::models::testing {
+
+std::optional<std::string> FindModelFile(const std::string& name, std::string* why) {
+  std::vector<std::filesystem::path> dirs;
+  if (const char* env = std::getenv("KLAB_MODELS_DIR"); env != nullptr && *env != '\0') {
+    dirs.emplace_back(env);
+  }
+  // Under `bazel test` the working directory is the runfiles tree; BUILD_WORKSPACE_DIRECTORY is
+  // set under `bazel run`. Try both, then the plain relative path.
+  if (const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY"); ws != nullptr) {
+    dirs.push_back(std::filesystem::path(ws) / ".." / "shared" / "models");
+  }
+  dirs.emplace_back("../shared/models");
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    const auto path = dir / name;
+    if (std::filesystem::is_regular_file(path, ec)) return path.string();
+  }
+  *why = "model file '" + name +
+         "' not found (set KLAB_MODELS_DIR to the folder holding ../shared/models; .ci/run does)";
+  return std::nullopt;
+}
+
+}  // namespace klab::models::testing

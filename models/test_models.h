@@ -1,0 +1,26 @@
+// Where tests find ../shared/models: $KLAB_MODELS_DIR (set by .ci/run), else ../shared/models
+// relative to the workspace. A test whose file is absent skips with a message saying so.
+#ifndef KLAB_MODELS_TEST_MODELS_H_
+#define KLAB_MODELS_TEST_MODELS_H_
+
+#include <optional>
+#include <string>
+
+namespace klab::models::testing {
+
+// The path of `name` in the models folder, or nullopt (with the reason in *why) if absent.
+std::optional<std::string> FindModelFile(const std::string& name, std::string* why);
+
+}  // namespace klab::models::testing
+
+// Skips the current test when the model file is absent.
+#define KLAB_MODEL_FILE_OR_SKIP(var, name)                                       \
+  std::string var;                                                               \
+  {                                                                              \
+    std::string why_;                                                            \
+    std::optional<std::string> found_ = ::klab::models::testing::FindModelFile(name, &why_); \
+    if (!found_) GTEST_SKIP() << why_;                                           \
+    var = *found_;                                                               \
+  }
+
+#endif  // KLAB_MODELS_TEST_MODELS_H_
