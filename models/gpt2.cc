@@ -198,7 +198,7 @@ int64_t Gpt2Model::kv_cache_bytes() const {
   return int64_t{2} * config_.layers * config_.block * config_.d * 4;
 }
 
-const float* Gpt2Model::Forward(const int* tokens, int n, int pos) {
+float* Gpt2Model::Forward(const int* tokens, int n, int pos) {
   assert(n >= 1 && pos >= 0 && pos + n <= config_.block);
   const int64_t D = config_.d;
   const AttentionShape shape{config_.heads, config_.heads, config_.d / config_.heads};

@@ -82,7 +82,7 @@ class Gpt2Model final : public LanguageModel {
   int64_t weight_bytes_per_token() const override;
   int64_t flops_per_token(int pos) const override;
   int64_t kv_cache_bytes() const override;
-  const float* Forward(const int* tokens, int n, int pos) override;
+  float* Forward(const int* tokens, int n, int pos) override;
 
  private:
   explicit Gpt2Model(const Gpt2Config& config);

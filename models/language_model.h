@@ -66,9 +66,10 @@ class LanguageModel {
 
   // Runs tokens[0, n) at positions pos .. pos + n - 1, writing their keys and values into the
   // cache (which must already hold positions [0, pos)), and returns the logits of the last one:
-  // vocab_size() floats, valid until the next call. Preconditions (asserted): n >= 1,
+  // vocab_size() floats, valid until the next call (the caller may overwrite them, as the
+  // sampler does). Preconditions (asserted): n >= 1,
   // pos + n <= context(), every token in [0, vocab_size()). Allocates nothing.
-  virtual const float* Forward(const int* tokens, int n, int pos) = 0;
+  virtual float* Forward(const int* tokens, int n, int pos) = 0;
 
   void set_profile(ForwardProfile* profile) { profile_ = profile; }
 

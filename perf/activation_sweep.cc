@@ -34,7 +34,7 @@
 #include "kernels/peak/bandwidth.h"
 #include "kernels/softmax/softmax.h"
 #include "kernels/testing/ulp.h"
-#include "perf/cli.h"
+#include "common/cli.h"
 #include "perf/libmvec_peer.h"
 #include "perf/suite.h"
 

@@ -35,7 +35,7 @@
 #include "kernels/gemm/gemm_config.h"
 #include "kernels/peak/peak.h"
 #include "kernels/testing/gemm_reference.h"
-#include "perf/cli.h"
+#include "common/cli.h"
 #include "perf/peers.h"
 #include "perf/suite.h"
 

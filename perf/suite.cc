@@ -4,7 +4,7 @@
 
 #include "harness/env.h"
 #include "kernels/cpu/cpu.h"
-#include "perf/cli.h"
+#include "common/cli.h"
 
 namespace klab::perf {
 

@@ -1,4 +1,4 @@
-#include "perf/cli.h"
+#include "common/cli.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -15,9 +15,9 @@
 
 // Debian's Abseil is built with its own absl::string_view (not an alias of std::string_view),
 // so the flag reflection API below is called with absl::string_view throughout.
-namespace klab::perf {
+namespace klab {
 namespace {
-std::string g_program = "suite";
+std::string g_program = "program";
 
 bool IsHelpFlag(absl::string_view name) {
   return name == "help" || name == "helpfull" || name == "helpshort" || name == "helppackage" ||
@@ -103,4 +103,4 @@ std::string CommandLine(int argc, char** argv, const std::string& bazel_target) 
   return absl::StrJoin(argv, argv + argc, " ");
 }
 
-}  // namespace klab::perf
+}  // namespace klab

@@ -1,11 +1,11 @@
-// Command-line handling shared by every suite.
+// Command-line handling shared by every binary users run (the suites, //models:generate).
 //
 // ParseFlagsOrExit checks each --flag[=value] against the registered absl flags before absl
 // parses them, so that an unknown flag or a malformed value exits with status 2 and one line
 // saying what is wrong (absl alone exits 1 with several lines). --help and friends go to absl.
-// Suites then validate values (ranges, lists) and call ExitWithUsageError on a bad one.
-#ifndef KLAB_PERF_CLI_H_
-#define KLAB_PERF_CLI_H_
+// Binaries then validate values (ranges, lists) and call ExitWithUsageError on a bad one.
+#ifndef KLAB_COMMON_CLI_H_
+#define KLAB_COMMON_CLI_H_
 
 #include <cstdint>
 #include <string>
@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace klab::perf {
+namespace klab {
 
 // Parses flags; returns the positional arguments (argv[0] first).
 std::vector<char*> ParseFlagsOrExit(int argc, char** argv, const char* usage);
@@ -30,6 +30,6 @@ absl::StatusOr<std::vector<int64_t>> ParseIntList(const std::string& flag,
 // under bazel run, else argv joined.
 std::string CommandLine(int argc, char** argv, const std::string& bazel_target);
 
-}  // namespace klab::perf
+}  // namespace klab
 
-#endif  // KLAB_PERF_CLI_H_
+#endif  // KLAB_COMMON_CLI_H_

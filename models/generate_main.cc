@@ -1,0 +1,192 @@
+// //models:generate — text (or token ids) from a GPT-2 or Llama model file.
+//
+//   bazel run //models:generate -- --model=PATH [--tokenizer=PATH]
+//       (--prompt=TEXT | --prompt_ids=1,2,3) [--steps=N] [--temperature=0] [--top_p=0.9]
+//       [--seed=S] [--threads=N] [--print_ids]
+//
+// stdout: the decoded text, prompt included, and a newline (or, with --print_ids, every token id
+// of the sequence on one line); stderr: prompt and decode speed, time to the first token.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "common/cli.h"
+#include "kernels/gemm/gemm_config.h"
+#include "models/generation.h"
+#include "models/gpt2.h"
+#include "models/llama.h"
+#include "models/model_file.h"
+#include "models/sampler.h"
+#include "models/tokenizer.h"
+
+ABSL_FLAG(std::string, model, "", "model file: GPT-2 (gpt2_*.bin) or llama2.c version 0");
+ABSL_FLAG(std::string, tokenizer, "",
+          "llama2.c tokenizer file (default: tok<vocab>.bin beside the model, if present)");
+ABSL_FLAG(std::string, prompt, "", "prompt text (needs a tokenizer)");
+ABSL_FLAG(std::string, prompt_ids, "", "prompt as comma-separated token ids, e.g. 1,403,407");
+ABSL_FLAG(int, steps, 256, "forward positions including the prompt, capped at the context");
+ABSL_FLAG(double, temperature, 0.0, "0 = greedy; > 0 samples from softmax(logits / T)");
+ABSL_FLAG(double, top_p, 0.9, "nucleus sampling mass in (0, 1); 0 or 1 samples from all");
+ABSL_FLAG(uint64_t, seed, 42, "random seed for sampling");
+ABSL_FLAG(int, threads, 1, "threads for the GEMMs (1..64)");
+ABSL_FLAG(bool, print_ids, false, "print the token ids of the sequence instead of text");
+ABSL_FLAG(bool, kv_cache, true, "keep keys and values (false: recompute the prefix each step)");
+ABSL_FLAG(bool, prefill, true, "process the prompt as one batch (false: one position at a time)");
+
+namespace klab::models {
+namespace {
+
+constexpr char kUsage[] =
+    "Generates text with a GPT-2 or Llama (llama2.c) model from the lab's kernels.\n"
+    "  bazel run //models:generate -- --model=PATH [--tokenizer=PATH]\n"
+    "      (--prompt=TEXT | --prompt_ids=1,2,3) [--steps=N] [--temperature=0] [--top_p=0.9]\n"
+    "      [--seed=S] [--threads=N] [--print_ids]\n"
+    "A GPT-2 file has no tokenizer: use --prompt_ids with --print_ids.";
+
+[[noreturn]] void Fail(const std::string& message) {
+  std::fprintf(stderr, "generate: %s\n", message.c_str());
+  std::exit(1);
+}
+
+// Relative paths are taken from where `bazel run` was started, as a user expects.
+std::string UserPath(const std::string& path) {
+  const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (path.empty() || path[0] == '/' || wd == nullptr) return path;
+  return (std::filesystem::path(wd) / path).string();
+}
+
+bool IsGpt2File(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  int32_t magic = 0;
+  const bool read = std::fread(&magic, 4, 1, f) == 1;
+  std::fclose(f);
+  return read && magic == Gpt2Model::kMagic;
+}
+
+// Prints each appended token: its display text, or its id.
+class PrintSink : public TokenSink {
+ public:
+  PrintSink(const Tokenizer* tokenizer, bool ids) : tokenizer_(tokenizer), ids_(ids) {}
+  void OnToken(int prev, int token) override {
+    if (ids_) {
+      std::printf(" %d", token);
+    } else {
+      const std::string piece = tokenizer_->Decode(prev, token);
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+    }
+    std::fflush(stdout);
+  }
+
+ private:
+  const Tokenizer* tokenizer_;
+  bool ids_;
+};
+
+int Main(int argc, char** argv) {
+  ParseFlagsOrExit(argc, argv, kUsage);
+  const std::string model_path = UserPath(absl::GetFlag(FLAGS_model));
+  if (model_path.empty()) ExitWithUsageError("--model is required");
+  const std::string text = absl::GetFlag(FLAGS_prompt);
+  const std::string ids_flag = absl::GetFlag(FLAGS_prompt_ids);
+  if (text.empty() == ids_flag.empty()) {
+    ExitWithUsageError("give exactly one of --prompt and --prompt_ids");
+  }
+  const int steps = absl::GetFlag(FLAGS_steps);
+  if (steps < 1) ExitWithUsageError(absl::StrFormat("--steps=%d must be >= 1", steps));
+  const int threads = absl::GetFlag(FLAGS_threads);
+  if (threads < 1 || threads > 64) {
+    ExitWithUsageError(absl::StrFormat("--threads=%d is outside [1, 64]", threads));
+  }
+  const bool print_ids = absl::GetFlag(FLAGS_print_ids);
+
+  std::unique_ptr<LanguageModel> model;
+  int stop_token = -1;
+  if (IsGpt2File(model_path)) {
+    auto m = Gpt2Model::FromFile(model_path);
+    if (!m.ok()) Fail(std::string(m.status().message()));
+    model = std::move(*m);
+  } else {
+    auto m = LlamaModel::FromFile(model_path);
+    if (!m.ok()) Fail(std::string(m.status().message()));
+    model = std::move(*m);
+    stop_token = Tokenizer::kBos;  // llama2.c: BOS delimits sequences
+  }
+
+  std::optional<Tokenizer> tokenizer;
+  std::string tok_path = UserPath(absl::GetFlag(FLAGS_tokenizer));
+  if (tok_path.empty() && model->architecture() == "llama") {
+    const auto beside = std::filesystem::path(model_path).parent_path() /
+                        absl::StrFormat("tok%d.bin", model->vocab_size());
+    if (std::filesystem::exists(beside)) tok_path = beside.string();
+  }
+  if (!tok_path.empty()) {
+    if (model->architecture() == "gpt2") {
+      ExitWithUsageError("a GPT-2 model has no tokenizer; drop --tokenizer");
+    }
+    auto t = Tokenizer::FromFile(tok_path, model->vocab_size());
+    if (!t.ok()) Fail(std::string(t.status().message()));
+    tokenizer = std::move(*t);
+  }
+  if (!tokenizer && (!text.empty() || !print_ids)) {
+    ExitWithUsageError(model->architecture() == "gpt2"
+                           ? "a GPT-2 file has no tokenizer: use --prompt_ids with --print_ids"
+                           : "this needs a tokenizer: pass --tokenizer=PATH");
+  }
+
+  std::vector<int> prompt;
+  if (!text.empty()) {
+    prompt = tokenizer->Encode(text);
+  } else {
+    for (absl::string_view item : absl::StrSplit(ids_flag, ',')) {
+      int id = 0;
+      if (!absl::SimpleAtoi(item, &id)) {
+        ExitWithUsageError(absl::StrFormat("--prompt_ids: '%s' is not an integer", item));
+      }
+      prompt.push_back(id);
+    }
+  }
+
+  SamplerOptions sampler_options;
+  sampler_options.temperature = static_cast<float>(absl::GetFlag(FLAGS_temperature));
+  sampler_options.top_p = static_cast<float>(absl::GetFlag(FLAGS_top_p));
+  sampler_options.seed = absl::GetFlag(FLAGS_seed);
+  auto sampler = Sampler::Create(model->vocab_size(), sampler_options);
+  if (!sampler.ok()) ExitWithUsageError(std::string(sampler.status().message()));
+
+  kernels::SetGemmThreads(threads);
+  GenerateOptions options;
+  options.steps = steps;
+  options.kv_cache = absl::GetFlag(FLAGS_kv_cache);
+  options.prefill = absl::GetFlag(FLAGS_prefill);
+  options.stop_token = stop_token;
+  PrintSink sink(tokenizer ? &*tokenizer : nullptr, print_ids);
+  if (print_ids) std::printf("%d", prompt.empty() ? 0 : prompt[0]);
+  std::vector<int> sequence;
+  auto stats = Generate(*model, prompt, options, *sampler, &sequence, &sink);
+  if (!stats.ok()) {
+    if (print_ids) std::printf("\n");
+    Fail(std::string(stats.status().message()));
+  }
+  std::printf("\n");
+  std::fflush(stdout);
+  std::fprintf(stderr,
+               "%s, %d threads: prompt %d tokens in %.3f ms (%.0f tok/s), first token after "
+               "%.3f ms; decode %d tokens in %.3f ms (%.0f tok/s); %d tokens generated\n",
+               std::string(model->architecture()).c_str(), threads, stats->prompt_tokens,
+               stats->prompt_s * 1e3, stats->prompt_tokens_per_s(), stats->first_token_s * 1e3,
+               stats->decode_forwards, stats->decode_s * 1e3, stats->decode_tokens_per_s(),
+               stats->generated_tokens);
+  return 0;
+}
+
+}  // namespace
+}  // namespace klab::models
+
+int main(int argc, char** argv) { return klab::models::Main(argc, argv); }
