@@ -98,4 +98,63 @@ Mat Gpt2Logits(const Gpt2Model& model, const std::vector<int>& tokens) {
   return logits;
 }
 
+Mat LlamaLogits(const LlamaModel& model, const std::vector<int>& tokens) {
+  const LlamaConfig& c = model.config();
+  const LlamaWeights& w = model.weights();
+  const size_t n = tokens.size();
+  const int D = c.dim, H = c.hidden_dim, KV = c.kv_dim(), hs = c.head_size();
+  auto rmsnorm = [&](const Vec& x, const float* g) {
+    double ss = 0;
+    for (double v : x) ss += v * v;
+    const double r = 1.0 / std::sqrt(ss / x.size() + 1e-5);
+    Vec y(x.size());
+    for (size_t i = 0; i < x.size(); ++i) y[i] = x[i] * r * g[i];
+    return y;
+  };
+  // Rotates pairs (2i, 2i + 1) of each head by pos * 10000^(-2i / hs).
+  auto rope = [&](Vec& x, size_t pos) {
+    for (size_t h = 0; h < x.size() / hs; ++h) {
+      for (int i = 0; i < hs / 2; ++i) {
+        const double angle = pos * std::pow(10000.0, -2.0 * i / hs);
+        double& a = x[h * hs + 2 * i];
+        double& b = x[h * hs + 2 * i + 1];
+        const double a0 = a, b0 = b;
+        a = a0 * std::cos(angle) - b0 * std::sin(angle);
+        b = a0 * std::sin(angle) + b0 * std::cos(angle);
+      }
+    }
+  };
+  Mat x(n, Vec(D));
+  for (size_t t = 0; t < n; ++t) {
+    for (int i = 0; i < D; ++i) x[t][i] = w.token_embedding[tokens[t] * D + i];
+  }
+  for (int l = 0; l < c.n_layers; ++l) {
+    Mat q(n), k(n), v(n);
+    for (size_t t = 0; t < n; ++t) {
+      const Vec xn = rmsnorm(x[t], w.rms_att + l * D);
+      q[t] = Matvec(w.wq + int64_t{l} * D * D, nullptr, xn, D);
+      k[t] = Matvec(w.wk + int64_t{l} * KV * D, nullptr, xn, KV);
+      v[t] = Matvec(w.wv + int64_t{l} * KV * D, nullptr, xn, KV);
+      rope(q[t], t);
+      rope(k[t], t);
+    }
+    const Mat att = Attention(q, k, v, c.n_heads, c.n_kv_heads, hs);
+    for (size_t t = 0; t < n; ++t) {
+      const Vec o = Matvec(w.wo + int64_t{l} * D * D, nullptr, att[t], D);
+      for (int i = 0; i < D; ++i) x[t][i] += o[i];
+      const Vec xn = rmsnorm(x[t], w.rms_ffn + l * D);
+      Vec h1 = Matvec(w.w1 + int64_t{l} * H * D, nullptr, xn, H);
+      const Vec h3 = Matvec(w.w3 + int64_t{l} * H * D, nullptr, xn, H);
+      for (int i = 0; i < H; ++i) h1[i] = h1[i] / (1.0 + std::exp(-h1[i])) * h3[i];
+      const Vec down = Matvec(w.w2 + int64_t{l} * D * H, nullptr, h1, D);
+      for (int i = 0; i < D; ++i) x[t][i] += down[i];
+    }
+  }
+  Mat logits(n);
+  for (size_t t = 0; t < n; ++t) {
+    logits[t] = Matvec(w.wcls, nullptr, rmsnorm(x[t], w.rms_final), c.vocab_size);
+  }
+  return logits;
+}
+
 }  // namespace klab::models::reference

@@ -8,11 +8,14 @@
 #include <vector>
 
 #include "models/gpt2.h"
+#include "models/llama.h"
 
 namespace klab::models::reference {
 
 // Logits of every position of `tokens` (tokens.size() rows of vocab values).
 std::vector<std::vector<double>> Gpt2Logits(const Gpt2Model& model, const std::vector<int>& tokens);
+std::vector<std::vector<double>> LlamaLogits(const LlamaModel& model,
+                                             const std::vector<int>& tokens);
 
 }  // namespace klab::models::reference
 
