@@ -1,0 +1,467 @@
+// //perf:model_bench — whole models from the lab's kernels, end to end: GPT-2 Small and Medium
+// and stories260K (Llama) from ../shared/models, generating (tgN: N tokens one position at a
+// time, with the KV cache and without it) and prefilling (ppN: a prompt of N tokens as one batch),
+// on 1 and 2 threads. Rows in llama-bench's manner (tokens/s mean +- sd, median, best,
+// repetitions) with latency per token, time to first token, bytes allocated per token, KV-cache
+// bytes, creation time, GFLOP/s and weight traffic against the bandwidth ceiling; then the hot
+// paths of one forward and the scaling of time with model size and threads. Published to results/.
+//
+//   bazel run //perf:model_bench -- [--models=gpt2-small,stories260K] [--threads=1,2] [--quick]
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/cli.h"
+#include "harness/aligned_buffer.h"
+#include "harness/env.h"
+#include "harness/json.h"
+#include "harness/measure.h"
+#include "harness/results.h"
+#include "harness/topology.h"
+#include "kernels/cpu/cpu.h"
+#include "kernels/gemm/gemm_config.h"
+#include "kernels/peak/bandwidth.h"
+#include "models/gpt2.h"
+#include "models/language_model.h"
+#include "models/llama.h"
+#include "models/sampler.h"
+#include "perf/suite.h"
+
+ABSL_FLAG(std::string, models_dir, "",
+          "Folder of the model files (default: ../shared/models beside the workspace).");
+ABSL_FLAG(std::vector<std::string>, models,
+          std::vector<std::string>({"gpt2-small", "gpt2-medium", "stories260K"}),
+          "Models to run: gpt2-small, gpt2-medium, stories260K.");
+ABSL_FLAG(std::vector<std::string>, tests, std::vector<std::string>({"tg25", "tg128", "pp64"}),
+          "Tests: tgN generates N tokens from a 1-token prompt, ppN prefills an N-token prompt; "
+          "N is capped at the model's context.");
+ABSL_FLAG(std::vector<std::string>, threads, std::vector<std::string>({"1", "2"}),
+          "Thread counts (the GEMM pool; threads pinned to cores in compact order).");
+ABSL_FLAG(bool, no_cache_rows, true, "Also run the tg tests without the KV cache.");
+ABSL_FLAG(bool, quick, false, "Smoke run: tg25 and pp64 only, 3 repetitions.");
+ABSL_FLAG(int32_t, min_reps, 15, "Minimum timed repetitions per case.");
+ABSL_FLAG(double, min_time, 0.5, "Minimum total timed seconds per case.");
+ABSL_FLAG(std::string, out, "", "Write model_bench.{json,md} into this folder, publish nothing.");
+ABSL_FLAG(bool, no_publish, false, "Write no files (CI, smoke tests).");
+
+namespace klab::perf {
+namespace {
+
+constexpr char kSuite[] = "model_bench";
+constexpr char kUsage[] =
+    "Times whole models (GPT-2 Small/Medium, stories260K) end to end in tokens/s.\n"
+    "  bazel run //perf:model_bench -- [--models=gpt2-small,...] [--tests=tg25,tg128,pp64]\n"
+    "      [--threads=1,2] [--models_dir=DIR] [--quick]\n"
+    "Rows: tokens/s (mean +- sd, median, best), ms/token, time to first token, bytes allocated\n"
+    "per token, KV cache, creation time, GFLOP/s, weight GB/s and % of the triad ceiling; then\n"
+    "hot paths and scaling with model size and threads.";
+
+using harness::Json;
+using models::LanguageModel;
+
+struct ModelSpec {
+  std::string name, file;
+};
+const ModelSpec kModels[] = {{"gpt2-small", "gpt2_small_xorshift1.bin"},
+                             {"gpt2-medium", "gpt2_medium_xorshift1.bin"},
+                             {"stories260K", "stories260K.bin"}};
+
+std::string Fmt(double v, int digits) { return absl::StrFormat("%.*f", digits, v); }
+
+absl::StatusOr<std::unique_ptr<LanguageModel>> Load(const ModelSpec& spec,
+                                                    const std::string& path) {
+  if (spec.name.rfind("gpt2", 0) == 0) {
+    auto m = models::Gpt2Model::FromFile(path);
+    if (!m.ok()) return m.status();
+    return std::unique_ptr<LanguageModel>(std::move(*m));
+  }
+  auto m = models::LlamaModel::FromFile(path);
+  if (!m.ok()) return m.status();
+  return std::unique_ptr<LanguageModel>(std::move(*m));
+}
+
+struct Test {
+  std::string name;  // as run: tg25, tg64, pp64, ...
+  bool prefill;      // pp
+  int tokens;
+  bool kv_cache;
+};
+
+// The work of one test: a fixed token sequence, greedy decoding.
+class TestBody {
+ public:
+  TestBody(LanguageModel* model, const Test& test) : model_(model), test_(test) {
+    seq_.resize(test.tokens + 1);
+    // A deterministic prompt inside every vocabulary (token 1 is Llama's BOS).
+    for (int i = 0; i <= test.tokens; ++i) seq_[i] = i == 0 ? 1 : (i * 97 + 13) % 256;
+  }
+  void operator()() {
+    LanguageModel& m = *model_;
+    if (test_.prefill) {
+      last_ = models::Sampler::Argmax(m.Forward(seq_.data(), test_.tokens, 0), m.vocab_size());
+      return;
+    }
+    for (int pos = 0; pos < test_.tokens; ++pos) {
+      float* logits = test_.kv_cache ? m.Forward(&seq_[pos], 1, pos)
+                                     : m.Forward(seq_.data(), pos + 1, 0);
+      seq_[pos + 1] = models::Sampler::Argmax(logits, m.vocab_size());
+    }
+  }
+  const std::vector<int>& sequence() const { return seq_; }
+
+ private:
+  LanguageModel* model_;
+  Test test_;
+  std::vector<int> seq_;
+  int last_ = 0;
+};
+
+absl::StatusOr<std::vector<Test>> ParseTests(const std::vector<std::string>& items) {
+  std::vector<Test> tests;
+  for (const std::string& item : items) {
+    int n = 0;
+    const bool pp = item.rfind("pp", 0) == 0;
+    if ((!pp && item.rfind("tg", 0) != 0) || !absl::SimpleAtoi(item.substr(2), &n) || n < 1 ||
+        n > 8192) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--tests: '%s' is not tgN or ppN with N in [1, 8192]", item));
+    }
+    tests.push_back({item, pp, n, true});
+  }
+  return tests;
+}
+
+int Run(int argc, char** argv) {
+  ParseFlagsOrExit(argc, argv, kUsage);
+  const bool quick = absl::GetFlag(FLAGS_quick);
+  auto threads = ParseIntList("--threads", absl::GetFlag(FLAGS_threads), 1, 64);
+  if (!threads.ok()) ExitWithUsageError(std::string(threads.status().message()));
+  auto tests = ParseTests(quick ? std::vector<std::string>{"tg25", "pp64"}
+                                : absl::GetFlag(FLAGS_tests));
+  if (!tests.ok()) ExitWithUsageError(std::string(tests.status().message()));
+  std::vector<const ModelSpec*> specs;
+  for (const std::string& name : absl::GetFlag(FLAGS_models)) {
+    const ModelSpec* found = nullptr;
+    for (const ModelSpec& s : kModels) {
+      if (s.name == name) found = &s;
+    }
+    if (found == nullptr) {
+      ExitWithUsageError(absl::StrFormat(
+          "--models: unknown model '%s' (gpt2-small, gpt2-medium, stories260K)", name));
+    }
+    specs.push_back(found);
+  }
+  std::string dir = absl::GetFlag(FLAGS_models_dir);
+  if (dir.empty()) {
+    dir = (std::filesystem::path(harness::WorkspaceDirectory()) / ".." / "shared" / "models")
+              .lexically_normal()
+              .string();
+  } else if (const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
+             wd != nullptr && dir[0] != '/') {
+    dir = (std::filesystem::path(wd) / dir).string();
+  }
+  harness::MeasureOptions measure;
+  measure.min_reps = quick ? 3 : absl::GetFlag(FLAGS_min_reps);
+  measure.min_time_s = quick ? 0.02 : absl::GetFlag(FLAGS_min_time);
+  measure.warmup_s = quick ? 0.01 : 0.1;
+  measure.min_sample_s = 0;  // a sample is one whole test (>= tens of microseconds)
+
+  const harness::OutputOptions output =
+      OutputOptionsOrExit(absl::GetFlag(FLAGS_out), absl::GetFlag(FLAGS_no_publish));
+  auto topology = harness::Topology::Load();
+  if (!topology.ok()) {
+    std::fprintf(stderr, "model_bench: %s\n", std::string(topology.status().message()).c_str());
+    return 1;
+  }
+  const harness::Topology& topo = **topology;
+  const harness::PinResult pin = topo.PinThisThreadToCore(0);
+  if (!pin.ok) std::fprintf(stderr, "model_bench: warning: not pinned: %s\n", pin.error.c_str());
+
+  Json record = NewRecord(kSuite, argc, argv, topo);
+  Json env = record["env"];
+  env["best_isa"] = std::string(kernels::IsaName(kernels::BestIsa()));
+  env["models_dir"] = dir;
+  env["pinning"] = {{"policy", "compact: participant i of the GEMM pool on core i"},
+                    {"main", pin.ok ? Json(pin.os_cpu) : Json(pin.error)}};
+  env["ceiling"] =
+      "triad a = b + s c (kernels/peak/bandwidth.h), 1 thread, on a working set of the model's "
+      "weight bytes, in the same run";
+  record["rows"] = Json::array();
+
+  std::vector<std::vector<std::string>> table, hot_table, skipped;
+  // (model, test, kv) -> threads -> median ns; model -> median ns per token of tg (kv, t1).
+  std::map<std::string, std::map<int64_t, double>> by_threads;
+  std::map<std::string, std::pair<int64_t, double>> size_scaling;
+  int wrong = 0;
+  std::fprintf(stderr, "%-12s %-6s %-3s %-3s %12s %10s %10s %8s %6s %s\n", "model", "test", "kv",
+               "thr", "tok/s", "ms/token", "B/token", "GFLOP/s", "MAD%", "check");
+  for (const ModelSpec* spec : specs) {
+    const std::string path = (std::filesystem::path(dir) / spec->file).string();
+    if (!std::filesystem::exists(path)) {
+      std::fprintf(stderr, "model_bench: skipping %s: %s not found (--models_dir)\n",
+                   spec->name.c_str(), path.c_str());
+      skipped.push_back({spec->name, path + " not found"});
+      continue;
+    }
+    // Creation: reading and laying out the file, median of several loads.
+    std::unique_ptr<LanguageModel> model;
+    harness::MeasureOptions create_opts = measure;
+    create_opts.min_reps = quick ? 3 : 9;
+    create_opts.min_time_s = quick ? 0.01 : 0.1;
+    absl::Status load_status;
+    const harness::Measurement creation = harness::Measure(
+        [&] {
+          auto m = Load(*spec, path);
+          if (!m.ok()) {
+            load_status = m.status();
+          } else {
+            model = std::move(*m);
+          }
+        },
+        create_opts);
+    if (!load_status.ok()) {
+      std::fprintf(stderr, "model_bench: %s: %s\n", spec->name.c_str(),
+                   std::string(load_status.message()).c_str());
+      return 1;
+    }
+    const double creation_ms = creation.summary.median / 1e6;
+    // The bandwidth ceiling at the weights' working set (3 arrays of weight_bytes / 3).
+    const int64_t wbytes = model->weight_bytes_per_token();
+    double ceiling_gbs = 0;
+    {
+      const size_t n = std::max<size_t>(64, (wbytes / 12 + 63) / 64 * 64);
+      harness::AlignedBuffer a(n), b(n), c(n);
+      for (size_t i = 0; i < n; ++i) a[i] = 0, b[i] = 1, c[i] = 2;
+      const harness::Measurement m = harness::Measure(
+          [&] { kernels::TriadF32(n, 0.5f, b.data(), c.data(), a.data()); }, measure);
+      ceiling_gbs = 12.0 * n / m.summary.min;
+    }
+    // Tests as run on this model: N capped at the context; tg also without the cache.
+    std::vector<Test> runs;
+    for (Test t : *tests) {
+      t.tokens = std::min(t.tokens, model->context());
+      t.name = absl::StrCat(t.prefill ? "pp" : "tg", t.tokens);
+      if (std::any_of(runs.begin(), runs.end(), [&](const Test& r) { return r.name == t.name; })) {
+        continue;
+      }
+      runs.push_back(t);
+      if (!t.prefill && absl::GetFlag(FLAGS_no_cache_rows)) {
+        t.kv_cache = false;
+        runs.push_back(t);
+      }
+    }
+    // Check before timing: greedy tokens with and without the cache agree.
+    bool check_ok = true;
+    {
+      const Test longest{"check", false, std::min(64, model->context()), true};
+      Test uncached = longest;
+      uncached.kv_cache = false;
+      TestBody a(model.get(), longest), b(model.get(), uncached);
+      a();
+      b();
+      check_ok = a.sequence() == b.sequence();
+      if (!check_ok) ++wrong;
+    }
+
+    for (int64_t t : *threads) {
+      std::vector<int> cpus;
+      for (int core : topo.CompactCores(static_cast<int>(t))) cpus.push_back(topo.OsCpuOfCore(core));
+      kernels::SetGemmThreads(static_cast<int>(t), cpus);
+      // Time to first token after a 1-token prompt: one forward and the argmax.
+      TestBody first(model.get(), Test{"tg1", false, 1, true});
+      const harness::Measurement ttft = harness::Measure([&] { first(); }, measure);
+      struct Pending {
+        Test test;
+        std::unique_ptr<TestBody> body;
+        std::unique_ptr<harness::Sampler> sampler;
+      };
+      std::vector<Pending> pending;
+      for (const Test& test : runs) {
+        auto body = std::make_unique<TestBody>(model.get(), test);
+        TestBody* raw = body.get();
+        pending.push_back({test, std::move(body),
+                           std::make_unique<harness::Sampler>([raw] { (*raw)(); }, measure)});
+        pending.back().sampler->Warmup();
+      }
+      for (bool any = true; any;) {  // rounds, so drift hits every test alike
+        any = false;
+        for (Pending& p : pending) {
+          if (p.sampler->Done()) continue;
+          p.sampler->TakeSample();
+          any = true;
+        }
+      }
+      for (Pending& p : pending) {
+        const harness::Measurement m = p.sampler->Finish();
+        const Test& test = p.test;
+        const double n = test.tokens;
+        std::vector<double> tps;
+        for (double s : m.samples_ns) tps.push_back(n * 1e9 / s);
+        const double mean = std::accumulate(tps.begin(), tps.end(), 0.0) / tps.size();
+        double var = 0;
+        for (double v : tps) var += (v - mean) * (v - mean);
+        const double sd = tps.size() > 1 ? std::sqrt(var / (tps.size() - 1)) : 0;
+        const double median_s = m.summary.median / 1e9;
+        // Work: weights are read once per forward (prefill reads them once for all rows).
+        const int forwards = test.prefill ? 1 : test.tokens;
+        double flops = 0;
+        for (int pos = 0; pos < test.tokens; ++pos) flops += model->flops_per_token(pos);
+        const bool have_flops = test.kv_cache;  // without the cache the work is recomputation
+        const double gbs = static_cast<double>(wbytes) * forwards / median_s / 1e9;
+        Json j;
+        j["name"] = absl::StrFormat("model/%s/%s/%s/t%d", spec->name, test.name,
+                                    test.kv_cache ? "kv" : "nokv", t);
+        j["op"] = "model";
+        j["model"] = spec->name;
+        j["params"] = model->params();
+        j["test"] = test.name;
+        j["kv_cache"] = test.kv_cache;
+        j["threads"] = t;
+        j["pinned"] = cpus;
+        const Json timing = harness::TimingJson(m);
+        for (const auto& [key, v] : timing.items()) j[key] = v;
+        j["tokens"] = test.tokens;
+        j["tokens_per_s"] = n / median_s;
+        j["tokens_per_s_mean"] = mean;
+        j["tokens_per_s_sd"] = sd;
+        j["tokens_per_s_best"] = n * 1e9 / m.summary.min;
+        j["latency_ms_per_token"] = median_s * 1e3 / n;
+        j["ttft_ms"] = test.prefill ? median_s * 1e3 : ttft.summary.median / 1e6;
+        const bool counted = j["alloc"]["bytes"].is_number();
+        j["bytes_per_token"] = counted ? Json(m.alloc_bytes_per_rep / n) : Json(nullptr);
+        j["kv_cache_bytes"] = model->kv_cache_bytes();
+        j["creation_ms"] = creation_ms;
+        j["flops"] = have_flops ? Json(flops) : Json(nullptr);
+        j["gflops"] = have_flops ? Json(flops / median_s / 1e9) : Json(nullptr);
+        j["weight_bytes_per_forward"] = wbytes;
+        j["gbs"] = gbs;
+        j["ceiling_gbs"] = t == 1 ? Json(ceiling_gbs) : Json(nullptr);
+        j["pct_ceiling"] = t == 1 ? Json(100.0 * gbs / ceiling_gbs) : Json(nullptr);
+        j["check"] = {{"ok", check_ok},
+                      {"what", "greedy tokens with and without the KV cache agree (64 steps)"}};
+        const double mad_pct = 100.0 * m.summary.mad / m.summary.median;
+        j["unstable"] = mad_pct > 5.0;
+        record["rows"].push_back(j);
+        by_threads[absl::StrCat(spec->name, " ", test.name, test.kv_cache ? "" : " (no cache)")]
+                  [t] = m.summary.median;
+        if (t == 1 && test.kv_cache && test.name == "tg25") {
+          size_scaling[spec->name] = {model->params(), m.summary.median / n};
+        }
+        std::fprintf(stderr, "%-12s %-6s %-3s %-3d %12.0f %10.4f %10s %8.2f %6.1f %s%s\n",
+                     spec->name.c_str(), test.name.c_str(), test.kv_cache ? "on" : "off",
+                     static_cast<int>(t), n / median_s, median_s * 1e3 / n,
+                     counted ? Fmt(m.alloc_bytes_per_rep / n, 0).c_str() : "n/a",
+                     have_flops ? flops / median_s / 1e9 : 0.0, mad_pct,
+                     check_ok ? "ok" : "WRONG", mad_pct > 5 ? "  unstable" : "");
+        table.push_back(
+            {spec->name, Fmt(model->params() / 1e6, 3) + " M", test.name,
+             test.kv_cache ? "on" : "off", absl::StrCat(t),
+             absl::StrFormat("%.0f ± %.0f", mean, sd), Fmt(n / median_s, 0),
+             Fmt(n * 1e9 / m.summary.min, 0), absl::StrCat(m.samples_ns.size()),
+             Fmt(median_s * 1e3 / n, 4), Fmt(j["ttft_ms"].get<double>(), 3),
+             counted ? Fmt(m.alloc_bytes_per_rep / n, 0) : "n/a",
+             Fmt(model->kv_cache_bytes() / 1024.0, 0) + " KiB", Fmt(creation_ms, 2),
+             have_flops ? Fmt(flops / median_s / 1e9, 1) : "—", Fmt(gbs, 1),
+             t == 1 ? Fmt(100.0 * gbs / ceiling_gbs, 0) : "—",
+             Fmt(mad_pct, 1) + (mad_pct > 5 ? " unstable" : "")});
+      }
+    }
+
+    // Hot paths: one tg run (the longest, with the cache) on 1 thread, by kind of kernel.
+    kernels::SetGemmThreads(1, {topo.OsCpuOfCore(0)});
+    {
+      models::ForwardProfile profile;
+      const Test longest{"hot", false, model->context() < 128 ? model->context() : 128, true};
+      TestBody body(model.get(), longest);
+      model->set_profile(&profile);
+      const int reps = quick ? 2 : 20;
+      for (int r = 0; r < reps; ++r) body();
+      model->set_profile(nullptr);
+      double total = 0;
+      for (double v : profile.ns) total += v;
+      Json hot;
+      for (int k = 0; k < models::ForwardProfile::kCount; ++k) {
+        const std::string part(models::ForwardProfile::kNames[k]);
+        hot[part] = profile.ns[k] / total;
+        hot_table.push_back({spec->name, part, Fmt(100.0 * profile.ns[k] / total, 1),
+                             Fmt(profile.ns[k] / reps / longest.tokens / 1e3, 2)});
+      }
+      record["hot_paths"][spec->name] = {
+          {"test", absl::StrCat("tg", longest.tokens)}, {"threads", 1}, {"share", hot}};
+    }
+  }
+  record["env"] = env;
+
+  std::string md = absl::StrFormat("# model_bench %s\n\n`%s`\n\n",
+                                   record["run_id"].get<std::string>(),
+                                   record["command"].get<std::string>());
+  md += absl::StrFormat(
+      "CPU: %s, best ISA %s. tgN: N tokens generated one position at a time from a 1-token "
+      "prompt, greedy (kv off: every step recomputes the whole prefix); ppN: one forward over "
+      "an N-token prompt. Tokens/s from the median (mean ± sd over the repetitions, best from "
+      "the fastest); TTFT: one forward from an empty cache (pp: the whole prefill). Weight GB/s: "
+      "the bytes of weights one forward reads x forwards / time; %% ceiling divides by the "
+      "triad measured on the same number of bytes in this run (1 thread only). Bytes/token: "
+      "operator new during the timed repetitions.\n\n",
+      env["cpu_model"].is_string() ? env["cpu_model"].get<std::string>() : "unknown",
+      env["best_isa"].get<std::string>());
+  md += harness::MarkdownTable(
+      {"model", "params", "test", "kv", "threads", "t/s (mean ± sd)", "t/s median", "t/s best",
+       "reps", "ms/token", "TTFT ms", "B/token", "KV cache", "creation ms", "GFLOP/s",
+       "weight GB/s", "% ceiling", "MAD %"},
+      {false, true, false, false, true, false, true, true, true, true, true, true, true, true,
+       true, true, true, true},
+      table);
+  if (!skipped.empty()) {
+    md += "\nSkipped:\n\n" + harness::MarkdownTable({"model", "why"}, {false, false}, skipped);
+  }
+  md += "\n## Hot paths (1 thread, one forward of the longest tg test, by kind of kernel)\n\n";
+  md += harness::MarkdownTable({"model", "part", "% of time", "µs per token"},
+                               {false, false, true, true}, hot_table);
+  md += "\n## Scaling\n\n";
+  if (size_scaling.count("gpt2-small") && size_scaling.count("gpt2-medium")) {
+    const auto& [ps, ts] = size_scaling["gpt2-small"];
+    const auto& [pm, tm] = size_scaling["gpt2-medium"];
+    const double pr = static_cast<double>(pm) / ps, tr = tm / ts;
+    md += absl::StrFormat(
+        "Model size (tg25, KV cache, 1 thread): Medium / Small = %.2fx parameters, %.2fx time "
+        "per token (the report saw 7.3x -> 4.2x).\n\n",
+        pr, tr);
+    record["scaling"]["size"] = {{"params_ratio", pr}, {"time_ratio", tr}};
+  }
+  std::vector<std::vector<std::string>> thread_rows;
+  for (const auto& [key, per] : by_threads) {
+    if (!per.count(1)) continue;
+    for (const auto& [t, ns] : per) {
+      if (t == 1) continue;
+      const double speedup = per.at(1) / ns;
+      thread_rows.push_back({key, absl::StrCat(t), Fmt(speedup, 2) + "x",
+                             Fmt(100.0 * speedup / t, 0) + " %"});
+      record["scaling"]["threads"][key][absl::StrCat("t", t)] = {{"speedup", speedup},
+                                                                 {"efficiency", speedup / t}};
+    }
+  }
+  if (!thread_rows.empty()) {
+    md += harness::MarkdownTable({"model test", "threads", "speed-up vs 1", "efficiency"},
+                                 {false, true, true, true}, thread_rows);
+  }
+  return PublishRun(kSuite, output, record, md,
+                    absl::StrFormat("model_bench, %d rows", record["rows"].size()), wrong,
+                    "model(s) whose cached and uncached greedy tokens differ");
+}
+
+}  // namespace
+}  // namespace klab::perf
+
+int main(int argc, char** argv) { return klab::perf::Run(argc, argv); }
