@@ -13,7 +13,7 @@ A family `x` in kernels/x/ has
 load("@rules_cc//cc:defs.bzl", "cc_library", "cc_test")
 load("//kernels:copts.bzl", "AVX2_COPTS", "AVX512_COPTS", "KERNEL_COPTS")
 
-def kernel_family(name, public_hdrs = [], impl_hdrs = [], impl_deps = [], test_deps = []):
+def kernel_family(name, public_hdrs = [], impl_hdrs = [], impl_deps = [], deps = [], test_deps = []):
     """Declares <name>_internal, <name>_avx2, <name>_avx512, <name> and <name>_test.
 
     Args:
@@ -21,6 +21,7 @@ def kernel_family(name, public_hdrs = [], impl_hdrs = [], impl_deps = [], test_d
       public_hdrs: headers beside <name>.h that users may include (e.g. a double reference).
       impl_hdrs: extra headers the per-ISA code includes (e.g. "activation_impl.h").
       impl_deps: what the per-ISA code depends on (vector traits, vmath templates).
+      deps: what <name>.cc needs beyond the CPU detection (e.g. the GEMM thread pool).
       test_deps: extra dependencies of the test.
     """
     cc_library(
@@ -51,7 +52,7 @@ def kernel_family(name, public_hdrs = [], impl_hdrs = [], impl_deps = [], test_d
             ":%s_internal" % name,
             "//kernels/cpu",
             "//third_party:absl_span",
-        ],
+        ] + deps,
     )
     cc_test(
         name = name + "_test",

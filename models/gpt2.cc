@@ -7,6 +7,7 @@
 #include "common/status_macros.h"
 #include "kernels/activation/activation.h"
 #include "kernels/elementwise/elementwise.h"
+#include "kernels/linear/linear.h"
 #include "kernels/norm/norm.h"
 #include "models/layers.h"
 #include "models/model_file.h"
@@ -86,8 +87,9 @@ Gpt2Model::Gpt2Model(const Gpt2Config& config) : config_(config) {
   scores_ = state_arena_.Take(T * T);
   logits_ = state_arena_.Take(V);
   for (size_t l = 0; l < L; ++l) {
-    k_cache_.push_back(state_arena_.Take(T * D));
-    v_cache_.push_back(state_arena_.Take(T * D));
+    float* keys_t = state_arena_.Take(T * D);
+    float* values_t = state_arena_.Take(T * D);
+    kv_cache_.push_back({keys_t, values_t, config.block});
   }
 }
 
@@ -119,6 +121,28 @@ void Gpt2Model::LayOutWeights(Fill&& fill) {
   w_.lnf_w = take(D, Kind::kNormWeight);
   w_.lnf_b = take(D, Kind::kNormBias);
   w_.head_w = take(V * D, Kind::kLinear);
+}
+
+void Gpt2Model::PackLinearLayers() {
+  const int64_t D = config_.d, V = config_.vocab;
+  ArenaPlan plan;
+  for (int l = 0; l < config_.layers; ++l) {
+    plan.Add(kernels::PackedLinearSize(3 * D, D)).Add(kernels::PackedLinearSize(D, D));
+    plan.Add(kernels::PackedLinearSize(4 * D, D)).Add(kernels::PackedLinearSize(D, 4 * D));
+  }
+  plan.Add(kernels::PackedLinearSize(V, D));
+  packed_arena_ = FloatArena(plan.total());
+  auto pack = [&](const float* w, int64_t out, int64_t in) {
+    float* p = packed_arena_.Take(kernels::PackedLinearSize(out, in));
+    kernels::PackLinearWeights(out, in, w, in, p);
+    return PackedLinear{p, out, in};
+  };
+  packed_.clear();
+  for (const Gpt2Weights::Layer& w : w_.layers) {
+    packed_.push_back({pack(w.attn_w, 3 * D, D), pack(w.attnproj_w, D, D), pack(w.fc_w, 4 * D, D),
+                       pack(w.fcproj_w, D, 4 * D)});
+  }
+  head_ = pack(w_.head_w, V, D);
 }
 
 absl::StatusOr<std::unique_ptr<Gpt2Model>> Gpt2Model::FromBuffer(const char* data, size_t size,
@@ -158,6 +182,7 @@ absl::StatusOr<std::unique_ptr<Gpt2Model>> Gpt2Model::FromBuffer(const char* dat
     if (status.ok()) status = in.ReadFloats("weights", count, p);
   });
   KLAB_RETURN_IF_ERROR(status);
+  model->PackLinearLayers();
   return model;
 }
 
@@ -178,6 +203,7 @@ absl::StatusOr<std::unique_ptr<Gpt2Model>> Gpt2Model::Create(const Gpt2Config& c
       case Kind::kNormBias: stream.Fill(p, count, 0x1p-3f, 0.0f); break;
     }
   });
+  model->PackLinearLayers();
   return model;
 }
 
@@ -211,35 +237,26 @@ float* Gpt2Model::Forward(const int* tokens, int n, int pos) {
   }
   for (int l = 0; l < config_.layers; ++l) {
     const Gpt2Weights::Layer& w = w_.layers[l];
-    float* const k_cache = k_cache_[l];
-    float* const v_cache = v_cache_[l];
+    const PackedLayer& pw = packed_[l];
     {
       ProfileScope p(profile_, ForwardProfile::kNorm);
       kernels::LayerNorm(n, D, x_, D, w.ln1_w, w.ln1_b, kLayerNormEps, xn_, D);
     }
     {
       ProfileScope p(profile_, ForwardProfile::kGemm);
-      Linear(n, D, 3 * D, xn_, D, w.attn_w, qkv_, 3 * D);
+      Apply(pw.attn, n, xn_, D, w.attn_b, qkv_, 3 * D);
     }
     {
       ProfileScope p(profile_, ForwardProfile::kOther);
-      kernels::BroadcastAdd(n, 3 * D, qkv_, 3 * D, w.attn_b, qkv_, 3 * D);
-      for (int i = 0; i < n; ++i) {
-        std::memcpy(k_cache + (pos + i) * D, qkv_ + i * 3 * D + D, D * sizeof(float));
-        std::memcpy(v_cache + (pos + i) * D, qkv_ + i * 3 * D + 2 * D, D * sizeof(float));
-      }
+      StoreKv(shape, n, pos, qkv_ + D, 3 * D, qkv_ + 2 * D, 3 * D, kv_cache_[l]);
     }
     {
       ProfileScope p(profile_, ForwardProfile::kAttention);
-      CausalAttention(shape, n, pos, qkv_, 3 * D, k_cache, v_cache, D, scores_, att_, D);
+      CausalAttention(shape, n, pos, qkv_, 3 * D, kv_cache_[l], scores_, att_, D);
     }
     {
       ProfileScope p(profile_, ForwardProfile::kGemm);
-      Linear(n, D, D, att_, D, w.attnproj_w, x_, D, /*accumulate=*/true);
-    }
-    {
-      ProfileScope p(profile_, ForwardProfile::kOther);
-      kernels::BroadcastAdd(n, D, x_, D, w.attnproj_b, x_, D);
+      Apply(pw.attnproj, n, att_, D, w.attnproj_b, x_, D, /*accumulate=*/true);
     }
     {
       ProfileScope p(profile_, ForwardProfile::kNorm);
@@ -247,19 +264,15 @@ float* Gpt2Model::Forward(const int* tokens, int n, int pos) {
     }
     {
       ProfileScope p(profile_, ForwardProfile::kGemm);
-      Linear(n, D, 4 * D, xn_, D, w.fc_w, hidden_, 4 * D);
+      Apply(pw.fc, n, xn_, D, w.fc_b, hidden_, 4 * D);
     }
     {
       ProfileScope p(profile_, ForwardProfile::kActivation);
-      kernels::BiasGeluTanh(n, 4 * D, hidden_, 4 * D, w.fc_b, hidden_, 4 * D);
+      kernels::GeluTanh(n * 4 * D, hidden_, hidden_);
     }
     {
       ProfileScope p(profile_, ForwardProfile::kGemm);
-      Linear(n, 4 * D, D, hidden_, 4 * D, w.fcproj_w, x_, D, /*accumulate=*/true);
-    }
-    {
-      ProfileScope p(profile_, ForwardProfile::kOther);
-      kernels::BroadcastAdd(n, D, x_, D, w.fcproj_b, x_, D);
+      Apply(pw.fcproj, n, hidden_, 4 * D, w.fcproj_b, x_, D, /*accumulate=*/true);
     }
   }
   const float* last = x_ + (n - 1) * D;
@@ -269,7 +282,7 @@ float* Gpt2Model::Forward(const int* tokens, int n, int pos) {
   }
   {
     ProfileScope p(profile_, ForwardProfile::kGemm);
-    Linear(1, D, config_.vocab, xn_, D, w_.head_w, logits_, config_.vocab);
+    Apply(head_, 1, xn_, D, nullptr, logits_, config_.vocab);
   }
   return logits_;
 }

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "models/arena.h"
 #include "models/language_model.h"
+#include "models/layers.h"
 
 namespace klab::models {
 
@@ -89,11 +90,19 @@ class Gpt2Model final : public LanguageModel {
   // Takes every weight tensor from the arena in file order, calling fill(ptr, count, kind).
   template <class Fill>
   void LayOutWeights(Fill&& fill);
+  // Packs every linear layer's weights for kernels/linear (after the weights are filled).
+  void PackLinearLayers();
 
   Gpt2Config config_;
   FloatArena weight_arena_;
   FloatArena state_arena_;
   Gpt2Weights w_{};
+  FloatArena packed_arena_;
+  struct PackedLayer {
+    PackedLinear attn, attnproj, fc, fcproj;
+  };
+  std::vector<PackedLayer> packed_;
+  PackedLinear head_;
   // Activations for up to T rows, and the KV cache: per layer T x d keys and T x d values.
   float* x_ = nullptr;       // (T, d) residual stream
   float* xn_ = nullptr;      // (T, d) normalised
@@ -102,7 +111,7 @@ class Gpt2Model final : public LanguageModel {
   float* hidden_ = nullptr;  // (T, 4d) MLP
   float* scores_ = nullptr;  // (T, T)
   float* logits_ = nullptr;  // (V)
-  std::vector<float*> k_cache_, v_cache_;
+  std::vector<KvCacheLayer> kv_cache_;  // per layer, transposed (layers.h)
 };
 
 }  // namespace klab::models

@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "kernels/gemm/gemm.h"
+#include "kernels/linear/linear.h"
 #include "kernels/softmax/softmax.h"
 
 namespace klab::models {
@@ -22,41 +23,58 @@ void CheckGemm(const absl::Status& s) {
 
 }  // namespace
 
+void Apply(const PackedLinear& layer, int64_t n, const float* x, int64_t ldx, const float* bias,
+           float* y, int64_t ldy, bool accumulate) {
+  kernels::LinearThreaded(n, layer.out, layer.in, x, ldx, layer.w, bias, y, ldy, accumulate);
+}
+
 void Linear(int64_t n, int64_t in, int64_t out, const float* x, int64_t ldx, const float* w,
             float* y, int64_t ldy, bool accumulate) {
   CheckGemm(kernels::Sgemm(Trans::kNo, Trans::kYes, n, out, in, 1.0f, x, ldx, w, in,
                            accumulate ? 1.0f : 0.0f, y, ldy));
 }
 
+void StoreKv(const AttentionShape& shape, int n, int pos, const float* k, int64_t ldk,
+             const float* v, int64_t ldv, const KvCacheLayer& cache) {
+  const int64_t hs = shape.head_size, T = cache.positions;
+  for (int g = 0; g < shape.n_kv_heads; ++g) {
+    for (int64_t e = 0; e < hs; ++e) {
+      float* kt = cache.keys_t + (g * hs + e) * T + pos;
+      float* vt = cache.values_t + (g * hs + e) * T + pos;
+      for (int i = 0; i < n; ++i) {
+        kt[i] = k[i * ldk + g * hs + e];
+        vt[i] = v[i * ldv + g * hs + e];
+      }
+    }
+  }
+}
+
 void CausalAttention(const AttentionShape& shape, int n, int pos, const float* q, int64_t ldq,
-                     const float* k, const float* v, int64_t ldkv, float* scores, float* out,
-                     int64_t ldo) {
-  const int hs = shape.head_size;
+                     const KvCacheLayer& cache, float* scores, float* out, int64_t ldo) {
+  const int64_t hs = shape.head_size, T = cache.positions;
   const int group = shape.n_heads / shape.n_kv_heads;
   const int len = pos + n;  // positions attended to by the last row
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hs)));
-  if (n == 1) {
-    // The `group` query heads of kv head g are consecutive in q: a group x hs matrix with row
-    // stride hs. Every row is at position pos, so each sees all len positions: no mask.
-    for (int g = 0; g < shape.n_kv_heads; ++g) {
-      const float* qg = q + static_cast<int64_t>(g) * group * hs;
-      CheckGemm(kernels::Sgemm(Trans::kNo, Trans::kYes, group, len, hs, scale, qg, hs,
-                               k + static_cast<int64_t>(g) * hs, ldkv, 0.0f, scores, len));
-      kernels::Softmax(group, len, scores, len, scores, len);
-      CheckGemm(kernels::Sgemm(Trans::kNo, Trans::kNo, group, hs, len, 1.0f, scores, len,
-                               v + static_cast<int64_t>(g) * hs, ldkv, 0.0f,
-                               out + static_cast<int64_t>(g) * group * hs, hs));
-    }
-    return;
-  }
-  for (int h = 0; h < shape.n_heads; ++h) {
+  // The query rows of one GEMM: at decode the `group` heads of kv head g (consecutive in q, a
+  // group x hs matrix with row stride hs, all at position pos, so no mask); at prefill the n
+  // positions of one head (row stride ldq, causal mask).
+  const bool decode = n == 1;
+  const int rows = decode ? group : n;
+  const int64_t ld_rows = decode ? hs : ldq;
+  const int heads_per_gemm = decode ? group : 1;
+  for (int h = 0; h < shape.n_heads; h += heads_per_gemm) {
     const int64_t g = h / group;
-    CheckGemm(kernels::Sgemm(Trans::kNo, Trans::kYes, n, len, hs, scale,
-                             q + static_cast<int64_t>(h) * hs, ldq, k + g * hs, ldkv, 0.0f,
-                             scores, len));
-    kernels::SoftmaxCausal(n, len, pos, scores, len, scores, len);
-    CheckGemm(kernels::Sgemm(Trans::kNo, Trans::kNo, n, hs, len, 1.0f, scores, len, v + g * hs,
-                             ldkv, 0.0f, out + static_cast<int64_t>(h) * hs, ldo));
+    const float* kt = cache.keys_t + g * hs * T;
+    const float* vt = cache.values_t + g * hs * T;
+    CheckGemm(kernels::Sgemm(Trans::kNo, Trans::kNo, rows, len, hs, scale, q + h * hs, ld_rows,
+                             kt, T, 0.0f, scores, len));
+    if (decode) {
+      kernels::Softmax(rows, len, scores, len, scores, len);
+    } else {
+      kernels::SoftmaxCausal(rows, len, pos, scores, len, scores, len);
+    }
+    CheckGemm(kernels::Sgemm(Trans::kNo, Trans::kYes, rows, hs, len, 1.0f, scores, len, vt, T,
+                             0.0f, out + h * hs, decode ? hs : ldo));
   }
 }
 

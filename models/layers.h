@@ -8,6 +8,18 @@
 
 namespace klab::models {
 
+// A linear layer's weights packed once for kernels/linear (panels of 16 outputs, streamed front
+// to back): what decode and prefill read; the file-layout copy stays for the fp64 reference.
+struct PackedLinear {
+  const float* w = nullptr;  // kernels::PackedLinearSize(out, in) floats, 64-byte aligned
+  int64_t out = 0, in = 0;
+};
+
+// y[r, :] = x[r, :] W^T + bias (+ y[r, :] when accumulate) for rows r < n, bias may be null:
+// one call of the packed-weight kernel, its panels split over the GEMM thread pool.
+void Apply(const PackedLinear& layer, int64_t n, const float* x, int64_t ldx, const float* bias,
+           float* y, int64_t ldy, bool accumulate = false);
+
 // y[r, :] = x[r, :] W^T (+ y[r, :] when accumulate) for rows r < n: x is n x in (row stride ldx),
 // W is out x in (row-major, as the files store it), y is n x out (row stride ldy). One Sgemm call
 // with op(B) = W^T, so M = n: a GEMV at decode, a GEMM at prefill. Aborts on a shape error (a bug
@@ -21,16 +33,31 @@ struct AttentionShape {
   int head_size = 0;
 };
 
-// Causal attention of n query rows at positions pos .. pos + n - 1 over cached keys and values
-// of positions 0 .. pos + n - 1. q: n x (n_heads head_size), row stride ldq; k, v: positions x
-// (n_kv_heads head_size), row stride ldkv; out: n x (n_heads head_size), row stride ldo.
-// `scores` is scratch of at least n x (pos + n) floats (max(n_heads / n_kv_heads, n) rows of
-// pos + n when n == 1). Per head: S = q_h K_g^T / sqrt(head_size) (one GEMM), a causal row
-// softmax, out_h = S V_g (one GEMM). At decode (n = 1) the query heads sharing a kv head are
-// stacked as the rows of one GEMM, so K and V are read once per group, not once per head.
+// The KV cache of one layer, transposed: for kv head g, keys_t + g hs T holds a head_size x T
+// matrix whose column p is the key of position p (likewise values_t), T = `positions`. With keys
+// along rows, the scores of one query against every position are an axpy-form GEMM (K = head
+// size, N = positions) and the weighted sum of values a dot-form GEMM along positions: both
+// stream long contiguous rows, where a (positions x head size) layout would hand the GEMM
+// dot products of head_size (8 in stories260K) floats.
+struct KvCacheLayer {
+  float* keys_t;
+  float* values_t;
+  int positions;
+};
+
+// Writes the keys and values of n positions pos .. pos + n - 1 (rows of k and v, n_kv_heads
+// head_size floats each, row strides ldk and ldv) into the transposed cache.
+void StoreKv(const AttentionShape& shape, int n, int pos, const float* k, int64_t ldk,
+             const float* v, int64_t ldv, const KvCacheLayer& cache);
+
+// Causal attention of n query rows at positions pos .. pos + n - 1 over the cached keys and
+// values of positions 0 .. pos + n - 1. q: n x (n_heads head_size), row stride ldq; out: n x
+// (n_heads head_size), row stride ldo. `scores` is scratch of at least max(n, n_heads /
+// n_kv_heads) x (pos + n) floats. Per head: S = q_h K_g^T / sqrt(head_size) (one GEMM), a causal
+// row softmax, out_h = S V_g (one GEMM). At decode (n = 1) the query heads sharing a kv head are
+// the rows of one GEMM, so K and V are read once per group, not once per head.
 void CausalAttention(const AttentionShape& shape, int n, int pos, const float* q, int64_t ldq,
-                     const float* k, const float* v, int64_t ldkv, float* scores, float* out,
-                     int64_t ldo);
+                     const KvCacheLayer& cache, float* scores, float* out, int64_t ldo);
 
 // Rotary position embedding tables: cos and sin of pos * theta^(-2i / head_size) for positions
 // [0, positions) and pairs i < head_size / 2, computed in double; each positions x head_size/2.

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "kernels/activation/activation.h"
+#include "kernels/linear/linear.h"
 #include "kernels/norm/norm.h"
 #include "models/layers.h"
 #include "models/model_file.h"
@@ -89,7 +90,7 @@ LlamaModel::LlamaModel(const LlamaConfig& c) : config_(c) {
 
   ArenaPlan state;
   state.Add(T * D).Add(T * D).Add(T * D).Add(T * D).Add(T * H).Add(T * H);
-  state.Add(std::max(T, group) * T).Add(V).Add(T * half).Add(T * half);
+  state.Add(std::max(T, group) * T).Add(V).Add(T * half).Add(T * half).Add(T * KV).Add(T * KV);
   for (size_t l = 0; l < 2 * L; ++l) state.Add(T * KV);
   state_arena_ = FloatArena(state.total());
   x_ = state_arena_.Take(T * D);
@@ -102,9 +103,12 @@ LlamaModel::LlamaModel(const LlamaConfig& c) : config_(c) {
   logits_ = state_arena_.Take(V);
   rope_cos_ = state_arena_.Take(T * half);
   rope_sin_ = state_arena_.Take(T * half);
+  k_ = state_arena_.Take(T * KV);
+  v_ = state_arena_.Take(T * KV);
   for (size_t l = 0; l < L; ++l) {
-    k_cache_.push_back(state_arena_.Take(T * KV));
-    v_cache_.push_back(state_arena_.Take(T * KV));
+    float* keys_t = state_arena_.Take(T * KV);
+    float* values_t = state_arena_.Take(T * KV);
+    kv_cache_.push_back({keys_t, values_t, c.seq_len});
   }
   RopeTables(c.seq_len, c.head_size(), kRopeTheta, rope_cos_, rope_sin_);
 }
@@ -149,6 +153,28 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::FromBuffer(const char* d
   if (!c.shared_classifier) {
     KLAB_RETURN_IF_ERROR(in.ReadFloats("wcls", V * D, const_cast<float*>(w.wcls)));
   }
+  // Every linear layer packed for kernels/linear.
+  ArenaPlan plan;
+  for (size_t l = 0; l < L; ++l) {
+    plan.Add(kernels::PackedLinearSize(D, D)).Add(kernels::PackedLinearSize(KV, D));
+    plan.Add(kernels::PackedLinearSize(KV, D)).Add(kernels::PackedLinearSize(D, D));
+    plan.Add(kernels::PackedLinearSize(H, D)).Add(kernels::PackedLinearSize(D, H));
+    plan.Add(kernels::PackedLinearSize(H, D));
+  }
+  plan.Add(kernels::PackedLinearSize(V, D));
+  m->packed_arena_ = FloatArena(plan.total());
+  auto pack = [&](const float* weights, size_t out, size_t in) {
+    float* p = m->packed_arena_.Take(kernels::PackedLinearSize(out, in));
+    kernels::PackLinearWeights(out, in, weights, in, p);
+    return PackedLinear{p, static_cast<int64_t>(out), static_cast<int64_t>(in)};
+  };
+  for (size_t l = 0; l < L; ++l) {
+    m->packed_.push_back({pack(w.wq + l * D * D, D, D), pack(w.wk + l * KV * D, KV, D),
+                          pack(w.wv + l * KV * D, KV, D), pack(w.wo + l * D * D, D, D),
+                          pack(w.w1 + l * H * D, H, D), pack(w.w2 + l * D * H, D, H),
+                          pack(w.w3 + l * H * D, H, D)});
+  }
+  m->wcls_ = pack(w.wcls, V, D);
   return m;
 }
 
@@ -190,30 +216,30 @@ float* LlamaModel::Forward(const int* tokens, int n, int pos) {
     }
   }
   for (int l = 0; l < config_.n_layers; ++l) {
-    float* const k = k_cache_[l] + pos * KV;  // this run's rows of the cache
-    float* const v = v_cache_[l] + pos * KV;
     {
       ProfileScope p(profile_, ForwardProfile::kNorm);
       kernels::RmsNorm(n, D, x_, D, w_.rms_att + l * D, kRmsNormEps, xn_, D);
     }
+    const PackedLayer& pw = packed_[l];
     {
       ProfileScope p(profile_, ForwardProfile::kGemm);
-      Linear(n, D, D, xn_, D, w_.wq + l * D * D, q_, D);
-      Linear(n, D, KV, xn_, D, w_.wk + l * KV * D, k, KV);
-      Linear(n, D, KV, xn_, D, w_.wv + l * KV * D, v, KV);
+      Apply(pw.wq, n, xn_, D, nullptr, q_, D);
+      Apply(pw.wk, n, xn_, D, nullptr, k_, KV);
+      Apply(pw.wv, n, xn_, D, nullptr, v_, KV);
     }
     {
       ProfileScope p(profile_, ForwardProfile::kOther);
       ApplyRope(n, pos, config_.n_heads, hs, rope_cos_, rope_sin_, q_, D);
-      ApplyRope(n, pos, config_.n_kv_heads, hs, rope_cos_, rope_sin_, k, KV);
+      ApplyRope(n, pos, config_.n_kv_heads, hs, rope_cos_, rope_sin_, k_, KV);
+      StoreKv(shape, n, pos, k_, KV, v_, KV, kv_cache_[l]);
     }
     {
       ProfileScope p(profile_, ForwardProfile::kAttention);
-      CausalAttention(shape, n, pos, q_, D, k_cache_[l], v_cache_[l], KV, scores_, att_, D);
+      CausalAttention(shape, n, pos, q_, D, kv_cache_[l], scores_, att_, D);
     }
     {
       ProfileScope p(profile_, ForwardProfile::kGemm);
-      Linear(n, D, D, att_, D, w_.wo + l * D * D, x_, D, /*accumulate=*/true);
+      Apply(pw.wo, n, att_, D, nullptr, x_, D, /*accumulate=*/true);
     }
     {
       ProfileScope p(profile_, ForwardProfile::kNorm);
@@ -221,8 +247,8 @@ float* LlamaModel::Forward(const int* tokens, int n, int pos) {
     }
     {
       ProfileScope p(profile_, ForwardProfile::kGemm);
-      Linear(n, D, H, xn_, D, w_.w1 + l * H * D, h1_, H);
-      Linear(n, D, H, xn_, D, w_.w3 + l * H * D, h3_, H);
+      Apply(pw.w1, n, xn_, D, nullptr, h1_, H);
+      Apply(pw.w3, n, xn_, D, nullptr, h3_, H);
     }
     {
       ProfileScope p(profile_, ForwardProfile::kActivation);
@@ -230,7 +256,7 @@ float* LlamaModel::Forward(const int* tokens, int n, int pos) {
     }
     {
       ProfileScope p(profile_, ForwardProfile::kGemm);
-      Linear(n, H, D, h1_, H, w_.w2 + l * D * H, x_, D, /*accumulate=*/true);
+      Apply(pw.w2, n, h1_, H, nullptr, x_, D, /*accumulate=*/true);
     }
   }
   {
@@ -239,7 +265,7 @@ float* LlamaModel::Forward(const int* tokens, int n, int pos) {
   }
   {
     ProfileScope p(profile_, ForwardProfile::kGemm);
-    Linear(1, D, config_.vocab_size, xn_, D, w_.wcls, logits_, config_.vocab_size);
+    Apply(wcls_, 1, xn_, D, nullptr, logits_, config_.vocab_size);
   }
   return logits_;
 }

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "models/arena.h"
 #include "models/language_model.h"
+#include "models/layers.h"
 
 namespace klab::models {
 
@@ -76,6 +77,12 @@ class LlamaModel final : public LanguageModel {
   FloatArena weight_arena_;
   FloatArena state_arena_;
   LlamaWeights w_{};
+  FloatArena packed_arena_;
+  struct PackedLayer {
+    PackedLinear wq, wk, wv, wo, w1, w2, w3;
+  };
+  std::vector<PackedLayer> packed_;
+  PackedLinear wcls_;
   float* x_ = nullptr;       // (T, d) residual stream
   float* xn_ = nullptr;      // (T, d)
   float* q_ = nullptr;       // (T, d)
@@ -86,7 +93,9 @@ class LlamaModel final : public LanguageModel {
   float* logits_ = nullptr;  // (V)
   float* rope_cos_ = nullptr;  // (T, head_size / 2)
   float* rope_sin_ = nullptr;  // (T, head_size / 2)
-  std::vector<float*> k_cache_, v_cache_;  // per layer (T, kv)
+  float* k_ = nullptr;       // (T, kv) this run's keys, before they go to the cache
+  float* v_ = nullptr;       // (T, kv)
+  std::vector<KvCacheLayer> kv_cache_;  // per layer, transposed (layers.h)
 };
 
 }  // namespace klab::models
