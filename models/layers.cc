@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "absl/status/status.h"
+#include "kernels/attention/attention.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/linear/linear.h"
 #include "kernels/softmax/softmax.h"
@@ -55,26 +56,26 @@ void CausalAttention(const AttentionShape& shape, int n, int pos, const float* q
   const int group = shape.n_heads / shape.n_kv_heads;
   const int len = pos + n;  // positions attended to by the last row
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hs)));
-  // The query rows of one GEMM: at decode the `group` heads of kv head g (consecutive in q, a
-  // group x hs matrix with row stride hs, all at position pos, so no mask); at prefill the n
-  // positions of one head (row stride ldq, causal mask).
-  const bool decode = n == 1;
-  const int rows = decode ? group : n;
-  const int64_t ld_rows = decode ? hs : ldq;
-  const int heads_per_gemm = decode ? group : 1;
-  for (int h = 0; h < shape.n_heads; h += heads_per_gemm) {
+  if (n == 1) {
+    // Decode: the `group` query heads of kv head g are consecutive in q (a group x hs matrix
+    // with row stride hs), all at position pos: one fused call per kv head.
+    for (int64_t g = 0; g < shape.n_kv_heads; ++g) {
+      kernels::AttentionDecode(group, hs, len, scale, q + g * group * hs, hs,
+                               cache.keys_t + g * hs * T, cache.values_t + g * hs * T, T, scores,
+                               out + g * group * hs, hs);
+    }
+    return;
+  }
+  // Prefill: per head, the n positions are the rows of two GEMMs around a causal softmax.
+  for (int h = 0; h < shape.n_heads; ++h) {
     const int64_t g = h / group;
     const float* kt = cache.keys_t + g * hs * T;
     const float* vt = cache.values_t + g * hs * T;
-    CheckGemm(kernels::Sgemm(Trans::kNo, Trans::kNo, rows, len, hs, scale, q + h * hs, ld_rows,
-                             kt, T, 0.0f, scores, len));
-    if (decode) {
-      kernels::Softmax(rows, len, scores, len, scores, len);
-    } else {
-      kernels::SoftmaxCausal(rows, len, pos, scores, len, scores, len);
-    }
-    CheckGemm(kernels::Sgemm(Trans::kNo, Trans::kYes, rows, hs, len, 1.0f, scores, len, vt, T,
-                             0.0f, out + h * hs, decode ? hs : ldo));
+    CheckGemm(kernels::Sgemm(Trans::kNo, Trans::kNo, n, len, hs, scale, q + h * hs, ldq, kt, T,
+                             0.0f, scores, len));
+    kernels::SoftmaxCausal(n, len, pos, scores, len, scores, len);
+    CheckGemm(kernels::Sgemm(Trans::kNo, Trans::kYes, n, hs, len, 1.0f, scores, len, vt, T, 0.0f,
+                             out + h * hs, ldo));
   }
 }
 
