@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# End-to-end checks of //perf:model_bench on a quick run: rows with the model fields of
+# RESULTS.md, zero bytes allocated per token, hot paths and scaling sections, a clear skip when
+# the model files are absent, and exit status 2 for bad flags.
+set -u
+bench="$TEST_SRCDIR/$TEST_WORKSPACE/perf/model_bench"
+dir="${KLAB_MODELS_DIR:-}"
+t="$TEST_TMPDIR"
+fail=0
+check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; }
+
+"$bench" --models_dir="$t/empty" --no_publish >"$t/stdout" 2>"$t/stderr"
+check "absent models are skipped with a message, exit 0 ($?)" 'grep -q "skipping" "$t/stderr"'
+for bad in "--models=gpt3" "--tests=xx5" "--tests=tg0" "--threads=0" "--bogus=1"; do
+  "$bench" $bad --no_publish >/dev/null 2>"$t/err"
+  rc=$?
+  check "$bad exits 2 (got $rc: $(head -1 "$t/err"))" '[ $rc -eq 2 ]'
+done
+
+if [ -z "$dir" ] || [ ! -f "$dir/stories260K.bin" ]; then
+  echo "SKIP: the timed part needs the model files (set KLAB_MODELS_DIR; .ci/run does)"
+  exit $fail
+fi
+"$bench" --quick --models_dir="$dir" --models=gpt2-small,gpt2-medium,stories260K --threads=1,2 \
+  --out="$t/out" >"$t/stdout" 2>"$t/stderr"
+rc=$?
+check "quick run exits 0 (stderr: $(tail -3 "$t/stderr"))" '[ $rc -eq 0 ]'
+j="$t/out/model_bench.json"
+check "json written" '[ -s "$j" ]'
+check "markdown written" '[ -s "$t/out/model_bench.md" ]'
+for model in gpt2-small gpt2-medium stories260K; do
+  check "rows for $model" 'grep -q "\"model\": *\"$model\"" "$j"'
+done
+for field in tokens_per_s tokens_per_s_mean tokens_per_s_sd latency_ms_per_token ttft_ms \
+  bytes_per_token kv_cache_bytes creation_ms params kv_cache; do
+  check "field $field" 'grep -q "\"$field\"" "$j"'
+done
+check "zero bytes allocated per token" '! grep -q "\"bytes_per_token\": *[1-9]" "$j"'
+check "no WRONG rows" '! grep -q "WRONG" "$t/stderr"'
+check "hot paths section" 'grep -q "## Hot paths" "$t/out/model_bench.md"'
+check "size scaling line" 'grep -q "Medium / Small" "$t/out/model_bench.md"'
+check "thread scaling table" 'grep -q "speed-up vs 1" "$t/out/model_bench.md"'
+exit $fail
