@@ -34,6 +34,9 @@ check "relative --model from BUILD_WORKING_DIRECTORY" 'cmp -s "$t/story" "$t/rel
 check "GPT-2 --print_ids exits 0" '[ $? -eq 0 ]'
 check "11 ids: the prompt's 3, then one per position from the third (got: $(cat "$t/ids"))" \
   '[ "$(wc -w <"$t/ids")" -eq 11 ] && grep -q "^1 2 3 " "$t/ids"'
+"$gen" --gpt2_config=small --weights_seed=1 --prompt_ids=1,2,3 --print_ids --steps=10 \
+  >"$t/created" 2>/dev/null
+check "--gpt2_config=small (created from the seed) gives the file's ids" 'cmp -s "$t/ids" "$t/created"'
 "$gen" --model="$dir/gpt2_small_xorshift1.bin" --prompt_ids=1,2,3 --print_ids --steps=10 \
   --temperature=0.9 --seed=5 >"$t/s1" 2>/dev/null
 "$gen" --model="$dir/gpt2_small_xorshift1.bin" --prompt_ids=1,2,3 --print_ids --steps=10 \
@@ -52,6 +55,9 @@ expect() {  # expect <code> <what> <pattern> -- args...
     '[ $rc -eq $code ] && grep -q "$pattern" "$t/err"'
 }
 expect 2 "no --model" "model is required" -- --prompt=hi
+expect 2 "--model and --gpt2_config" "not both" -- --model=x --gpt2_config=small --prompt_ids=1
+expect 2 "an impossible --gpt2_config" "does not divide" -- --gpt2_config=64,32,48,2,5 \
+  --prompt_ids=1 --print_ids
 expect 2 "no prompt" "exactly one" -- --model="$dir/stories260K.bin"
 expect 2 "both prompts" "exactly one" -- --model="$dir/stories260K.bin" --prompt=a --prompt_ids=1
 expect 1 "a missing file" "cannot open" -- --model="$t/nope.bin" --prompt=hi

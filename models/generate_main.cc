@@ -26,6 +26,10 @@
 #include "models/tokenizer.h"
 
 ABSL_FLAG(std::string, model, "", "model file: GPT-2 (gpt2_*.bin) or llama2.c version 0");
+ABSL_FLAG(std::string, gpt2_config, "",
+          "instead of --model: create a GPT-2 in memory from the xorshift recipe; 'small', "
+          "'medium' or 'V,T,d,L,H' (vocab, block, width, layers, heads)");
+ABSL_FLAG(uint32_t, weights_seed, 1, "seed of the xorshift weights for --gpt2_config");
 ABSL_FLAG(std::string, tokenizer, "",
           "llama2.c tokenizer file (default: tok<vocab>.bin beside the model, if present)");
 ABSL_FLAG(std::string, prompt, "", "prompt text (needs a tokenizer)");
@@ -47,7 +51,8 @@ constexpr char kUsage[] =
     "  bazel run //models:generate -- --model=PATH [--tokenizer=PATH]\n"
     "      (--prompt=TEXT | --prompt_ids=1,2,3) [--steps=N] [--temperature=0] [--top_p=0.9]\n"
     "      [--seed=S] [--threads=N] [--print_ids]\n"
-    "A GPT-2 file has no tokenizer: use --prompt_ids with --print_ids.";
+    "  or --gpt2_config=small|medium|V,T,d,L,H [--weights_seed=1] instead of --model.\n"
+    "A GPT-2 has no tokenizer: use --prompt_ids with --print_ids.";
 
 [[noreturn]] void Fail(const std::string& message) {
   std::fprintf(stderr, "generate: %s\n", message.c_str());
@@ -68,6 +73,28 @@ bool IsGpt2File(const std::string& path) {
   const bool read = std::fread(&magic, 4, 1, f) == 1;
   std::fclose(f);
   return read && magic == Gpt2Model::kMagic;
+}
+
+// "small", "medium" or "V,T,d,L,H".
+absl::StatusOr<Gpt2Config> ParseGpt2Config(const std::string& text) {
+  if (text == "small") return Gpt2Config::Small();
+  if (text == "medium") return Gpt2Config::Medium();
+  std::vector<std::string> parts = absl::StrSplit(text, ',');
+  int v[5];
+  if (parts.size() != 5) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--gpt2_config=%s: expected small, medium or V,T,d,L,H", text));
+  }
+  for (int i = 0; i < 5; ++i) {
+    if (!absl::SimpleAtoi(parts[i], &v[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--gpt2_config: '%s' is not an integer", parts[i]));
+    }
+  }
+  const Gpt2Config config{v[0], v[1], v[2], v[3], v[4]};
+  absl::Status valid = config.Validate();
+  if (!valid.ok()) return absl::InvalidArgumentError("--gpt2_config: " + std::string(valid.message()));
+  return config;
 }
 
 // Prints each appended token: its display text, or its id.
@@ -92,7 +119,11 @@ class PrintSink : public TokenSink {
 int Main(int argc, char** argv) {
   ParseFlagsOrExit(argc, argv, kUsage);
   const std::string model_path = UserPath(absl::GetFlag(FLAGS_model));
-  if (model_path.empty()) ExitWithUsageError("--model is required");
+  const std::string gpt2_config = absl::GetFlag(FLAGS_gpt2_config);
+  if (model_path.empty() == gpt2_config.empty()) {
+    ExitWithUsageError(model_path.empty() ? "--model is required (or --gpt2_config)"
+                                          : "give either --model or --gpt2_config, not both");
+  }
   const std::string text = absl::GetFlag(FLAGS_prompt);
   const std::string ids_flag = absl::GetFlag(FLAGS_prompt_ids);
   if (text.empty() == ids_flag.empty()) {
@@ -108,7 +139,13 @@ int Main(int argc, char** argv) {
 
   std::unique_ptr<LanguageModel> model;
   int stop_token = -1;
-  if (IsGpt2File(model_path)) {
+  if (!gpt2_config.empty()) {
+    auto config = ParseGpt2Config(gpt2_config);
+    if (!config.ok()) ExitWithUsageError(std::string(config.status().message()));
+    auto m = Gpt2Model::Create(*config, absl::GetFlag(FLAGS_weights_seed));
+    if (!m.ok()) ExitWithUsageError(std::string(m.status().message()));
+    model = std::move(*m);
+  } else if (IsGpt2File(model_path)) {
     auto m = Gpt2Model::FromFile(model_path);
     if (!m.ok()) Fail(std::string(m.status().message()));
     model = std::move(*m);

@@ -32,7 +32,7 @@ enum class Kind { kLinear, kNormWeight, kNormBias };
 absl::Status CheckRange(const char* field, int64_t value, int64_t max) {
   if (value < 1 || value > max) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("GPT-2 header: %s = %d is outside [1, %d]", field, value, max));
+        absl::StrFormat("GPT-2 config: %s = %d is outside [1, %d]", field, value, max));
   }
   return absl::OkStatus();
 }
@@ -54,11 +54,11 @@ absl::Status Gpt2Config::Validate() const {
   KLAB_RETURN_IF_ERROR(CheckRange("heads", heads, d));
   if (d % heads != 0) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("GPT-2 header: heads = %d does not divide d = %d", heads, d));
+        absl::StrFormat("GPT-2 config: heads = %d does not divide d = %d", heads, d));
   }
   if (Params() > kMaxParams) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "GPT-2 header: %d parameters is more than the %d this lab accepts", Params(),
+        "GPT-2 config: %d parameters is more than the %d this lab accepts", Params(),
         kMaxParams));
   }
   return absl::OkStatus();
