@@ -236,6 +236,18 @@ int Run(int argc, char** argv) {
       return 1;
     }
     const double creation_ms = creation.summary.median / 1e6;
+    // A GPT-2 can also be created in memory from its config and the xorshift seed.
+    double creation_from_seed_ms = NAN;
+    if (const auto* gpt2 = dynamic_cast<const models::Gpt2Model*>(model.get())) {
+      const models::Gpt2Config config = gpt2->config();
+      const harness::Measurement m = harness::Measure(
+          [&] {
+            auto created = models::Gpt2Model::Create(config, 1);
+            if (!created.ok()) std::abort();  // the config came from a valid file
+          },
+          create_opts);
+      creation_from_seed_ms = m.summary.median / 1e6;
+    }
     // The bandwidth ceiling at the weights' working set (3 arrays of weight_bytes / 3).
     const int64_t wbytes = model->weight_bytes_per_token();
     double ceiling_gbs = 0;
@@ -342,6 +354,8 @@ int Run(int argc, char** argv) {
         j["bytes_per_token"] = counted ? Json(m.alloc_bytes_per_rep / n) : Json(nullptr);
         j["kv_cache_bytes"] = model->kv_cache_bytes();
         j["creation_ms"] = creation_ms;
+        j["creation_from_seed_ms"] =
+            std::isnan(creation_from_seed_ms) ? Json(nullptr) : Json(creation_from_seed_ms);
         j["flops"] = have_flops ? Json(flops) : Json(nullptr);
         j["gflops"] = have_flops ? Json(flops / median_s / 1e9) : Json(nullptr);
         j["weight_bytes_per_forward"] = wbytes;
@@ -371,7 +385,10 @@ int Run(int argc, char** argv) {
              Fmt(n * 1e9 / m.summary.min, 0), absl::StrCat(m.samples_ns.size()),
              Fmt(median_s * 1e3 / n, 4), Fmt(j["ttft_ms"].get<double>(), 3),
              counted ? Fmt(m.alloc_bytes_per_rep / n, 0) : "n/a",
-             Fmt(model->kv_cache_bytes() / 1024.0, 0) + " KiB", Fmt(creation_ms, 2),
+             Fmt(model->kv_cache_bytes() / 1024.0, 0) + " KiB",
+             Fmt(creation_ms, 2) + (std::isnan(creation_from_seed_ms)
+                                        ? ""
+                                        : " (seed " + Fmt(creation_from_seed_ms, 2) + ")"),
              have_flops ? Fmt(flops / median_s / 1e9, 1) : "—", Fmt(gbs, 1),
              t == 1 ? Fmt(100.0 * gbs / ceiling_gbs, 0) : "—",
              Fmt(mad_pct, 1) + (mad_pct > 5 ? " unstable" : "")});
@@ -410,7 +427,9 @@ int Run(int argc, char** argv) {
       "CPU: %s, best ISA %s. tgN: N tokens generated one position at a time from a 1-token "
       "prompt, greedy (kv off: every step recomputes the whole prefix); ppN: one forward over "
       "an N-token prompt. Tokens/s from the median (mean ± sd over the repetitions, best from "
-      "the fastest); TTFT: one forward from an empty cache (pp: the whole prefill). Weight GB/s: "
+      "the fastest); TTFT: one forward from an empty cache (pp: the whole prefill). Creation: "
+      "loading the file into arenas and packing the linear layers (GPT-2: also created from the "
+      "xorshift seed). Weight GB/s: "
       "the bytes of weights one forward reads x forwards / time; %% ceiling divides by the "
       "triad measured on the same number of bytes in this run (1 thread only). Bytes/token: "
       "operator new during the timed repetitions.\n\n",
