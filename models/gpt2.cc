@@ -88,8 +88,8 @@ Gpt2Model::Gpt2Model(const Gpt2Config& config) : config_(config) {
   logits_ = state_arena_.Take(V);
   for (size_t l = 0; l < L; ++l) {
     float* keys_t = state_arena_.Take(T * D);
-    float* values_t = state_arena_.Take(T * D);
-    kv_cache_.push_back({keys_t, values_t, config.block});
+    float* values = state_arena_.Take(T * D);
+    kv_cache_.push_back({keys_t, values, config.block, static_cast<int64_t>(D)});
   }
 }
 

@@ -111,7 +111,7 @@ class Gpt2Model final : public LanguageModel {
   float* hidden_ = nullptr;  // (T, 4d) MLP
   float* scores_ = nullptr;  // (T, T)
   float* logits_ = nullptr;  // (V)
-  std::vector<KvCacheLayer> kv_cache_;  // per layer, transposed (layers.h)
+  std::vector<KvCacheLayer> kv_cache_;  // per layer: keys transposed, values as rows (layers.h)
 };
 
 }  // namespace klab::models

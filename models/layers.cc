@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/status/status.h"
 #include "kernels/attention/attention.h"
@@ -38,15 +39,13 @@ void Linear(int64_t n, int64_t in, int64_t out, const float* x, int64_t ldx, con
 void StoreKv(const AttentionShape& shape, int n, int pos, const float* k, int64_t ldk,
              const float* v, int64_t ldv, const KvCacheLayer& cache) {
   const int64_t hs = shape.head_size, T = cache.positions;
-  for (int g = 0; g < shape.n_kv_heads; ++g) {
-    for (int64_t e = 0; e < hs; ++e) {
-      float* kt = cache.keys_t + (g * hs + e) * T + pos;
-      float* vt = cache.values_t + (g * hs + e) * T + pos;
-      for (int i = 0; i < n; ++i) {
-        kt[i] = k[i * ldk + g * hs + e];
-        vt[i] = v[i * ldv + g * hs + e];
-      }
-    }
+  const int64_t kv = shape.n_kv_heads * hs;
+  for (int64_t f = 0; f < kv; ++f) {
+    float* kt = cache.keys_t + f * T + pos;
+    for (int i = 0; i < n; ++i) kt[i] = k[i * ldk + f];
+  }
+  for (int i = 0; i < n; ++i) {
+    std::memcpy(cache.values + (pos + i) * cache.ld_values, v + i * ldv, kv * sizeof(float));
   }
 }
 
@@ -61,8 +60,8 @@ void CausalAttention(const AttentionShape& shape, int n, int pos, const float* q
     // with row stride hs), all at position pos: one fused call per kv head.
     for (int64_t g = 0; g < shape.n_kv_heads; ++g) {
       kernels::AttentionDecode(group, hs, len, scale, q + g * group * hs, hs,
-                               cache.keys_t + g * hs * T, cache.values_t + g * hs * T, T, scores,
-                               out + g * group * hs, hs);
+                               cache.keys_t + g * hs * T, T, cache.values + g * hs,
+                               cache.ld_values, scores, out + g * group * hs, hs);
     }
     return;
   }
@@ -70,12 +69,12 @@ void CausalAttention(const AttentionShape& shape, int n, int pos, const float* q
   for (int h = 0; h < shape.n_heads; ++h) {
     const int64_t g = h / group;
     const float* kt = cache.keys_t + g * hs * T;
-    const float* vt = cache.values_t + g * hs * T;
+    const float* v = cache.values + g * hs;
     CheckGemm(kernels::Sgemm(Trans::kNo, Trans::kNo, n, len, hs, scale, q + h * hs, ldq, kt, T,
                              0.0f, scores, len));
     kernels::SoftmaxCausal(n, len, pos, scores, len, scores, len);
-    CheckGemm(kernels::Sgemm(Trans::kNo, Trans::kYes, n, hs, len, 1.0f, scores, len, vt, T, 0.0f,
-                             out + h * hs, ldo));
+    CheckGemm(kernels::Sgemm(Trans::kNo, Trans::kNo, n, hs, len, 1.0f, scores, len, v,
+                             cache.ld_values, 0.0f, out + h * hs, ldo));
   }
 }
 

@@ -33,20 +33,21 @@ struct AttentionShape {
   int head_size = 0;
 };
 
-// The KV cache of one layer, transposed: for kv head g, keys_t + g hs T holds a head_size x T
-// matrix whose column p is the key of position p (likewise values_t), T = `positions`. With keys
-// along rows, the scores of one query against every position are an axpy-form GEMM (K = head
-// size, N = positions) and the weighted sum of values a dot-form GEMM along positions: both
-// stream long contiguous rows, where a (positions x head size) layout would hand the GEMM
-// dot products of head_size (8 in stories260K) floats.
+// The KV cache of one layer. Keys transposed: for kv head g, keys_t + g hs T holds a head_size
+// x T matrix whose column p is the key of position p, T = `positions`, so the scores of one query
+// against every position are FMAs along rows of keys_t. Values as rows: position p's values
+// (n_kv_heads head_size floats) at values + p ld_values, so the weighted sum is an axpy per
+// position and storing a position writes one contiguous row (a transposed store touches a cache
+// line per feature, and at Medium's size those lines have left the cache by the next token).
 struct KvCacheLayer {
   float* keys_t;
-  float* values_t;
+  float* values;
   int positions;
+  int64_t ld_values;
 };
 
 // Writes the keys and values of n positions pos .. pos + n - 1 (rows of k and v, n_kv_heads
-// head_size floats each, row strides ldk and ldv) into the transposed cache.
+// head_size floats each, row strides ldk and ldv) into the cache.
 void StoreKv(const AttentionShape& shape, int n, int pos, const float* k, int64_t ldk,
              const float* v, int64_t ldv, const KvCacheLayer& cache);
 

@@ -107,8 +107,8 @@ LlamaModel::LlamaModel(const LlamaConfig& c) : config_(c) {
   v_ = state_arena_.Take(T * KV);
   for (size_t l = 0; l < L; ++l) {
     float* keys_t = state_arena_.Take(T * KV);
-    float* values_t = state_arena_.Take(T * KV);
-    kv_cache_.push_back({keys_t, values_t, c.seq_len});
+    float* values = state_arena_.Take(T * KV);
+    kv_cache_.push_back({keys_t, values, c.seq_len, static_cast<int64_t>(KV)});
   }
   RopeTables(c.seq_len, c.head_size(), kRopeTheta, rope_cos_, rope_sin_);
 }

@@ -95,7 +95,7 @@ class LlamaModel final : public LanguageModel {
   float* rope_sin_ = nullptr;  // (T, head_size / 2)
   float* k_ = nullptr;       // (T, kv) this run's keys, before they go to the cache
   float* v_ = nullptr;       // (T, kv)
-  std::vector<KvCacheLayer> kv_cache_;  // per layer, transposed (layers.h)
+  std::vector<KvCacheLayer> kv_cache_;  // per layer: keys transposed, values as rows (layers.h)
 };
 
 }  // namespace klab::models

@@ -14,8 +14,8 @@ namespace {
 
 // The scalar variant: the formulas of attention.h, one row and one position at a time.
 void DecodeScalar(size_t rows, size_t hs, size_t len, float scale, const float* q, size_t ldq,
-                  const float* kt, const float* vt, size_t ld_t, float* scores, float* out,
-                  size_t ldo) noexcept {
+                  const float* kt, size_t ld_t, const float* values, size_t ldv, float* scores,
+                  float* out, size_t ldo) noexcept {
   for (size_t i = 0; i < rows; ++i) {
     float* s = scores + i * len;
     float m = -INFINITY;
@@ -30,7 +30,7 @@ void DecodeScalar(size_t rows, size_t hs, size_t len, float scale, const float* 
     const float inv = 1.0f / sum;
     for (size_t e = 0; e < hs; ++e) {
       float acc = 0.0f;
-      for (size_t j = 0; j < len; ++j) acc += s[j] * vt[e * ld_t + j];
+      for (size_t j = 0; j < len; ++j) acc += s[j] * values[j * ldv + e];
       out[i * ldo + e] = acc * inv;
     }
   }
@@ -53,9 +53,9 @@ const AttentionKernels& BestAttention() {
 }
 
 void AttentionDecode(size_t rows, size_t head_size, size_t len, float scale, const float* q,
-                     size_t ldq, const float* keys_t, const float* values_t, size_t ld_t,
+                     size_t ldq, const float* keys_t, size_t ld_t, const float* values, size_t ldv,
                      float* scores, float* out, size_t ldo) noexcept {
-  BestAttention().decode(rows, head_size, len, scale, q, ldq, keys_t, values_t, ld_t, scores,
+  BestAttention().decode(rows, head_size, len, scale, q, ldq, keys_t, ld_t, values, ldv, scores,
                          out, ldo);
 }
 
