@@ -76,7 +76,7 @@ Gpt2Model::Gpt2Model(const Gpt2Config& config) : config_(config) {
   weight_arena_ = FloatArena(weights.total());
 
   ArenaPlan state;
-  state.Add(T * D).Add(T * D).Add(T * 3 * D).Add(T * D).Add(T * 4 * D).Add(T * T).Add(V);
+  state.Add(T * D).Add(T * D).Add(T * 3 * D).Add(T * D).Add(T * 4 * D).Add(T).Add(V);
   for (size_t l = 0; l < 2 * L; ++l) state.Add(T * D);
   state_arena_ = FloatArena(state.total());
   x_ = state_arena_.Take(T * D);
@@ -84,7 +84,7 @@ Gpt2Model::Gpt2Model(const Gpt2Config& config) : config_(config) {
   qkv_ = state_arena_.Take(T * 3 * D);
   att_ = state_arena_.Take(T * D);
   hidden_ = state_arena_.Take(T * 4 * D);
-  scores_ = state_arena_.Take(T * T);
+  scores_ = state_arena_.Take(T);  // one query row's scores at a time
   logits_ = state_arena_.Take(V);
   for (size_t l = 0; l < L; ++l) {
     float* keys_t = state_arena_.Take(T * D);

@@ -90,7 +90,7 @@ LlamaModel::LlamaModel(const LlamaConfig& c) : config_(c) {
 
   ArenaPlan state;
   state.Add(T * D).Add(T * D).Add(T * D).Add(T * D).Add(T * H).Add(T * H);
-  state.Add(std::max(T, group) * T).Add(V).Add(T * half).Add(T * half).Add(T * KV).Add(T * KV);
+  state.Add(group * T).Add(V).Add(T * half).Add(T * half).Add(T * KV).Add(T * KV);
   for (size_t l = 0; l < 2 * L; ++l) state.Add(T * KV);
   state_arena_ = FloatArena(state.total());
   x_ = state_arena_.Take(T * D);
@@ -99,7 +99,7 @@ LlamaModel::LlamaModel(const LlamaConfig& c) : config_(c) {
   att_ = state_arena_.Take(T * D);
   h1_ = state_arena_.Take(T * H);
   h3_ = state_arena_.Take(T * H);
-  scores_ = state_arena_.Take(std::max(T, group) * T);
+  scores_ = state_arena_.Take(group * T);  // the query heads of one kv head
   logits_ = state_arena_.Take(V);
   rope_cos_ = state_arena_.Take(T * half);
   rope_sin_ = state_arena_.Take(T * half);
