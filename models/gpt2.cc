@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "kernels/activation/activation.h"
+#include "kernels/attention/attention.h"
 #include "kernels/elementwise/elementwise.h"
 #include "kernels/linear/linear.h"
 #include "kernels/norm/norm.h"
@@ -76,7 +77,8 @@ Gpt2Model::Gpt2Model(const Gpt2Config& config) : config_(config) {
   weight_arena_ = FloatArena(weights.total());
 
   ArenaPlan state;
-  state.Add(T * D).Add(T * D).Add(T * 3 * D).Add(T * D).Add(T * 4 * D).Add(T).Add(V);
+  state.Add(T * D).Add(T * D).Add(T * 3 * D).Add(T * D).Add(T * 4 * D);
+  state.Add(kernels::AttentionScoresStride(T)).Add(V);
   for (size_t l = 0; l < 2 * L; ++l) state.Add(T * D);
   state_arena_ = FloatArena(state.total());
   x_ = state_arena_.Take(T * D);
@@ -84,7 +86,7 @@ Gpt2Model::Gpt2Model(const Gpt2Config& config) : config_(config) {
   qkv_ = state_arena_.Take(T * 3 * D);
   att_ = state_arena_.Take(T * D);
   hidden_ = state_arena_.Take(T * 4 * D);
-  scores_ = state_arena_.Take(T);  // one query row's scores at a time
+  scores_ = state_arena_.Take(kernels::AttentionScoresStride(T));  // one query row at a time
   logits_ = state_arena_.Take(V);
   for (size_t l = 0; l < L; ++l) {
     float* keys_t = state_arena_.Take(T * D);

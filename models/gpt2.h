@@ -109,7 +109,7 @@ class Gpt2Model final : public LanguageModel {
   float* qkv_ = nullptr;     // (T, 3d)
   float* att_ = nullptr;     // (T, d) attention output
   float* hidden_ = nullptr;  // (T, 4d) MLP
-  float* scores_ = nullptr;  // (T): attention scores of one query row
+  float* scores_ = nullptr;  // (T rounded up to 16): scores of one query row
   float* logits_ = nullptr;  // (V)
   std::vector<KvCacheLayer> kv_cache_;  // per layer: keys transposed, values as rows (layers.h)
 };

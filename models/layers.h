@@ -46,7 +46,8 @@ void StoreKv(const AttentionShape& shape, int n, int pos, const float* k, int64_
 
 // Causal attention of n query rows at positions pos .. pos + n - 1 over the cached keys and
 // values of positions 0 .. pos + n - 1. q: n x (n_heads head_size), row stride ldq; out: n x
-// (n_heads head_size), row stride ldo. `scores` is scratch of n_heads / n_kv_heads x (pos + n)
+// (n_heads head_size), row stride ldo. `scores` is scratch of n_heads / n_kv_heads x
+// kernels::AttentionScoresStride(pos + n)
 // floats. Row r attends to positions [0, pos + r] in one fused kernels/attention call per kv
 // head, its query heads together, so K and V are read once per group. A prompt takes the same
 // path row by row: against a GEMM of the whole causal block (half of it masked) around a causal

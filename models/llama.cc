@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "kernels/activation/activation.h"
+#include "kernels/attention/attention.h"
 #include "kernels/linear/linear.h"
 #include "kernels/norm/norm.h"
 #include "models/layers.h"
@@ -90,7 +91,7 @@ LlamaModel::LlamaModel(const LlamaConfig& c) : config_(c) {
 
   ArenaPlan state;
   state.Add(T * D).Add(T * D).Add(T * D).Add(T * D).Add(T * H).Add(T * H);
-  state.Add(group * T).Add(V).Add(T * half).Add(T * half).Add(T * KV).Add(T * KV);
+  state.Add(group * kernels::AttentionScoresStride(T)).Add(V).Add(T * half).Add(T * half).Add(T * KV).Add(T * KV);
   for (size_t l = 0; l < 2 * L; ++l) state.Add(T * KV);
   state_arena_ = FloatArena(state.total());
   x_ = state_arena_.Take(T * D);
@@ -99,7 +100,8 @@ LlamaModel::LlamaModel(const LlamaConfig& c) : config_(c) {
   att_ = state_arena_.Take(T * D);
   h1_ = state_arena_.Take(T * H);
   h3_ = state_arena_.Take(T * H);
-  scores_ = state_arena_.Take(group * T);  // the query heads of one kv head
+  // The query heads of one kv head.
+  scores_ = state_arena_.Take(group * kernels::AttentionScoresStride(T));
   logits_ = state_arena_.Take(V);
   rope_cos_ = state_arena_.Take(T * half);
   rope_sin_ = state_arena_.Take(T * half);

@@ -89,7 +89,7 @@ class LlamaModel final : public LanguageModel {
   float* att_ = nullptr;     // (T, d)
   float* h1_ = nullptr;      // (T, h)
   float* h3_ = nullptr;      // (T, h)
-  float* scores_ = nullptr;  // (n_heads / n_kv_heads, T)
+  float* scores_ = nullptr;  // (n_heads / n_kv_heads, T rounded up to 16)
   float* logits_ = nullptr;  // (V)
   float* rope_cos_ = nullptr;  // (T, head_size / 2)
   float* rope_sin_ = nullptr;  // (T, head_size / 2)

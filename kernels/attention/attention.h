@@ -16,8 +16,9 @@
 //   out[i][e] = sum_j p[i][j] values[j][e] / sum_j p[i][j]    e < head_size
 //
 // Contract: rows >= 1 query rows (row stride ldq), len >= 1, ld_t >= len, ldv >= head_size;
-// `scores` is scratch of rows x len floats; out rows have stride ldo. Any alignment; no
-// allocation.
+// `scores` is scratch of rows x AttentionScoresStride(len) floats (rows padded to whole vectors,
+// so tails are stored as whole vectors: a masked store read back at once would stall the load
+// until the store retires); out rows have stride ldo. Any alignment; no allocation.
 //
 // Error bound (held by attention_test against double on the same float inputs), per output:
 //   |out - exact| <= sum_j p_j |v_j| (d_j + max_k d_k + |m - s_j| 2^-24 + (17 len / 16 + 24) 2^-24)
@@ -36,6 +37,9 @@
 #include "kernels/cpu/cpu.h"
 
 namespace klab::kernels {
+
+// Floats per row of the scores scratch: len rounded up to 16.
+constexpr size_t AttentionScoresStride(size_t len) { return (len + 15) / 16 * 16; }
 
 using AttentionDecodeFn = void (*)(size_t rows, size_t head_size, size_t len, float scale,
                                    const float* q, size_t ldq, const float* keys_t, size_t ld_t,

@@ -32,7 +32,7 @@ TEST_P(AttentionTest, MatchesDoubleWithinTheStatedBound) {
         for (float& x : q) x = 3.0f * u(rng);
         for (float& x : kt) x = 2.0f * u(rng);
         for (float& x : values) x = u(rng);
-        std::vector<float> scores(rows * len), out(rows * ldo, NAN);
+        std::vector<float> scores(rows * AttentionScoresStride(len)), out(rows * ldo, NAN);
         kernel.decode(rows, hs, len, scale, q.data(), ldq, kt.data(), ld_t, values.data(), ldv,
                       scores.data(), out.data(), ldo);
         for (size_t i = 0; i < rows; ++i) {

@@ -72,6 +72,9 @@ struct VecAvx512 {
   static void StorePartial(float* p, V v, int count) {
     _mm512_mask_storeu_ps(p, TailMask(count), v);
   }
+  // Lanes below `count` from a, the rest from b: a tail handled in registers, where a masked
+  // store followed by a load of the same bytes would wait for the store (no forwarding).
+  static V FirstLanes(int count, V a, V b) { return _mm512_mask_blend_ps(TailMask(count), b, a); }
 };
 #endif
 
@@ -138,6 +141,9 @@ struct VecAvx2 {
     return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
   }
   static void StorePartial(float* p, V v, int count) { _mm256_maskstore_ps(p, TailMask(count), v); }
+  static V FirstLanes(int count, V a, V b) {
+    return _mm256_blendv_ps(b, a, _mm256_castsi256_ps(TailMask(count)));
+  }
 };
 #endif
 
