@@ -454,7 +454,8 @@ int Run(int argc, char** argv) {
   md += absl::StrFormat(
       "CPU: %s, best ISA %s. tgN: N tokens generated one position at a time from a 1-token "
       "prompt, greedy (kv off: every step recomputes the whole prefix); ppN: one forward over "
-      "an N-token prompt. Tokens/s from the median (mean ± sd over the repetitions, best from "
+      "an N-token prompt. All tests and thread counts of a model are sampled in the same rounds. "
+      "Tokens/s from the median (mean ± sd over the repetitions, best from "
       "the fastest); TTFT: one forward from an empty cache (pp: the whole prefill). Creation: "
       "loading the file into arenas and packing the linear layers (GPT-2: also created from the "
       "xorshift seed). Weight GB/s: "
