@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "harness/compare.h"
 #include "harness/env.h"
 #include "kernels/cpu/cpu.h"
 #include "common/cli.h"
@@ -45,6 +46,39 @@ int PublishRun(const std::string& suite, const harness::OutputOptions& output,
     return 1;
   }
   if (!written->empty()) std::fprintf(stderr, "%s: wrote %s\n", suite.c_str(), written->c_str());
+  // Published into results/: compare with the previous run of this suite on this host.
+  if (!written->empty() && output.out_dir.empty()) {
+    const std::string run_id = record.value("run_id", "");
+    const std::string host = record["env"].value("host", "");
+    const std::string previous_id =
+        harness::PreviousRun(output.results_root, suite, run_id, host);
+    if (previous_id.empty()) {
+      std::fprintf(stderr, "%s: the first %s run on %s; no report\n", suite.c_str(),
+                   suite.c_str(), host.c_str());
+    } else {
+      auto previous = harness::ReadRecord(output.results_root + "/runs/" + previous_id + "/" +
+                                          suite + ".json");
+      const harness::CompareOptions options;
+      auto comparison = previous.ok() ? harness::CompareRuns(record, *previous, options)
+                                      : absl::StatusOr<harness::Comparison>(previous.status());
+      if (!comparison.ok()) {
+        std::fprintf(stderr, "%s: no report: %s\n", suite.c_str(),
+                     std::string(comparison.status().message()).c_str());
+      } else {
+        const std::string path = *written + "/report.md";
+        const absl::Status s = harness::WriteFileAtomic(
+            path, harness::ReportMarkdown(record, *previous, *comparison, options));
+        if (!s.ok()) {
+          std::fprintf(stderr, "%s: could not write the report: %s\n", suite.c_str(),
+                       std::string(s.message()).c_str());
+          return 1;
+        }
+        std::fprintf(stderr, "%s: report vs %s: %d faster, %d slower, %d noise (%s)\n",
+                     suite.c_str(), previous_id.c_str(), comparison->faster, comparison->slower,
+                     comparison->noise, path.c_str());
+      }
+    }
+  }
   if (wrong_rows > 0) {
     std::fprintf(stderr, "%s: %d %s\n", suite.c_str(), wrong_rows, wrong_what.c_str());
     return 1;

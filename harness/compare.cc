@@ -1,0 +1,420 @@
+#include "harness/compare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "harness/results.h"
+
+namespace klab::harness {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Ranks of the pooled samples (1-based, ties averaged); x's values first.
+std::vector<double> PooledRanks(const std::vector<double>& x, const std::vector<double>& y,
+                                double* tie_term) {
+  const size_t n = x.size() + y.size();
+  std::vector<std::pair<double, size_t>> v;
+  v.reserve(n);
+  for (size_t i = 0; i < x.size(); ++i) v.push_back({x[i], i});
+  for (size_t j = 0; j < y.size(); ++j) v.push_back({y[j], x.size() + j});
+  std::sort(v.begin(), v.end());
+  std::vector<double> rank(n);
+  *tie_term = 0;
+  for (size_t i = 0; i < n;) {
+    size_t k = i;
+    while (k + 1 < n && v[k + 1].first == v[i].first) ++k;
+    const double r = (i + k) / 2.0 + 1.0;  // average of ranks i+1 .. k+1
+    for (size_t m = i; m <= k; ++m) rank[v[m].second] = r;
+    const double t = static_cast<double>(k - i + 1);
+    *tie_term += t * t * t - t;
+    i = k + 1;
+  }
+  return rank;
+}
+
+// P(U <= u) under the null hypothesis for sample sizes m, n without ties: the number of
+// arrangements with U = k, counted by the recurrence c(m, n, k) = c(m - 1, n, k - n) + c(m, n - 1, k).
+double ExactCdf(int m, int n, double u) {
+  // table[a][b][k] for a <= m, b <= n, k <= m n.
+  const int kmax = m * n;
+  std::vector<std::vector<std::vector<double>>> c(
+      m + 1, std::vector<std::vector<double>>(n + 1, std::vector<double>(kmax + 1, 0.0)));
+  for (int a = 0; a <= m; ++a) {
+    for (int b = 0; b <= n; ++b) {
+      if (a == 0 || b == 0) {
+        c[a][b][0] = 1;
+        continue;
+      }
+      for (int k = 0; k <= a * b; ++k) {
+        c[a][b][k] = (k >= b ? c[a - 1][b][k - b] : 0.0) + c[a][b - 1][k];
+      }
+    }
+  }
+  double total = 0, below = 0;
+  for (int k = 0; k <= kmax; ++k) {
+    total += c[m][n][k];
+    if (k <= u + 1e-9) below += c[m][n][k];
+  }
+  return below / total;
+}
+
+std::string FormatNs(double ns) {
+  if (ns >= 1e9) return absl::StrFormat("%.3f s", ns / 1e9);
+  if (ns >= 1e6) return absl::StrFormat("%.3f ms", ns / 1e6);
+  if (ns >= 1e3) return absl::StrFormat("%.3f µs", ns / 1e3);
+  return absl::StrFormat("%.1f ns", ns);
+}
+
+std::string FormatChange(double change) {
+  return absl::StrFormat("%+.1f%%", 100.0 * change);
+}
+
+std::string JsonText(const Json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
+
+std::vector<double> Samples(const Json& row) {
+  std::vector<double> s;
+  if (row.contains("samples_ns") && row["samples_ns"].is_array()) {
+    for (const Json& v : row["samples_ns"]) {
+      if (v.is_number()) s.push_back(v.get<double>());
+    }
+  }
+  return s;
+}
+
+double Median(const Json& row) {
+  if (row.contains("time_ns") && row["time_ns"].contains("median") &&
+      row["time_ns"]["median"].is_number()) {
+    return row["time_ns"]["median"].get<double>();
+  }
+  return NAN;
+}
+
+std::string Family(const Json& row) {
+  std::string f = row.contains("op") ? JsonText(row["op"]) : "rows";
+  if (row.contains("model")) f += " " + JsonText(row["model"]);
+  return f;
+}
+
+constexpr const char* kFingerprintKeys[] = {"host",        "cpu_model", "microcode", "isa",
+                                            "cores",       "caches",    "virtualised",
+                                            "compiler",    "flags",     "best_isa"};
+
+}  // namespace
+
+double MannWhitneyU(const std::vector<double>& x, const std::vector<double>& y) {
+  double tie_term;
+  const std::vector<double> rank = PooledRanks(x, y, &tie_term);
+  double r1 = 0;
+  for (size_t i = 0; i < x.size(); ++i) r1 += rank[i];
+  const double n1 = static_cast<double>(x.size());
+  return r1 - n1 * (n1 + 1) / 2;
+}
+
+double MannWhitneyP(const std::vector<double>& x, const std::vector<double>& y) {
+  if (x.empty() || y.empty()) return 1.0;
+  double tie_term;
+  const std::vector<double> rank = PooledRanks(x, y, &tie_term);
+  double r1 = 0;
+  for (size_t i = 0; i < x.size(); ++i) r1 += rank[i];
+  const double n1 = static_cast<double>(x.size()), n2 = static_cast<double>(y.size());
+  const double n = n1 + n2;
+  const double u1 = r1 - n1 * (n1 + 1) / 2;
+  if (tie_term == 0 && x.size() <= 8 && y.size() <= 8) {
+    // Exact: two-sided p = 2 min(P(U <= u1), P(U >= u1)), P(U >= u1) = P(U <= n1 n2 - u1).
+    const int m = static_cast<int>(x.size()), k = static_cast<int>(y.size());
+    const double lower = ExactCdf(m, k, u1), upper = ExactCdf(m, k, n1 * n2 - u1);
+    return std::min(1.0, 2.0 * std::min(lower, upper));
+  }
+  const double mu = n1 * n2 / 2;
+  const double var = n1 * n2 / 12.0 * ((n + 1) - tie_term / (n * (n - 1)));
+  if (var <= 0) return 1.0;
+  const double z = std::max(0.0, std::abs(u1 - mu) - 0.5) / std::sqrt(var);
+  return std::erfc(z / std::sqrt(2.0));
+}
+
+absl::StatusOr<Comparison> CompareRuns(const Json& current, const Json& previous,
+                                       const CompareOptions& options) {
+  Comparison c;
+  c.suite = current.value("suite", "");
+  if (previous.value("suite", "") != c.suite) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "cannot compare a %s run with a %s run", c.suite, previous.value("suite", "?")));
+  }
+  c.current_id = current.value("run_id", "current");
+  c.previous_id = previous.value("run_id", "previous");
+  const Json& e1 = current.contains("env") ? current["env"] : Json::object();
+  const Json& e0 = previous.contains("env") ? previous["env"] : Json::object();
+  for (const char* key : kFingerprintKeys) {
+    const Json a = e0.contains(key) ? e0[key] : Json(nullptr);
+    const Json b = e1.contains(key) ? e1[key] : Json(nullptr);
+    if (a != b) c.fingerprint_differences.push_back(absl::StrCat(key, ": ", JsonText(a), " -> ", JsonText(b)));
+  }
+  static const Json kNoRows = Json::array();
+  const Json& previous_rows = previous.contains("rows") ? previous["rows"] : kNoRows;
+  const Json& current_rows = current.contains("rows") ? current["rows"] : kNoRows;
+  std::map<std::string, const Json*> before;  // points into `previous`
+  for (const Json& row : previous_rows) {
+    if (row.contains("name")) before[JsonText(row["name"])] = &row;
+  }
+  std::set<std::string> matched;
+  double log_sum = 0;
+  for (const Json& row : current_rows) {
+    if (!row.contains("name")) continue;
+    const std::string name = JsonText(row["name"]);
+    auto it = before.find(name);
+    if (it == before.end()) {
+      c.only_current.push_back(name);
+      continue;
+    }
+    matched.insert(name);
+    RowComparison r;
+    r.name = name;
+    r.family = Family(row);
+    r.current_ns = Median(row);
+    r.previous_ns = Median(*it->second);
+    if (!(r.current_ns > 0) || !(r.previous_ns > 0)) continue;
+    r.change = r.current_ns / r.previous_ns - 1;
+    r.p = MannWhitneyP(Samples(row), Samples(*it->second));
+    const bool real = r.p < options.alpha && std::abs(r.change) > options.threshold;
+    r.verdict = !real ? "noise" : r.change < 0 ? "faster" : "slower";
+    (r.verdict == "faster" ? c.faster : r.verdict == "slower" ? c.slower : c.noise) += 1;
+    log_sum += std::log(r.previous_ns / r.current_ns);
+    c.rows.push_back(r);
+  }
+  for (const auto& [name, row] : before) {
+    if (!matched.count(name)) c.only_previous.push_back(name);
+  }
+  if (!c.rows.empty()) c.geomean_speed_change = std::exp(log_sum / c.rows.size()) - 1;
+  return c;
+}
+
+std::string ReportMarkdown(const Json& current, const Json& previous, const Comparison& c,
+                           const CompareOptions& options) {
+  std::ostringstream md;
+  md << "# Report: " << c.suite << " " << c.current_id << " vs " << c.previous_id << "\n\n";
+  if (!c.fingerprint_differences.empty()) {
+    md << "> **The two runs' machine fingerprints differ** — differences may be the machine's, "
+          "not the code's:\n";
+    for (const std::string& d : c.fingerprint_differences) md << "> - " << d << "\n";
+    md << "\n";
+  }
+  md << "Verdict rule: `faster`/`slower` only where the Mann-Whitney U test over the two rows' "
+     << "timing samples gives p < " << options.alpha << " and the median moved by more than "
+     << absl::StrFormat("%.0f%%", 100 * options.threshold) << "; otherwise `noise`. Change = "
+     << "current median / previous median - 1 (negative is faster).\n\n";
+
+  // Executive summary.
+  double cur_total = 0, prev_total = 0;
+  for (const RowComparison& r : c.rows) {
+    cur_total += r.current_ns;
+    prev_total += r.previous_ns;
+  }
+  auto alloc_total = [](const Json& record) {
+    double bytes = 0;
+    int rows = 0;
+    for (const Json& row : record.value("rows", Json::array())) {
+      if (row.contains("alloc") && row["alloc"].contains("bytes") &&
+          row["alloc"]["bytes"].is_number()) {
+        bytes += row["alloc"]["bytes"].get<double>();
+        if (row["alloc"]["bytes"].get<double>() > 0) ++rows;
+      }
+    }
+    return std::make_pair(bytes, rows);
+  };
+  const auto [cur_alloc, cur_alloc_rows] = alloc_total(current);
+  const auto [prev_alloc, prev_alloc_rows] = alloc_total(previous);
+  md << "## Summary\n\n";
+  md << absl::StrFormat(
+      "- %d rows compared: **%d faster, %d slower, %d noise**; %d only in this run, %d only in "
+      "the previous.\n",
+      c.rows.size(), c.faster, c.slower, c.noise, c.only_current.size(), c.only_previous.size());
+  md << absl::StrFormat(
+      "- Geometric mean of the speed changes (previous / current - 1): **%+.1f%%**.\n",
+      100 * c.geomean_speed_change);
+  md << "- Sum of the compared rows' medians: " << FormatNs(cur_total) << " (previous "
+     << FormatNs(prev_total) << ").\n";
+  md << absl::StrFormat(
+      "- Allocations: %.0f bytes per call summed over rows, %d rows allocating (previous %.0f "
+      "bytes, %d rows).\n\n",
+      cur_alloc, cur_alloc_rows, prev_alloc, prev_alloc_rows);
+
+  // Hot paths: a suite's own breakdown if it records one, else the costliest rows.
+  md << "## Top hot paths\n\n";
+  if (current.contains("hot_paths") && current["hot_paths"].is_object()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [model, entry] : current["hot_paths"].items()) {
+      if (!entry.contains("share")) continue;
+      for (const auto& [part, share] : entry["share"].items()) {
+        std::string prev = "—";
+        if (previous.contains("hot_paths") && previous["hot_paths"].contains(model) &&
+            previous["hot_paths"][model]["share"].contains(part)) {
+          prev = absl::StrFormat("%.1f%%",
+                                 100 * previous["hot_paths"][model]["share"][part].get<double>());
+        }
+        rows.push_back({model, part, absl::StrFormat("%.1f%%", 100 * share.get<double>()), prev});
+      }
+    }
+    md << MarkdownTable({"model", "part", "share now", "share before"},
+                        {false, false, true, true}, rows);
+  } else {
+    std::vector<RowComparison> costly = c.rows;
+    std::sort(costly.begin(), costly.end(),
+              [](const auto& a, const auto& b) { return a.current_ns > b.current_ns; });
+    if (costly.size() > 10) costly.resize(10);
+    std::vector<std::vector<std::string>> rows;
+    for (const RowComparison& r : costly) {
+      rows.push_back({r.name, FormatNs(r.current_ns),
+                      absl::StrFormat("%.1f%%", cur_total > 0 ? 100 * r.current_ns / cur_total : 0)});
+    }
+    md << MarkdownTable({"row", "median", "share of the compared time"}, {false, true, true}, rows);
+  }
+
+  // One table per family.
+  std::vector<std::string> families;
+  for (const RowComparison& r : c.rows) {
+    if (std::find(families.begin(), families.end(), r.family) == families.end()) {
+      families.push_back(r.family);
+    }
+  }
+  for (const std::string& family : families) {
+    md << "\n## " << family << "\n\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const RowComparison& r : c.rows) {
+      if (r.family != family) continue;
+      rows.push_back({r.name, FormatNs(r.current_ns), FormatNs(r.previous_ns),
+                      (r.current_ns >= r.previous_ns ? "+" : "-") +
+                          FormatNs(std::abs(r.current_ns - r.previous_ns)),
+                      FormatChange(r.change), absl::StrFormat("%.2g", r.p),
+                      r.verdict == "noise" ? "noise" : "**" + r.verdict + "**"});
+    }
+    md << MarkdownTable({"row", "current", "previous", "delta", "change", "p", "verdict"},
+                        {false, true, true, true, true, true, false}, rows);
+  }
+
+  // Top improvements and regressions.
+  auto top = [&](const std::string& verdict, bool ascending) {
+    std::vector<RowComparison> v;
+    for (const RowComparison& r : c.rows) {
+      if (r.verdict == verdict) v.push_back(r);
+    }
+    std::sort(v.begin(), v.end(), [&](const auto& a, const auto& b) {
+      return ascending ? a.change < b.change : a.change > b.change;
+    });
+    if (v.size() > 10) v.resize(10);
+    std::vector<std::vector<std::string>> rows;
+    for (const RowComparison& r : v) {
+      rows.push_back({r.name, FormatChange(r.change), absl::StrFormat("%.2g", r.p)});
+    }
+    return rows;
+  };
+  for (const auto& [title, verdict, ascending] :
+       {std::tuple{"Top improvements", "faster", true}, std::tuple{"Top regressions", "slower", false}}) {
+    md << "\n## " << title << "\n\n";
+    const auto rows = top(verdict, ascending);
+    if (rows.empty()) {
+      md << "None.\n";
+    } else {
+      md << MarkdownTable({"row", "change", "p"}, {false, true, true}, rows);
+    }
+  }
+
+  // Scaling, where the suite records it.
+  if (current.contains("scaling")) {
+    md << "\n## Scaling\n\n";
+    const Json& s1 = current["scaling"];
+    const Json s0 = previous.contains("scaling") ? previous["scaling"] : Json::object();
+    if (s1.contains("size")) {
+      md << absl::StrFormat("- Size: %.2fx parameters -> %.2fx time", 
+                            s1["size"].value("params_ratio", 0.0),
+                            s1["size"].value("time_ratio", 0.0));
+      if (s0.contains("size")) {
+        md << absl::StrFormat(" (previous %.2fx time)", s0["size"].value("time_ratio", 0.0));
+      }
+      md << ".\n";
+    }
+    if (s1.contains("threads")) {
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& [key, per] : s1["threads"].items()) {
+        for (const auto& [t, v] : per.items()) {
+          std::string before = "—";
+          if (s0.contains("threads") && s0["threads"].contains(key) &&
+              s0["threads"][key].contains(t)) {
+            before = absl::StrFormat("%.2fx", s0["threads"][key][t].value("speedup", 0.0));
+          }
+          rows.push_back({key, t, absl::StrFormat("%.2fx", v.value("speedup", 0.0)), before});
+        }
+      }
+      md << "\n" << MarkdownTable({"case", "threads", "speed-up now", "before"},
+                                  {false, true, true, true}, rows);
+    }
+  }
+  if (!c.only_current.empty() || !c.only_previous.empty()) {
+    md << absl::StrFormat("\nRows only in this run: %d; only in the previous: %d.\n",
+                          c.only_current.size(), c.only_previous.size());
+  }
+  return md.str();
+}
+
+absl::StatusOr<Json> ReadRecord(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  try {
+    return Json::parse(in);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is not valid JSON: ", e.what()));
+  }
+}
+
+std::vector<std::string> ListRuns(const std::string& results_root, const std::string& suite) {
+  std::vector<std::string> runs;
+  std::error_code ec;
+  const fs::path dir = fs::path(results_root) / "runs";
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_directory()) continue;
+    if (!suite.empty()) {
+      if (fs::exists(entry.path() / (suite + ".json"))) runs.push_back(entry.path().filename());
+    } else if (SuiteOfRun(entry.path().string()).ok()) {
+      runs.push_back(entry.path().filename());
+    }
+  }
+  std::sort(runs.begin(), runs.end());
+  return runs;
+}
+
+absl::StatusOr<std::string> SuiteOfRun(const std::string& run_dir) {
+  std::vector<std::string> suites;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(run_dir, ec)) {
+    const fs::path p = entry.path();
+    if (p.extension() == ".json") suites.push_back(p.stem());
+  }
+  if (suites.size() != 1) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s holds %d suite files; name the suite with --suite", run_dir, suites.size()));
+  }
+  return suites[0];
+}
+
+std::string PreviousRun(const std::string& results_root, const std::string& suite,
+                        const std::string& run_id, const std::string& host) {
+  const std::vector<std::string> runs = ListRuns(results_root, suite);
+  std::string best;
+  for (const std::string& r : runs) {
+    if (r >= run_id) break;
+    auto record = ReadRecord((fs::path(results_root) / "runs" / r / (suite + ".json")).string());
+    if (!record.ok()) continue;
+    const Json env = record->contains("env") ? (*record)["env"] : Json::object();
+    if (env.value("host", "") == host) best = r;
+  }
+  return best;
+}
+
+}  // namespace klab::harness

@@ -1,0 +1,82 @@
+// Run-versus-run comparison: which changes between two runs of a suite are real.
+//
+// Rows are matched by name. For each pair the verdict is `faster` or `slower` only when the
+// Mann-Whitney U test over the two rows' timing samples gives p < alpha (default 0.05) AND the
+// median moved by more than the practical threshold (default 5%); otherwise `noise`. The U test
+// asks whether one run's samples tend to be larger than the other's without assuming a
+// distribution: timing samples on a shared machine are skewed by outliers (steal, other tenants),
+// which a t-test would read as variance or as a shift. The threshold keeps a significant but
+// tiny shift (thousands of samples make 0.5% significant) from being called a change.
+//
+// The report (RESULTS.md, "The report"): a banner when the two runs' machine fingerprints differ,
+// an executive summary (rows, time, allocations, the geometric mean of the speed changes), the
+// top hot paths, one table per family (op) with current, previous, delta, change and verdict,
+// the top 10 improvements and regressions, and scaling when the suite records it.
+#ifndef KLAB_HARNESS_COMPARE_H_
+#define KLAB_HARNESS_COMPARE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "harness/json.h"
+
+namespace klab::harness {
+
+// Two-sided p-value of the Mann-Whitney U test of samples x against y: ranks with ties
+// averaged, the normal approximation with tie and continuity corrections (the exact
+// distribution is used when both samples have at most 8 values and there are no ties).
+// Returns 1 when either sample is empty.
+double MannWhitneyP(const std::vector<double>& x, const std::vector<double>& y);
+
+// U statistic of x (the number of pairs with x_i > y_j, ties counting 1/2).
+double MannWhitneyU(const std::vector<double>& x, const std::vector<double>& y);
+
+struct CompareOptions {
+  double alpha = 0.05;      // significance level of the U test
+  double threshold = 0.05;  // practical threshold on the relative change of the median
+};
+
+struct RowComparison {
+  std::string name;
+  std::string family;  // the row's "op" (and model for model rows)
+  double current_ns = 0, previous_ns = 0;  // medians
+  double change = 0;   // current / previous - 1 (negative = faster)
+  double p = 1;
+  std::string verdict;  // "faster", "slower" or "noise"
+};
+
+struct Comparison {
+  std::string current_id, previous_id, suite;
+  std::vector<RowComparison> rows;       // in the current run's order
+  std::vector<std::string> only_current;  // rows without a partner
+  std::vector<std::string> only_previous;
+  std::vector<std::string> fingerprint_differences;  // "cpu_model: a -> b", ...
+  double geomean_speed_change = 0;  // geometric mean of previous / current - 1 over matched rows
+  int faster = 0, slower = 0, noise = 0;
+};
+
+// Compares two records of the same suite (InvalidArgument when the suites differ).
+absl::StatusOr<Comparison> CompareRuns(const Json& current, const Json& previous,
+                                       const CompareOptions& options);
+
+// The report as markdown.
+std::string ReportMarkdown(const Json& current, const Json& previous, const Comparison& c,
+                           const CompareOptions& options);
+
+// The run folders under `results_root`/runs holding `<suite>.json`, oldest first (run ids sort by
+// time). With `suite` empty, every run folder that holds any suite's file.
+std::vector<std::string> ListRuns(const std::string& results_root, const std::string& suite);
+
+// The suite of a run folder: the name of its `<suite>.json` (InvalidArgument if none or several).
+absl::StatusOr<std::string> SuiteOfRun(const std::string& run_dir);
+
+// The newest run before `run_id` of the same suite on the same host ("" when there is none).
+std::string PreviousRun(const std::string& results_root, const std::string& suite,
+                        const std::string& run_id, const std::string& host);
+
+absl::StatusOr<Json> ReadRecord(const std::string& path);
+
+}  // namespace klab::harness
+
+#endif  // KLAB_HARNESS_COMPARE_H_

@@ -1,0 +1,157 @@
+#include "harness/compare.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+
+#include "gtest/gtest.h"
+
+namespace klab::harness {
+namespace {
+
+// x entirely below y: U = 0. Exact distribution (5 and 5 values, no ties): U = 0 in 1 of the
+// C(10, 5) = 252 equally likely arrangements, so the two-sided p = 2 / 252.
+TEST(MannWhitney, ExactSeparatedSamples) {
+  const std::vector<double> x = {1, 2, 3, 4, 5}, y = {6, 7, 8, 9, 10};
+  EXPECT_EQ(MannWhitneyU(x, y), 0);
+  EXPECT_NEAR(MannWhitneyP(x, y), 2.0 / 252, 1e-12);
+  EXPECT_NEAR(MannWhitneyP(y, x), 2.0 / 252, 1e-12);
+}
+
+// x = {1, 3, 5}, y = {2, 4}: pairs with x > y: 3 > 2; 5 > 2, 5 > 4: U = 3, the middle of 0..6.
+// The 10 arrangements give U = 0..6 with counts 1, 1, 2, 2, 2, 1, 1: P(U <= 3) = P(U >= 3) = 6/10,
+// so p = min(1, 2 x 0.6) = 1.
+TEST(MannWhitney, ExactMiddle) {
+  EXPECT_EQ(MannWhitneyU({1, 3, 5}, {2, 4}), 3);
+  EXPECT_DOUBLE_EQ(MannWhitneyP({1, 3, 5}, {2, 4}), 1.0);
+}
+
+// With ties, the normal approximation by hand:
+//   pooled and sorted: 1 2 2 2' 3 3' 4 5 6 7 8 9 10' .. 17'   (' = y)
+//   ranks: 1 -> 1, the three 2s -> 3, the two 3s -> 5.5, 4..9 -> 7..12, y's 10..17 -> 13..20
+//   R1 = 1 + 3 + 3 + 5.5 + 7 + 8 + 9 + 10 + 11 + 12 = 69.5, U1 = 69.5 - 10 x 11 / 2 = 14.5
+//   ties: t = 3 and t = 2: sum (t^3 - t) = 24 + 6 = 30
+//   var = 10 x 10 / 12 x (21 - 30 / (20 x 19)) = 174.342105...
+//   z = (|14.5 - 50| - 0.5) / sqrt(var) = 2.650738..., p = erfc(z / sqrt 2) = 0.0080316
+TEST(MannWhitney, NormalApproximationWithTies) {
+  const std::vector<double> x = {1, 2, 2, 3, 4, 5, 6, 7, 8, 9};
+  const std::vector<double> y = {2, 3, 10, 11, 12, 13, 14, 15, 16, 17};
+  EXPECT_DOUBLE_EQ(MannWhitneyU(x, y), 14.5);
+  EXPECT_NEAR(MannWhitneyP(x, y), 0.0080316, 1e-6);
+}
+
+TEST(MannWhitney, DegenerateSamples) {
+  EXPECT_EQ(MannWhitneyP({}, {1, 2}), 1.0);
+  EXPECT_EQ(MannWhitneyP({3, 3, 3, 3, 3, 3, 3, 3, 3}, {3, 3, 3, 3, 3, 3, 3, 3, 3}), 1.0);
+}
+
+std::vector<double> Noisy(double center, int n, std::mt19937& rng) {
+  std::normal_distribution<double> d(center, center * 0.01);
+  std::vector<double> v;
+  for (int i = 0; i < n; ++i) v.push_back(d(rng));
+  return v;
+}
+
+Json Row(const std::string& name, const std::string& op, const std::vector<double>& samples) {
+  std::vector<double> s = samples;
+  std::sort(s.begin(), s.end());
+  Json row;
+  row["name"] = name;
+  row["op"] = op;
+  row["time_ns"] = {{"median", s[s.size() / 2]}};
+  row["samples_ns"] = samples;
+  row["alloc"] = {{"bytes", 0.0}, {"count", 0.0}};
+  return row;
+}
+
+Json Record(const std::string& run_id, const std::string& cpu, Json rows) {
+  Json r;
+  r["schema"] = "kernel-lab/results/v1";
+  r["suite"] = "matmul_sweep";
+  r["run_id"] = run_id;
+  r["env"] = {{"host", "vm"}, {"cpu_model", cpu}};
+  r["rows"] = std::move(rows);
+  return r;
+}
+
+// A row slowed by 20% is `slower`; an unchanged row `noise`; a real but 2% change `noise` (below
+// the practical threshold); rows without a partner are listed.
+TEST(CompareRuns, Verdicts) {
+  std::mt19937 rng(1);
+  const Json before = Record("a", "cpu", {Row("slowed", "sgemm", Noisy(1000, 30, rng)),
+                                          Row("same", "sgemm", Noisy(1000, 30, rng)),
+                                          Row("small", "softmax", Noisy(1000, 200, rng)),
+                                          Row("faster", "softmax", Noisy(1000, 30, rng)),
+                                          Row("gone", "softmax", Noisy(1000, 30, rng))});
+  const Json after = Record("b", "cpu", {Row("slowed", "sgemm", Noisy(1200, 30, rng)),
+                                         Row("same", "sgemm", Noisy(1000, 30, rng)),
+                                         Row("small", "softmax", Noisy(1020, 200, rng)),
+                                         Row("faster", "softmax", Noisy(700, 30, rng)),
+                                         Row("new", "softmax", Noisy(1000, 30, rng))});
+  auto c = CompareRuns(after, before, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  std::map<std::string, RowComparison> by;
+  for (const RowComparison& r : c->rows) by[r.name] = r;
+  EXPECT_EQ(by["slowed"].verdict, "slower");
+  EXPECT_NEAR(by["slowed"].change, 0.2, 0.02);
+  EXPECT_EQ(by["same"].verdict, "noise");
+  EXPECT_LT(by["small"].p, 0.05);  // significant ...
+  EXPECT_EQ(by["small"].verdict, "noise");  // ... but within the 5% threshold
+  EXPECT_EQ(by["faster"].verdict, "faster");
+  EXPECT_EQ(c->only_current, std::vector<std::string>{"new"});
+  EXPECT_EQ(c->only_previous, std::vector<std::string>{"gone"});
+  EXPECT_EQ(c->faster, 1);
+  EXPECT_EQ(c->slower, 1);
+  EXPECT_TRUE(c->fingerprint_differences.empty());
+  const std::string md = ReportMarkdown(after, before, *c, {});
+  for (const char* part : {"## Summary", "## Top hot paths", "## sgemm", "## softmax",
+                           "## Top improvements", "## Top regressions", "**slower**",
+                           "1 faster, 1 slower, 2 noise"}) {
+    EXPECT_NE(md.find(part), std::string::npos) << part << "\n" << md;
+  }
+  EXPECT_EQ(md.find("fingerprints differ"), std::string::npos);
+}
+
+TEST(CompareRuns, FingerprintBannerAndSuiteMismatch) {
+  std::mt19937 rng(2);
+  const Json a = Record("a", "AMD EPYC", {Row("r", "sgemm", Noisy(1000, 10, rng))});
+  const Json b = Record("b", "Intel Xeon", {Row("r", "sgemm", Noisy(1000, 10, rng))});
+  auto c = CompareRuns(b, a, {});
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->fingerprint_differences.size(), 1u);
+  EXPECT_NE(ReportMarkdown(b, a, *c, {}).find("fingerprints differ"), std::string::npos);
+  Json other = a;
+  other["suite"] = "activation_sweep";
+  EXPECT_FALSE(CompareRuns(b, other, {}).ok());
+}
+
+// Finding runs in a results tree: by suite, in time order, the previous one on the same host.
+TEST(Runs, ListAndPrevious) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(::testing::TempDir()) / "results";
+  fs::remove_all(root);
+  auto write = [&](const std::string& id, const std::string& suite, const std::string& host) {
+    fs::create_directories(root / "runs" / id);
+    Json r = Record(id, "cpu", Json::array());
+    r["suite"] = suite;
+    r["env"]["host"] = host;
+    std::ofstream(root / "runs" / id / (suite + ".json")) << r.dump();
+  };
+  write("20260101-000000-vm-a", "matmul_sweep", "vm");
+  write("20260102-000000-other-b", "matmul_sweep", "other");
+  write("20260103-000000-vm-c", "activation_sweep", "vm");
+  write("20260104-000000-vm-d", "matmul_sweep", "vm");
+  EXPECT_EQ(ListRuns(root.string(), "matmul_sweep"),
+            (std::vector<std::string>{"20260101-000000-vm-a", "20260102-000000-other-b",
+                                      "20260104-000000-vm-d"}));
+  EXPECT_EQ(ListRuns(root.string(), "").size(), 4u);
+  EXPECT_EQ(PreviousRun(root.string(), "matmul_sweep", "20260104-000000-vm-d", "vm"),
+            "20260101-000000-vm-a");
+  EXPECT_EQ(PreviousRun(root.string(), "matmul_sweep", "20260101-000000-vm-a", "vm"), "");
+  EXPECT_EQ(*SuiteOfRun((root / "runs" / "20260103-000000-vm-c").string()), "activation_sweep");
+}
+
+}  // namespace
+}  // namespace klab::harness

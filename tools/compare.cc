@@ -1,0 +1,100 @@
+// //tools:compare — the report of one run against another (RESULTS.md, "The report").
+//
+//   bazel run //tools:compare -- [--baseline=RUN_ID] [RUN_ID]
+//
+// Defaults: the newest run under results/runs against the previous run of the same suite on the
+// same host. Prints the report and writes it as report.md into the run's folder.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_format.h"
+#include "common/cli.h"
+#include "harness/compare.h"
+#include "harness/results.h"
+
+ABSL_FLAG(std::string, baseline, "",
+          "run id to compare against (default: the previous run of the suite on the same host)");
+ABSL_FLAG(std::string, suite, "", "suite file of the run folder, when it holds several");
+ABSL_FLAG(std::string, results, "", "the results folder (default: results/ of the workspace)");
+ABSL_FLAG(double, threshold, 0.05, "practical threshold on the median's relative change");
+ABSL_FLAG(double, alpha, 0.05, "significance level of the Mann-Whitney U test");
+ABSL_FLAG(bool, fail_on_regression, false, "exit 2 when any row is `slower`");
+ABSL_FLAG(bool, write, true, "write report.md into the run's folder");
+
+namespace klab::tools {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kUsage[] =
+    "Compares a run with a baseline: verdicts from the Mann-Whitney U test and a threshold.\n"
+    "  bazel run //tools:compare -- [--baseline=RUN_ID] [--fail_on_regression] [RUN_ID]\n"
+    "Default: the newest run against the previous run of the same suite on the same host.";
+
+[[noreturn]] void Fail(const std::string& message) {
+  std::fprintf(stderr, "compare: %s\n", message.c_str());
+  std::exit(1);
+}
+
+int Main(int argc, char** argv) {
+  const std::vector<char*> args = ParseFlagsOrExit(argc, argv, kUsage);
+  if (args.size() > 2) ExitWithUsageError("give at most one run id");
+  const double threshold = absl::GetFlag(FLAGS_threshold), alpha = absl::GetFlag(FLAGS_alpha);
+  if (!(threshold >= 0 && threshold < 10)) ExitWithUsageError("--threshold must be in [0, 10)");
+  if (!(alpha > 0 && alpha < 1)) ExitWithUsageError("--alpha must be in (0, 1)");
+  std::string root = absl::GetFlag(FLAGS_results);
+  if (root.empty()) {
+    auto r = harness::DefaultResultsRoot();
+    if (!r.ok()) Fail(std::string(r.status().message()));
+    root = *r;
+  }
+  std::string suite = absl::GetFlag(FLAGS_suite);
+  std::string run_id = args.size() == 2 ? args[1] : "";
+  if (run_id.empty()) {
+    const std::vector<std::string> runs = harness::ListRuns(root, suite);
+    if (runs.empty()) Fail("no runs under " + root + "/runs");
+    run_id = runs.back();
+  }
+  const fs::path run_dir = fs::path(root) / "runs" / run_id;
+  if (!fs::is_directory(run_dir)) Fail("no run " + run_id + " under " + root + "/runs");
+  if (suite.empty()) {
+    auto s = harness::SuiteOfRun(run_dir.string());
+    if (!s.ok()) Fail(std::string(s.status().message()));
+    suite = *s;
+  }
+  auto current = harness::ReadRecord((run_dir / (suite + ".json")).string());
+  if (!current.ok()) Fail(std::string(current.status().message()));
+  const std::string host =
+      current->contains("env") ? (*current)["env"].value("host", "") : std::string();
+  std::string baseline = absl::GetFlag(FLAGS_baseline);
+  if (baseline.empty()) baseline = harness::PreviousRun(root, suite, run_id, host);
+  if (baseline.empty()) {
+    std::printf("compare: %s is the first %s run on %s; nothing to compare with\n",
+                run_id.c_str(), suite.c_str(), host.c_str());
+    return 0;
+  }
+  auto previous =
+      harness::ReadRecord((fs::path(root) / "runs" / baseline / (suite + ".json")).string());
+  if (!previous.ok()) Fail(std::string(previous.status().message()));
+  const harness::CompareOptions options{alpha, threshold};
+  auto comparison = harness::CompareRuns(*current, *previous, options);
+  if (!comparison.ok()) Fail(std::string(comparison.status().message()));
+  const std::string md = harness::ReportMarkdown(*current, *previous, *comparison, options);
+  std::printf("%s", md.c_str());
+  if (absl::GetFlag(FLAGS_write)) {
+    const absl::Status s = harness::WriteFileAtomic((run_dir / "report.md").string(), md);
+    if (!s.ok()) Fail(std::string(s.message()));
+    std::fprintf(stderr, "compare: wrote %s\n", (run_dir / "report.md").c_str());
+  }
+  std::fprintf(stderr, "compare: %s vs %s: %d faster, %d slower, %d noise\n", run_id.c_str(),
+               baseline.c_str(), comparison->faster, comparison->slower, comparison->noise);
+  return absl::GetFlag(FLAGS_fail_on_regression) && comparison->slower > 0 ? 2 : 0;
+}
+
+}  // namespace
+}  // namespace klab::tools
+
+int main(int argc, char** argv) { return klab::tools::Main(argc, argv); }

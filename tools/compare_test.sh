@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# //tools:compare on a fixture results tree: the default pairing (newest run vs the previous run
+# of its suite on its host), report.md written into the run, a slowed row called slower, an
+# unchanged one noise, --fail_on_regression exiting 2, and clear errors.
+set -u
+compare="$TEST_SRCDIR/$TEST_WORKSPACE/tools/compare"
+root="$TEST_TMPDIR/results"
+fail=0
+check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; }
+
+run() {  # run <id> <host> <median of row a> <median of row b>
+  mkdir -p "$root/runs/$1"
+  local a=$3 b=$4
+  samples() { local m=$1 s=""; for d in -4 -3 -2 -1 0 1 2 3 4 -2 2; do s="$s,$((m + d))"; done; echo "[${s#,}]"; }
+  cat >"$root/runs/$1/matmul_sweep.json" <<JSON
+{"schema": "kernel-lab/results/v1", "suite": "matmul_sweep", "run_id": "$1",
+ "env": {"host": "$2", "cpu_model": "cpu"},
+ "rows": [
+  {"name": "sgemm/a/t1", "op": "sgemm", "time_ns": {"median": $a}, "samples_ns": $(samples "$a")},
+  {"name": "sgemm/b/t1", "op": "sgemm", "time_ns": {"median": $b}, "samples_ns": $(samples "$b")}
+ ]}
+JSON
+}
+run 20260101-000000-vm-a vm 1000 1000
+run 20260102-000000-other-b other 500 500
+run 20260103-000000-vm-c vm 1300 1001
+
+"$compare" --results="$root" >"$TEST_TMPDIR/out" 2>"$TEST_TMPDIR/err"
+rc=$?
+check "exits 0 ($(tail -1 "$TEST_TMPDIR/err"))" '[ $rc -eq 0 ]'
+check "newest run vs the previous on the same host" \
+  'grep -q "20260103-000000-vm-c vs 20260101-000000-vm-a" "$TEST_TMPDIR/out"'
+check "the slowed row is slower" 'grep "sgemm/a/t1" "$TEST_TMPDIR/out" | grep -q "slower"'
+check "the unchanged row is noise" 'grep "sgemm/b/t1" "$TEST_TMPDIR/out" | grep -q "noise"'
+check "report.md written" '[ -s "$root/runs/20260103-000000-vm-c/report.md" ]'
+
+"$compare" --results="$root" --fail_on_regression --write=false >/dev/null 2>&1
+check "--fail_on_regression exits 2" '[ $? -eq 2 ]'
+"$compare" --results="$root" --baseline=20260102-000000-other-b 20260103-000000-vm-c \
+  --write=false >"$TEST_TMPDIR/out2" 2>/dev/null
+check "an explicit baseline; its fingerprint differs" 'grep -q "fingerprints differ" "$TEST_TMPDIR/out2"'
+"$compare" --results="$root" 20260101-000000-vm-a --write=false >"$TEST_TMPDIR/out3" 2>/dev/null
+check "the first run: nothing to compare, exit 0" '[ $? -eq 0 ] && grep -q "nothing to compare" "$TEST_TMPDIR/out3"'
+"$compare" --results="$root" 20990101-000000-vm-z >/dev/null 2>"$TEST_TMPDIR/err4"
+check "an unknown run exits 1" '[ $? -eq 1 ] && grep -q "no run" "$TEST_TMPDIR/err4"'
+"$compare" --results="$root" --threshold=-1 >/dev/null 2>&1
+check "a bad threshold exits 2" '[ $? -eq 2 ]'
+exit $fail
