@@ -192,6 +192,21 @@ absl::StatusOr<Comparison> CompareRuns(const Json& current, const Json& previous
   for (const auto& [name, row] : before) {
     if (!matched.count(name)) c.only_previous.push_back(name);
   }
+  // Control: rows of peer libraries (impl other than kernel-lab), whose code did not change
+  // between the runs, measure how much the machine itself moved.
+  double control_log = 0;
+  for (const Json& row : current_rows) {
+    if (!row.contains("impl") || JsonText(row["impl"]) == "kernel-lab" || !row.contains("name")) {
+      continue;
+    }
+    for (const RowComparison& r : c.rows) {
+      if (r.name == JsonText(row["name"])) {
+        control_log += std::log(r.previous_ns / r.current_ns);
+        ++c.control_rows;
+      }
+    }
+  }
+  if (c.control_rows > 0) c.control_speed_change = std::exp(control_log / c.control_rows) - 1;
   if (!c.rows.empty()) c.geomean_speed_change = std::exp(log_sum / c.rows.size()) - 1;
   return c;
 }
@@ -239,6 +254,13 @@ std::string ReportMarkdown(const Json& current, const Json& previous, const Comp
   md << absl::StrFormat(
       "- Geometric mean of the speed changes (previous / current - 1): **%+.1f%%**.\n",
       100 * c.geomean_speed_change);
+  if (c.control_rows > 0) {
+    md << absl::StrFormat(
+        "- Control: the %d rows of peer libraries (code unchanged between the runs) moved by "
+        "**%+.1f%%** (geometric mean of speed): the machine's own drift. Read a verdict of the "
+        "same sign and size as the drift as the machine's, not the code's.\n",
+        c.control_rows, 100 * c.control_speed_change);
+  }
   md << "- Sum of the compared rows' medians: " << FormatNs(cur_total) << " (previous "
      << FormatNs(prev_total) << ").\n";
   md << absl::StrFormat(

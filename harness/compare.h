@@ -53,6 +53,10 @@ struct Comparison {
   std::vector<std::string> only_previous;
   std::vector<std::string> fingerprint_differences;  // "cpu_model: a -> b", ...
   double geomean_speed_change = 0;  // geometric mean of previous / current - 1 over matched rows
+  // The same over rows of peer libraries ("impl" other than kernel-lab): their code did not
+  // change, so they measure the machine's drift between the runs.
+  double control_speed_change = 0;
+  int control_rows = 0;
   int faster = 0, slower = 0, noise = 0;
 };
 

@@ -155,3 +155,30 @@ TEST(Runs, ListAndPrevious) {
 
 }  // namespace
 }  // namespace klab::harness
+
+namespace klab::harness {
+namespace {
+
+// Peer rows (impl other than kernel-lab) measure the machine's drift: both got 10% faster here.
+TEST(CompareRuns, PeerRowsAreTheControl) {
+  std::mt19937 rng(3);
+  Json a = Row("openblas/r", "sgemm", Noisy(1000, 20, rng)),
+       b = Row("blis/r", "sgemm", Noisy(2000, 20, rng)), k = Row("ours/r", "sgemm", Noisy(500, 20, rng));
+  a["impl"] = "openblas";
+  b["impl"] = "blis";
+  k["impl"] = "kernel-lab";
+  Json a2 = Row("openblas/r", "sgemm", Noisy(1000 / 1.1, 20, rng)),
+       b2 = Row("blis/r", "sgemm", Noisy(2000 / 1.1, 20, rng)), k2 = Row("ours/r", "sgemm", Noisy(500, 20, rng));
+  a2["impl"] = "openblas";
+  b2["impl"] = "blis";
+  k2["impl"] = "kernel-lab";
+  const Json before = Record("a", "cpu", {a, b, k}), after = Record("b", "cpu", {a2, b2, k2});
+  auto c = CompareRuns(after, before, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->control_rows, 2);
+  EXPECT_NEAR(c->control_speed_change, 0.10, 0.01);
+  EXPECT_NE(ReportMarkdown(after, before, *c, {}).find("Control: the 2 rows"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace klab::harness
