@@ -1,4 +1,5 @@
-// TriadF32 (bandwidth.h): the per-ISA loops are in f32_fma_peak.cc; this picks one at run time.
+// TriadF32 and ReadF32 (bandwidth.h): the per-ISA loops are in f32_fma_peak.cc; these pick one
+// at run time.
 #include "kernels/cpu/cpu.h"
 #include "kernels/peak/bandwidth.h"
 #include "kernels/peak/peak_internal.h"
@@ -12,6 +13,11 @@ void TriadF32(size_t n, float s, const float* b, const float* c, float* a) noexc
   } else {
     f32_triad__avx2(n, s, b, c, a);
   }
+}
+
+float ReadF32(size_t n, const float* a) noexcept {
+  static const bool avx512 = CpuSupports(Isa::kAvx512);
+  return avx512 ? f32_read__avx512(n, a) : f32_read__avx2(n, a);
 }
 
 }  // namespace klab::kernels

@@ -15,6 +15,9 @@ float f32_fma_peak__avx512(int64_t iterations) noexcept;
 // bandwidth.h's TriadF32 per ISA.
 void f32_triad__avx2(size_t n, float s, const float* b, const float* c, float* a) noexcept;
 void f32_triad__avx512(size_t n, float s, const float* b, const float* c, float* a) noexcept;
+// bandwidth.h's ReadF32 per ISA.
+float f32_read__avx2(size_t n, const float* a) noexcept;
+float f32_read__avx512(size_t n, const float* a) noexcept;
 
 }  // namespace klab::kernels
 
