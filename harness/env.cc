@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "harness/counters.h"
+#include "harness/pfm_events.h"
 
 namespace klab::harness {
 namespace {
@@ -137,7 +138,8 @@ Json CaptureEnvironment(const Topology* topology, const std::vector<std::string>
   const CounterCapabilities& caps = ProbeCounters();
   env["counters"] = {{"hardware", caps.hardware},
                      {"reason", caps.hardware ? "" : caps.reason},
-                     {"software", caps.software}};
+                     {"software", caps.software},
+                     {"libpfm_pmus", DetectedPmus()}};
   env["compiler"] = absl::StrFormat("g++ %s", __VERSION__);
   std::string flags;
 #ifdef __OPTIMIZE__
