@@ -261,6 +261,14 @@ std::string ReportMarkdown(const Json& current, const Json& previous, const Comp
         "same sign and size as the drift as the machine's, not the code's.\n",
         c.control_rows, 100 * c.control_speed_change);
   }
+  auto during = [](const Json& record) {
+    if (!record.contains("env") || !record["env"].contains("during_run")) return std::string("not recorded");
+    const Json& d = record["env"]["during_run"];
+    return absl::StrFormat("steal %s, load %s",
+                           d["steal_pct"].is_number() ? absl::StrFormat("%.1f%%", d["steal_pct"].get<double>()) : "?",
+                           d["load_1min"].is_number() ? absl::StrFormat("%.2f", d["load_1min"].get<double>()) : "?");
+  };
+  md << "- During the runs: " << during(current) << " (previous: " << during(previous) << ").\n";
   md << "- Sum of the compared rows' medians: " << FormatNs(cur_total) << " (previous "
      << FormatNs(prev_total) << ").\n";
   md << absl::StrFormat(

@@ -171,4 +171,38 @@ Json CaptureEnvironment(const Topology* topology, const std::vector<std::string>
   return env;
 }
 
+CpuTimes ReadCpuTimes() {
+  CpuTimes t;
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr) return t;
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice
+  double v[10] = {};
+  const int n = std::fscanf(f, "cpu %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2],
+                            &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+  std::fclose(f);
+  if (n < 8) return t;
+  for (int i = 0; i < 8; ++i) t.total += v[i];  // guest time is already inside user
+  t.steal = v[7];
+  return t;
+}
+
+double LoadAverage1() {
+  double load = -1;
+  FILE* f = std::fopen("/proc/loadavg", "r");
+  if (f == nullptr) return load;
+  if (std::fscanf(f, "%lf", &load) != 1) load = -1;
+  std::fclose(f);
+  return load;
+}
+
+Json RunConditions(const CpuTimes& start) {
+  const CpuTimes now = ReadCpuTimes();
+  const double total = now.total - start.total;
+  Json j;
+  j["steal_pct"] = total > 0 ? Json(100.0 * (now.steal - start.steal) / total) : Json(nullptr);
+  const double load = LoadAverage1();
+  j["load_1min"] = load >= 0 ? Json(load) : Json(nullptr);
+  return j;
+}
+
 }  // namespace klab::harness

@@ -36,6 +36,19 @@ std::string UtcTimestamp();
 // The env block: host, cpu_model, isa (as given), cores, caches, virtualised, governor,
 // counters, compiler, flags, git_commit, git_dirty, started, kernel, and OPENBLAS_CORETYPE /
 // OPENBLAS_L2_SIZE / OMP_NUM_THREADS where set.
+// Jiffies of all CPUs from /proc/stat's "cpu" line: total and stolen by the hypervisor (time a
+// virtual CPU was ready to run but the host ran something else). Zeros when unreadable.
+struct CpuTimes {
+  double total = 0, steal = 0;
+};
+CpuTimes ReadCpuTimes();
+
+// The 1-minute load average, or -1 when unreadable.
+double LoadAverage1();
+
+// {"steal_pct": stolen share of all CPU time between the two snapshots, "load_1min": now}.
+Json RunConditions(const CpuTimes& start);
+
 Json CaptureEnvironment(const Topology* topology, const std::vector<std::string>& isa);
 
 }  // namespace klab::harness

@@ -8,6 +8,10 @@
 #include "common/cli.h"
 
 namespace klab::perf {
+namespace {
+// /proc/stat when the record was started, for the steal time during the run.
+harness::CpuTimes g_cpu_times_at_start;
+}  // namespace
 
 harness::OutputOptions OutputOptionsOrExit(const std::string& out_dir, bool no_publish) {
   harness::OutputOptions output;
@@ -23,6 +27,7 @@ harness::OutputOptions OutputOptionsOrExit(const std::string& out_dir, bool no_p
 
 harness::Json NewRecord(const std::string& suite, int argc, char** argv,
                         const harness::Topology& topology) {
+  g_cpu_times_at_start = harness::ReadCpuTimes();
   harness::Json record;
   record["schema"] = harness::kResultsSchema;
   record["suite"] = suite;
@@ -36,9 +41,15 @@ harness::Json NewRecord(const std::string& suite, int argc, char** argv,
 }
 
 int PublishRun(const std::string& suite, const harness::OutputOptions& output,
-               const harness::Json& record, const std::string& markdown,
+               const harness::Json& finished, const std::string& markdown,
                const std::string& summary_line, int wrong_rows, const std::string& wrong_what) {
+  // The conditions the run met: stolen CPU time (a VM's neighbours) and load, measured over the
+  // whole run, so a reader can tell a slow machine from slow code.
+  harness::Json record = finished;
+  record["env"]["during_run"] = harness::RunConditions(g_cpu_times_at_start);
   std::printf("%s", markdown.c_str());
+  std::fprintf(stderr, "%s: during the run: %s\n", suite.c_str(),
+               record["env"]["during_run"].dump().c_str());
   auto written = harness::WriteRun(output, record, markdown, summary_line);
   if (!written.ok()) {
     std::fprintf(stderr, "%s: could not write results: %s\n", suite.c_str(),
