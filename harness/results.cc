@@ -68,8 +68,10 @@ Json TimingJson(const Measurement& m) {
   j["reps"] = m.samples_ns.size();
   j["calls_per_sample"] = m.calls_per_sample;
   const Summary& s = m.summary;
+  const Interval ci = BootstrapMedianCi(m.samples_ns);
   j["time_ns"] = {{"min", s.min},       {"median", s.median}, {"p95", s.p95},
-                  {"mean", s.mean},     {"stddev", s.stddev}, {"mad", s.mad}};
+                  {"mean", s.mean},     {"stddev", s.stddev}, {"mad", s.mad},
+                  {"median_ci95", {ci.lo, ci.hi}}};
   // Whole nanoseconds are plenty (samples are >= microseconds) and keep the files small.
   std::vector<int64_t> samples;
   for (double v : m.samples_ns) samples.push_back(static_cast<int64_t>(std::llround(v)));

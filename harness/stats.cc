@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <random>
 
 namespace klab::harness {
 
@@ -35,6 +36,28 @@ Summary Summarize(std::vector<double> x) {
   std::sort(dev.begin(), dev.end());
   s.mad = Percentile(dev, 0.5);
   return s;
+}
+
+Interval BootstrapMedianCi(const std::vector<double>& samples, int resamples, unsigned seed) {
+  if (samples.empty()) return {};
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<size_t> pick(0, samples.size() - 1);
+  std::vector<double> medians, resample(samples.size());
+  medians.reserve(resamples);
+  for (int r = 0; r < resamples; ++r) {
+    for (double& v : resample) v = samples[pick(rng)];
+    // The median without a full sort: the middle order statistic (and, for an even count, the
+    // largest value below it), as Percentile(sorted, 0.5) would give.
+    const size_t mid = resample.size() / 2;
+    std::nth_element(resample.begin(), resample.begin() + mid, resample.end());
+    double median = resample[mid];
+    if (resample.size() % 2 == 0) {
+      median = (median + *std::max_element(resample.begin(), resample.begin() + mid)) / 2;
+    }
+    medians.push_back(median);
+  }
+  std::sort(medians.begin(), medians.end());
+  return {Percentile(medians, 0.025), Percentile(medians, 0.975)};
 }
 
 }  // namespace klab::harness

@@ -24,6 +24,16 @@ double Percentile(const std::vector<double>& sorted, double q);
 // The summary of `samples` (any order). An empty input gives a zero Summary with count 0.
 Summary Summarize(std::vector<double> samples);
 
+// A 95% confidence interval of the median by the percentile bootstrap: `resamples` resamples
+// of the samples with replacement (a fixed-seed generator, so a run's interval is reproducible),
+// the 2.5th and 97.5th percentiles of their medians. Distribution-free, which timing samples
+// (skewed by outliers) need. {0, 0} for no samples.
+struct Interval {
+  double lo = 0, hi = 0;
+};
+Interval BootstrapMedianCi(const std::vector<double>& samples, int resamples = 1000,
+                           unsigned seed = 1);
+
 }  // namespace klab::harness
 
 #endif  // KLAB_HARNESS_STATS_H_

@@ -47,3 +47,41 @@ TEST(StatsTest, PercentileEndpoints) {
 
 }  // namespace
 }  // namespace klab::harness
+
+namespace klab::harness {
+namespace {
+
+TEST(BootstrapMedianCi, ConstantSamplesGiveAPoint) {
+  const Interval ci = BootstrapMedianCi({5, 5, 5, 5, 5, 5, 5, 5, 5});
+  EXPECT_EQ(ci.lo, 5);
+  EXPECT_EQ(ci.hi, 5);
+}
+
+// 1..101: the median is 51; resampled medians spread over the middle order statistics (the
+// median of 101 draws has a standard deviation of ~5 ranks here), so the interval brackets 51,
+// is far narrower than the data, and is the same for the same seed.
+TEST(BootstrapMedianCi, BracketsTheMedianReproducibly) {
+  std::vector<double> v;
+  for (int i = 1; i <= 101; ++i) v.push_back(i);
+  const Interval a = BootstrapMedianCi(v), b = BootstrapMedianCi(v);
+  EXPECT_LT(a.lo, 51);
+  EXPECT_GT(a.hi, 51);
+  EXPECT_GT(a.lo, 35);
+  EXPECT_LT(a.hi, 67);
+  EXPECT_EQ(a.lo, b.lo);
+  EXPECT_EQ(a.hi, b.hi);
+  EXPECT_EQ(BootstrapMedianCi({}).lo, 0);
+}
+
+// An outlier does not move the interval of the median much (unlike a mean's).
+TEST(BootstrapMedianCi, RobustToAnOutlier) {
+  std::vector<double> v(31, 100.0);
+  for (int i = 0; i < 31; ++i) v[i] += i % 5;
+  const Interval clean = BootstrapMedianCi(v);
+  v.push_back(1e6);
+  const Interval dirty = BootstrapMedianCi(v);
+  EXPECT_LE(dirty.hi, clean.hi + 1);
+}
+
+}  // namespace
+}  // namespace klab::harness
