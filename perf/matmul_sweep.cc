@@ -341,7 +341,8 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
          Fmt(r["gflops"].get<double>(), 2),
          r["pct_peak"].is_number() ? Fmt(r["pct_peak"].get<double>(), 1) : "—",
          Fmt(t["median"].get<double>() * 1e-6, 4),
-         Fmt(100.0 * t["mad"].get<double>() / t["median"].get<double>(), 1),
+         Fmt(100.0 * t["mad"].get<double>() / t["median"].get<double>(), 1) +
+             (r.value("unstable", false) ? " unstable" : ""),
          absl::StrCat(r["reps"].get<int>()),
          r["check"]["ok"].get<bool>()
              ? absl::StrFormat("ok (%.2f)", r["check"]["max_err_ratio"].get<double>())
