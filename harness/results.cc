@@ -159,9 +159,10 @@ absl::Status UpdateIndex(const std::string& root, const std::string& line) {
 
 }  // namespace
 
-absl::StatusOr<std::string> WriteRun(const OutputOptions& o, const Json& record,
-                                     const std::string& markdown,
-                                     const std::string& summary_line) {
+absl::StatusOr<std::string> WriteRun(
+    const OutputOptions& o, const Json& record, const std::string& markdown,
+    const std::string& summary_line,
+    const std::vector<std::pair<std::string, std::string>>& extra_files) {
   if (!o.publish) return std::string();
   const std::string suite = record.at("suite").get<std::string>();
   const std::string run_id = record.at("run_id").get<std::string>();
@@ -171,6 +172,10 @@ absl::StatusOr<std::string> WriteRun(const OutputOptions& o, const Json& record,
     if (!s.ok()) return s;
     s = WriteFileAtomic((fs::path(o.out_dir) / (suite + ".md")).string(), markdown);
     if (!s.ok()) return s;
+    for (const auto& [name, contents] : extra_files) {
+      s = WriteFileAtomic((fs::path(o.out_dir) / name).string(), contents);
+      if (!s.ok()) return s;
+    }
     return o.out_dir;
   }
   const fs::path dir = fs::path(o.results_root) / "runs" / run_id;
@@ -178,6 +183,10 @@ absl::StatusOr<std::string> WriteRun(const OutputOptions& o, const Json& record,
   if (!s.ok()) return s;
   s = WriteFileAtomic((dir / (suite + ".md")).string(), markdown);
   if (!s.ok()) return s;
+  for (const auto& [name, contents] : extra_files) {
+    s = WriteFileAtomic((dir / name).string(), contents);
+    if (!s.ok()) return s;
+  }
   const std::string latest = absl::StrFormat(
       "<!-- copied from runs/%s/%s.md; overwritten by each published run -->\n%s", run_id, suite,
       markdown);

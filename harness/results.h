@@ -51,8 +51,11 @@ absl::StatusOr<std::string> DefaultResultsRoot();
 
 // Writes the run. Returns the folder written to ("" when nothing was written).
 // `summary_line` is the index entry's text after the link (e.g. "matmul_sweep, 24 rows, 1 thread").
-absl::StatusOr<std::string> WriteRun(const OutputOptions& options, const Json& record,
-                                     const std::string& markdown, const std::string& summary_line);
+// `extra_files` (file name, contents), e.g. SVG charts, go beside the tables.
+absl::StatusOr<std::string> WriteRun(
+    const OutputOptions& options, const Json& record, const std::string& markdown,
+    const std::string& summary_line,
+    const std::vector<std::pair<std::string, std::string>>& extra_files = {});
 
 // The record as text: one row per line (diffs stay readable, files small), env indented.
 std::string SerializeRecord(const Json& record);

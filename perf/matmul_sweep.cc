@@ -29,6 +29,8 @@
 #include "harness/json.h"
 #include "harness/measure.h"
 #include "harness/results.h"
+#include "harness/svg_plot.h"
+#include "harness/compare.h"
 #include "harness/topology.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/gemm/gemm.h"
@@ -357,6 +359,78 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
   return md;
 }
 
+// The run's charts: GFLOP/s vs n per variant and peer for each thread count (square shapes, the
+// measured peak x threads as the reference line), and a roofline of every square case under the
+// peak and the bandwidths of the newest //perf:peak run on this host, when there is one.
+std::vector<std::pair<std::string, std::string>> Charts(const harness::Json& record) {
+  std::vector<std::pair<std::string, std::string>> files;
+  const harness::Json& env = record["env"];
+  const double peak = env.contains("peak") && env["peak"]["gflops"].is_number()
+                          ? env["peak"]["gflops"].get<double>()
+                          : 0;
+  std::map<int64_t, std::map<std::string, harness::PlotSeries>> by_threads;
+  std::map<std::string, harness::PlotSeries> roofline;
+  for (const harness::Json& r : record["rows"]) {
+    if (!r.contains("shape") || !r["gflops"].is_number()) continue;
+    const harness::Json& sh = r["shape"];
+    if (!(sh["m"] == sh["n"] && sh["n"] == sh["k"])) continue;
+    const int64_t threads = r["threads"].get<int64_t>();
+    const std::string variant = r["variant"].get<std::string>();
+    harness::PlotSeries& s = by_threads[threads][variant];
+    s.name = variant;
+    s.dashed = r["impl"].get<std::string>() != "kernel-lab";
+    s.points.push_back({sh["n"].get<double>(), r["gflops"].get<double>()});
+    if (threads == 1 && r["bytes"].is_number() && r["bytes"].get<double>() > 0) {
+      harness::PlotSeries& p = roofline[variant];
+      p.name = variant;
+      p.points.push_back({r["flops"].get<double>() / r["bytes"].get<double>(),
+                          r["gflops"].get<double>()});
+    }
+  }
+  for (const auto& [threads, series_map] : by_threads) {
+    std::vector<harness::PlotSeries> series;
+    for (const auto& [name, s] : series_map) series.push_back(s);
+    std::vector<harness::ReferenceLine> refs;
+    if (peak > 0) {
+      refs.push_back({absl::StrFormat("measured peak x %d = %.0f GFLOP/s", threads, peak * threads),
+                      peak * threads});
+    }
+    files.push_back(
+        {absl::StrFormat("matmul_sweep_gflops_t%d.svg", threads),
+         harness::LineChartSvg({absl::StrFormat("sgemm, square n x n x n, %d thread%s (dashed: "
+                                                "peer libraries)",
+                                                threads, threads > 1 ? "s" : ""),
+                                "n", "GFLOP/s", true, false},
+                               series, refs)});
+  }
+  if (peak > 0 && !roofline.empty()) {
+    std::vector<std::pair<std::string, double>> ceilings;
+    auto root = harness::DefaultResultsRoot();
+    if (root.ok()) {
+      const std::vector<std::string> runs = harness::ListRuns(*root, "peak");
+      for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+        auto peak_run = harness::ReadRecord(*root + "/runs/" + *it + "/peak.json");
+        if (!peak_run.ok() || (*peak_run)["env"].value("host", "") != env.value("host", "")) {
+          continue;
+        }
+        const harness::Json& bw = (*peak_run)["env"]["bandwidth_gbs"];
+        for (const char* level : {"l1", "l2", "l3", "dram"}) {
+          if (bw.contains(level) && bw[level].contains("read")) {
+            ceilings.push_back({absl::StrCat(level, " read"), bw[level]["read"].get<double>()});
+          }
+        }
+        break;
+      }
+    }
+    std::vector<harness::PlotSeries> points;
+    for (const auto& [name, p] : roofline) points.push_back(p);
+    files.push_back({"matmul_sweep_roofline.svg",
+                     harness::RooflineSvg("sgemm roofline, 1 thread (ceilings: measured)",
+                                          peak, ceilings, points)});
+  }
+  return files;
+}
+
 int Run(int argc, char** argv) {
   ParseFlagsOrExit(argc, argv, kUsage);
   const Settings settings = ReadSettingsOrExit();
@@ -642,7 +716,8 @@ int Run(int argc, char** argv) {
       settings.shapes == "square" ? "sizes " + absl::StrJoin(settings.sizes, ",")
                                   : std::string("transformer shapes"),
       absl::StrJoin(settings.threads, ","));
-  return PublishRun(kSuite, output, record, md, summary, wrong, "case(s) gave WRONG results");
+  return PublishRun(kSuite, output, record, md, summary, wrong, "case(s) gave WRONG results",
+                    Charts(record));
 }
 
 }  // namespace

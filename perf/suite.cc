@@ -42,7 +42,8 @@ harness::Json NewRecord(const std::string& suite, int argc, char** argv,
 
 int PublishRun(const std::string& suite, const harness::OutputOptions& output,
                const harness::Json& finished, const std::string& markdown,
-               const std::string& summary_line, int wrong_rows, const std::string& wrong_what) {
+               const std::string& summary_line, int wrong_rows, const std::string& wrong_what,
+               const std::vector<std::pair<std::string, std::string>>& extra_files) {
   // The conditions the run met: stolen CPU time (a VM's neighbours) and load, measured over the
   // whole run, so a reader can tell a slow machine from slow code.
   harness::Json record = finished;
@@ -50,7 +51,7 @@ int PublishRun(const std::string& suite, const harness::OutputOptions& output,
   std::printf("%s", markdown.c_str());
   std::fprintf(stderr, "%s: during the run: %s\n", suite.c_str(),
                record["env"]["during_run"].dump().c_str());
-  auto written = harness::WriteRun(output, record, markdown, summary_line);
+  auto written = harness::WriteRun(output, record, markdown, summary_line, extra_files);
   if (!written.ok()) {
     std::fprintf(stderr, "%s: could not write results: %s\n", suite.c_str(),
                  std::string(written.status().message()).c_str());

@@ -5,6 +5,8 @@
 #define KLAB_PERF_SUITE_H_
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "harness/json.h"
 #include "harness/results.h"
@@ -22,9 +24,11 @@ harness::Json NewRecord(const std::string& suite, int argc, char** argv,
 
 // Prints the markdown to stdout and writes the run. Returns the suite's exit status: 1 when the
 // files could not be written or when `wrong_rows` > 0 (saying so with `wrong_what`), else 0.
+// `extra_files` (name, contents), e.g. SVG charts, are written beside the tables.
 int PublishRun(const std::string& suite, const harness::OutputOptions& output,
                const harness::Json& record, const std::string& markdown,
-               const std::string& summary_line, int wrong_rows, const std::string& wrong_what);
+               const std::string& summary_line, int wrong_rows, const std::string& wrong_what,
+               const std::vector<std::pair<std::string, std::string>>& extra_files = {});
 
 }  // namespace klab::perf
 
