@@ -19,6 +19,8 @@ rc=$?
 check "tiny run exits 0 (stderr: $(grep -v "^\[" "$TEST_TMPDIR/stderr" | tail -25))" '[ $rc -eq 0 ]'
 check "json written" '[ -s "$out/matmul_sweep.json" ]'
 check "markdown written" '[ -s "$out/matmul_sweep.md" ]'
+check "GFLOP/s chart written (SVG)" 'grep -q "<svg" "$out/matmul_sweep_gflops_t1.svg"'
+check "roofline written (SVG)" 'grep -q "peak" "$out/matmul_sweep_roofline.svg"'
 check "schema" 'grep -q "\"schema\": \"kernel-lab/results/v1\"" "$out/matmul_sweep.json"'
 for impl in naive_ijk loop_ikj openblas blis onednn; do
   check "row for $impl" 'grep -q "\"variant\": *\"$impl\"" "$out/matmul_sweep.json"'
