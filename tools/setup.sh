@@ -20,6 +20,8 @@ packages=(
   libopenblas-dev        # peer: OpenBLAS (pthreads build)
   libblis-dev            # peer: BLIS
   libdnnl-dev            # peer: oneDNN
+  valgrind               # instruction counts (tools/count_instructions.sh)
+  librsvg2-bin           # rsvg-convert: look at the SVG charts as PNG
 )
 
 say() { printf 'setup.sh: %s\n' "$*"; }
