@@ -1,5 +1,7 @@
 #include "harness/measure.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <utility>
@@ -43,6 +45,11 @@ void Sampler::TakeSample() {
   alloc_.count += d.count;
   m_.samples_ns.push_back(static_cast<double>(t1 - t0) / m_.calls_per_sample);
   total_s_ += (t1 - t0) * 1e-9;
+  // Where the measuring thread ran: one CPU for a pinned thread, verified after every sample.
+  const int cpu = sched_getcpu();
+  if (cpu >= 0 && std::find(m_.ran_on_cpus.begin(), m_.ran_on_cpus.end(), cpu) == m_.ran_on_cpus.end()) {
+    m_.ran_on_cpus.push_back(cpu);
+  }
 }
 
 bool Sampler::Done() {

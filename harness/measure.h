@@ -42,6 +42,9 @@ struct Measurement {
   int64_t calls_per_sample = 1;
   Summary summary;
   std::string stopped_by;     // "min_reps+min_time", "max_reps" or "max_time"
+  // The CPUs the measuring thread was found on after its samples (sched_getcpu): one entry
+  // for a pinned thread, so every row shows that its pinning held.
+  std::vector<int> ran_on_cpus;
   // operator new during the timed samples, per call.
   double alloc_bytes_per_rep = 0;
   double allocs_per_rep = 0;

@@ -168,3 +168,21 @@ TEST(CountersTest, ReasonsNameTheErrno) {
 
 }  // namespace
 }  // namespace klab::harness
+
+namespace klab::harness {
+namespace {
+
+// The CPUs the measuring thread ran on are recorded after every sample.
+TEST(MeasureTest, RecordsTheCpusItRanOn) {
+  MeasureOptions o;
+  o.min_reps = 5;
+  o.min_time_s = 0;
+  o.warmup_s = 0;
+  volatile int sink = 0;
+  const Measurement m = Measure([&] { sink = sink + 1; }, o);
+  ASSERT_FALSE(m.ran_on_cpus.empty());
+  for (int cpu : m.ran_on_cpus) EXPECT_GE(cpu, 0);
+}
+
+}  // namespace
+}  // namespace klab::harness

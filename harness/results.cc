@@ -77,6 +77,7 @@ Json TimingJson(const Measurement& m) {
   for (double v : m.samples_ns) samples.push_back(static_cast<int64_t>(std::llround(v)));
   j["samples_ns"] = samples;
   j["stopped_by"] = m.stopped_by;
+  j["ran_on_cpus"] = m.ran_on_cpus;
   // The harness's flag for a row whose samples spread too much to trust its median alone.
   j["unstable"] = s.median > 0 && s.mad / s.median > kUnstableMadRatio;
   if (AllocCounterActive()) {
