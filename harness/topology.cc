@@ -1,5 +1,7 @@
 #include "harness/topology.h"
 
+#include <algorithm>
+
 #include <hwloc.h>
 
 #include <cerrno>
@@ -46,6 +48,39 @@ std::vector<int> Topology::CompactCores(int threads) const {
   const int n = cores();
   for (int i = 0; i < threads; ++i) out.push_back(n > 0 ? i % n : 0);
   return out;
+}
+
+std::vector<int> Topology::ScatterCores(int threads) const {
+  // Cores grouped by their package (socket), then dealt out one package after another, so
+  // consecutive threads land on different packages (and their caches and memory paths).
+  const int n = cores();
+  std::vector<std::vector<int>> by_package;
+  std::vector<hwloc_obj_t> packages;
+  for (int c = 0; c < n; ++c) {
+    hwloc_obj_t core = hwloc_get_obj_by_type(T(topo_), HWLOC_OBJ_CORE, c);
+    hwloc_obj_t pkg = core != nullptr
+                          ? hwloc_get_ancestor_obj_by_type(T(topo_), HWLOC_OBJ_PACKAGE, core)
+                          : nullptr;
+    size_t p = std::find(packages.begin(), packages.end(), pkg) - packages.begin();
+    if (p == packages.size()) {
+      packages.push_back(pkg);
+      by_package.emplace_back();
+    }
+    by_package[p].push_back(c);
+  }
+  std::vector<int> order;
+  for (size_t i = 0; order.size() < static_cast<size_t>(n); ++i) {
+    for (const std::vector<int>& cores_of : by_package) {
+      if (i < cores_of.size()) order.push_back(cores_of[i]);
+    }
+  }
+  std::vector<int> out;
+  for (int i = 0; i < threads; ++i) out.push_back(order.empty() ? 0 : order[i % order.size()]);
+  return out;
+}
+
+std::vector<int> Topology::CoresFor(const std::string& policy, int threads) const {
+  return policy == "scatter" ? ScatterCores(threads) : CompactCores(threads);
 }
 
 PinResult Topology::PinThisThreadToCore(int core) const {

@@ -39,6 +39,11 @@ class Topology {
   CacheInfo caches() const;  // of the first core
   // The CPU list for `threads` threads: "compact" fills cores in order (0, 1, ...).
   std::vector<int> CompactCores(int threads) const;
+  // "scatter": deals cores out across packages first (socket 0 core 0, socket 1 core 0, ...), so
+  // threads share as little as possible. On one package it equals compact.
+  std::vector<int> ScatterCores(int threads) const;
+  // By name: "compact" or "scatter" (anything else: compact).
+  std::vector<int> CoresFor(const std::string& policy, int threads) const;
 
   // Binds the calling thread to core `core` (logical index, 0-based) and verifies it.
   PinResult PinThisThreadToCore(int core) const;

@@ -57,3 +57,23 @@ TEST(TopologyTest, CompactCoresWrap) {
 
 }  // namespace
 }  // namespace klab::harness
+
+namespace klab::harness {
+namespace {
+
+// Scatter covers the same cores as compact (a permutation), and on one package equals it.
+TEST(TopologyPolicies, ScatterIsAPermutationOfCompact) {
+  auto topo = Topology::Load();
+  ASSERT_TRUE(topo.ok());
+  const int n = (*topo)->cores();
+  std::vector<int> compact = (*topo)->CompactCores(n), scatter = (*topo)->ScatterCores(n);
+  std::vector<int> sorted = scatter;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, compact);
+  EXPECT_EQ((*topo)->CoresFor("scatter", n), scatter);
+  EXPECT_EQ((*topo)->CoresFor("compact", n), compact);
+  EXPECT_EQ((*topo)->ScatterCores(n + 1).size(), static_cast<size_t>(n + 1));  // wraps around
+}
+
+}  // namespace
+}  // namespace klab::harness

@@ -48,6 +48,9 @@ ABSL_FLAG(std::vector<std::string>, tests, std::vector<std::string>({"tg25", "tg
           "N is capped at the model's context.");
 ABSL_FLAG(std::vector<std::string>, threads, std::vector<std::string>({"1", "2"}),
           "Thread counts (the GEMM pool; threads pinned to cores in compact order).");
+ABSL_FLAG(std::string, pinning, "compact",
+          "Where the threads go: compact (cores 0, 1, ...) or scatter (across packages first).");
+ABSL_FLAG(std::string, cpus, "", "Explicit core list for the threads, e.g. 1,0 (overrides --pinning).");
 ABSL_FLAG(bool, no_cache_rows, true, "Also run the tg tests without the KV cache.");
 ABSL_FLAG(bool, quick, false, "Smoke run: tg25 and pp64 only, 3 repetitions.");
 ABSL_FLAG(int32_t, min_reps, 15, "Minimum timed repetitions per case.");
@@ -185,14 +188,19 @@ int Run(int argc, char** argv) {
     return 1;
   }
   const harness::Topology& topo = **topology;
-  const harness::PinResult pin = topo.PinThisThreadToCore(0);
+  const std::string pinning = absl::GetFlag(FLAGS_pinning), cpus_flag = absl::GetFlag(FLAGS_cpus);
+  int max_threads = 1;
+  for (int64_t t : *threads) max_threads = std::max<int>(max_threads, static_cast<int>(t));
+  const std::vector<int> cores = CoresOrExit(topo, pinning, cpus_flag, max_threads);
+  const harness::PinResult pin = topo.PinThisThreadToCore(cores[0]);
   if (!pin.ok) std::fprintf(stderr, "model_bench: warning: not pinned: %s\n", pin.error.c_str());
 
   Json record = NewRecord(kSuite, argc, argv, topo);
   Json env = record["env"];
   env["best_isa"] = std::string(kernels::IsaName(kernels::BestIsa()));
   env["models_dir"] = dir;
-  env["pinning"] = {{"policy", "compact: participant i of the GEMM pool on core i"},
+  env["pinning"] = {{"policy", cpus_flag.empty() ? pinning : "--cpus=" + cpus_flag},
+                    {"cores", cores},
                     {"main", pin.ok ? Json(pin.os_cpu) : Json(pin.error)}};
   env["ceiling"] =
       "read (kernels/peak/bandwidth.h ReadF32, the sum of one array), 1 thread, on a working set "
@@ -294,7 +302,7 @@ int Run(int argc, char** argv) {
     // threads alike and the scaling ratios compare like with like.
     auto use_threads = [&](int64_t t) {
       std::vector<int> cpus;
-      for (int core : topo.CompactCores(static_cast<int>(t))) cpus.push_back(topo.OsCpuOfCore(core));
+      for (int i = 0; i < t; ++i) cpus.push_back(topo.OsCpuOfCore(cores[i]));
       kernels::SetGemmThreads(static_cast<int>(t), cpus);
       // New workers must be running (and spinning between runs) before anything is timed.
       for (int i = 0; i < 100; ++i) kernels::GemmThreadPool().Run([](int) {});
@@ -426,7 +434,7 @@ int Run(int argc, char** argv) {
     }
 
     // Hot paths: one tg run (the longest, with the cache) on 1 thread, by kind of kernel.
-    kernels::SetGemmThreads(1, {topo.OsCpuOfCore(0)});
+    kernels::SetGemmThreads(1, {topo.OsCpuOfCore(cores[0])});
     {
       models::ForwardProfile profile;
       const Test longest{"hot", false, model->context() < 128 ? model->context() : 128, true};

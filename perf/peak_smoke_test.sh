@@ -18,7 +18,7 @@ for op in fma_peak read triad; do
 done
 check "env.peak_gflops_per_core is a number" 'grep -q "\"peak_gflops_per_core\": *[0-9]" "$j"'
 check "env.bandwidth_gbs has l1 and l2" 'grep -A12 "\"bandwidth_gbs\"" "$j" | grep -q "\"l2\""'
-for bad in "--dram_mib=0" "--bogus=1" "--quick=maybe"; do
+for bad in "--dram_mib=0" "--bogus=1" "--quick=maybe" "--pinning=weird" "--cpus=999" "--cpus=x"; do
   "$peak" $bad --no_publish >/dev/null 2>"$TEST_TMPDIR/err"
   rc=$?
   check "$bad exits 2 (got $rc: $(head -1 "$TEST_TMPDIR/err"))" '[ $rc -eq 2 ]'

@@ -2,6 +2,9 @@
 
 #include <cstdio>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "harness/compare.h"
 #include "harness/env.h"
 #include "kernels/cpu/cpu.h"
@@ -12,6 +15,29 @@ namespace {
 // /proc/stat when the record was started, for the steal time during the run.
 harness::CpuTimes g_cpu_times_at_start;
 }  // namespace
+
+std::vector<int> CoresOrExit(const harness::Topology& topology, const std::string& policy,
+                             const std::string& cpus, int threads) {
+  if (policy != "compact" && policy != "scatter") {
+    ExitWithUsageError("--pinning must be compact or scatter, not '" + policy + "'");
+  }
+  if (cpus.empty()) return topology.CoresFor(policy, threads);
+  std::vector<int> cores;
+  for (absl::string_view item : absl::StrSplit(cpus, ',')) {
+    int core = -1;
+    if (!absl::SimpleAtoi(item, &core) || core < 0 || core >= topology.cores()) {
+      ExitWithUsageError(absl::StrFormat("--cpus: '%s' is not a core of this machine (0..%d)",
+                                         std::string(item), topology.cores() - 1));
+    }
+    cores.push_back(core);
+  }
+  if (static_cast<int>(cores.size()) < threads) {
+    ExitWithUsageError(absl::StrFormat("--cpus lists %d cores for %d threads", cores.size(),
+                                       threads));
+  }
+  cores.resize(threads);
+  return cores;
+}
 
 harness::OutputOptions OutputOptionsOrExit(const std::string& out_dir, bool no_publish) {
   harness::OutputOptions output;
