@@ -24,6 +24,14 @@ AllocStats AllocSnapshot();
 // allocations as null, not zero.
 bool AllocCounterActive();
 
+// Bytes allocated through operator new and not yet deleted (as malloc reserved them), and the
+// highest that has been since the last ResetPeakLiveBytes() (or the start): a scope's peak
+// memory is PeakLiveBytes() - LiveBytes() at its start, after a reset there. Zeros when the hook
+// is not in effect.
+int64_t LiveBytes();
+int64_t PeakLiveBytes();
+void ResetPeakLiveBytes();
+
 inline AllocStats operator-(const AllocStats& a, const AllocStats& b) {
   return {a.bytes - b.bytes, a.count - b.count};
 }

@@ -9,7 +9,18 @@ namespace alloc_internal {
 std::atomic<int64_t> g_bytes{0};
 std::atomic<int64_t> g_count{0};
 std::atomic<bool> g_active{false};
+std::atomic<int64_t> g_live{0};
+std::atomic<int64_t> g_peak_live{0};
 }  // namespace alloc_internal
+
+int64_t LiveBytes() { return alloc_internal::g_live.load(std::memory_order_relaxed); }
+
+int64_t PeakLiveBytes() { return alloc_internal::g_peak_live.load(std::memory_order_relaxed); }
+
+void ResetPeakLiveBytes() {
+  alloc_internal::g_peak_live.store(alloc_internal::g_live.load(std::memory_order_relaxed),
+                                    std::memory_order_relaxed);
+}
 
 AllocStats AllocSnapshot() {
   return {alloc_internal::g_bytes.load(std::memory_order_relaxed),

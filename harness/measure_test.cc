@@ -186,3 +186,26 @@ TEST(MeasureTest, RecordsTheCpusItRanOn) {
 
 }  // namespace
 }  // namespace klab::harness
+
+namespace klab::harness {
+namespace {
+
+// Peak live bytes: a scope that holds 1 MiB at once and frees it shows a peak of >= 1 MiB above
+// where it started, and its live bytes return to the start.
+TEST(AllocCounterTest, PeakLiveBytes) {
+  if (!AllocCounterActive()) GTEST_SKIP() << "allocation counter not in effect (sanitizer?)";
+  ResetPeakLiveBytes();
+  const int64_t start = LiveBytes();
+  {
+    std::vector<char> a(1 << 19), b(1 << 19);  // 1 MiB live together
+    EXPECT_GE(LiveBytes() - start, 1 << 20);
+  }
+  EXPECT_EQ(LiveBytes(), start);
+  EXPECT_GE(PeakLiveBytes() - start, 1 << 20);
+  // malloc serves a 512 KiB block by mmap, rounded up to whole pages with its header: up to two
+  // pages more per block, and malloc_usable_size reports that.
+  EXPECT_LE(PeakLiveBytes() - start, (1 << 20) + 2 * 2 * 4096);
+}
+
+}  // namespace
+}  // namespace klab::harness

@@ -24,6 +24,7 @@
 #include "absl/strings/str_join.h"
 #include "common/cli.h"
 #include "harness/aligned_buffer.h"
+#include "harness/alloc_counter.h"
 #include "harness/env.h"
 #include "harness/json.h"
 #include "harness/measure.h"
@@ -244,6 +245,24 @@ int Run(int argc, char** argv) {
       return 1;
     }
     const double creation_ms = creation.summary.median / 1e6;
+    // Memory: what one model holds (weights, packed weights, activations, KV cache) and the peak
+    // while creating it (the file's bytes are held until the arenas are filled).
+    Json memory = nullptr;
+    if (harness::AllocCounterActive()) {
+      model.reset();
+      harness::ResetPeakLiveBytes();
+      const int64_t before = harness::LiveBytes();
+      auto again = Load(*spec, path);
+      if (again.ok()) {
+        model = std::move(*again);
+        memory = {{"model_bytes", harness::LiveBytes() - before},
+                  {"creation_peak_bytes", harness::PeakLiveBytes() - before}};
+      }
+    }
+    if (model == nullptr) {
+      std::fprintf(stderr, "model_bench: %s: reloading failed\n", spec->name.c_str());
+      return 1;
+    }
     // A GPT-2 can also be created in memory from its config and the xorshift seed.
     double creation_from_seed_ms = NAN;
     if (const auto* gpt2 = dynamic_cast<const models::Gpt2Model*>(model.get())) {
@@ -391,6 +410,7 @@ int Run(int argc, char** argv) {
         const bool counted = j["alloc"]["bytes"].is_number();
         j["bytes_per_token"] = counted ? Json(m.alloc_bytes_per_rep / n) : Json(nullptr);
         j["kv_cache_bytes"] = model->kv_cache_bytes();
+        j["memory"] = memory;
         j["creation_ms"] = creation_ms;
         j["creation_from_seed_ms"] =
             std::isnan(creation_from_seed_ms) ? Json(nullptr) : Json(creation_from_seed_ms);
@@ -424,6 +444,7 @@ int Run(int argc, char** argv) {
              Fmt(median_s * 1e3 / n, 4), Fmt(j["ttft_ms"].get<double>(), 3),
              counted ? Fmt(m.alloc_bytes_per_rep / n, 0) : "n/a",
              Fmt(model->kv_cache_bytes() / 1024.0, 0) + " KiB",
+             memory.is_object() ? Fmt(memory["model_bytes"].get<double>() / 1e6, 2) : "n/a",
              Fmt(creation_ms, 2) + (std::isnan(creation_from_seed_ms)
                                         ? ""
                                         : " (seed " + Fmt(creation_from_seed_ms, 2) + ")"),
@@ -471,15 +492,16 @@ int Run(int argc, char** argv) {
       "xorshift seed). Weight GB/s: "
       "the bytes of weights one forward reads x forwards / time; %% ceiling divides by the "
       "read bandwidth measured on the same number of bytes in this run (1 thread only). Bytes/token: "
-      "operator new during the timed repetitions.\n\n",
+      "operator new during the timed repetitions. Model MB: the bytes the model holds (weights, "
+      "packed weights, activations, KV cache), by the allocation counter.\n\n",
       env["cpu_model"].is_string() ? env["cpu_model"].get<std::string>() : "unknown",
       env["best_isa"].get<std::string>());
   md += harness::MarkdownTable(
       {"model", "params", "test", "kv", "threads", "t/s (mean ± sd)", "t/s median", "t/s best",
-       "reps", "ms/token", "TTFT ms", "B/token", "KV cache", "creation ms", "GFLOP/s",
+       "reps", "ms/token", "TTFT ms", "B/token", "KV cache", "model MB", "creation ms", "GFLOP/s",
        "weight GB/s", "% ceiling", "MAD %"},
       {false, true, false, false, true, false, true, true, true, true, true, true, true, true,
-       true, true, true, true},
+       true, true, true, true, true},
       table);
   if (!skipped.empty()) {
     md += "\nSkipped:\n\n" + harness::MarkdownTable({"model", "why"}, {false, false}, skipped);
