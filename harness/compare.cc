@@ -182,6 +182,7 @@ absl::StatusOr<Comparison> CompareRuns(const Json& current, const Json& previous
     r.previous_ns = Median(*it->second);
     if (!(r.current_ns > 0) || !(r.previous_ns > 0)) continue;
     r.change = r.current_ns / r.previous_ns - 1;
+    r.impl = row.contains("impl") ? JsonText(row["impl"]) : "kernel-lab";
     r.p = MannWhitneyP(Samples(row), Samples(*it->second));
     const bool real = r.p < options.alpha && std::abs(r.change) > options.threshold;
     r.verdict = !real ? "noise" : r.change < 0 ? "faster" : "slower";
@@ -207,6 +208,38 @@ absl::StatusOr<Comparison> CompareRuns(const Json& current, const Json& previous
     }
   }
   if (c.control_rows > 0) c.control_speed_change = std::exp(control_log / c.control_rows) - 1;
+  // Per-case control: peers on the same shape and thread count.
+  std::map<std::string, std::pair<double, int>> case_log;  // case -> (sum log ratio, count)
+  std::map<std::string, const Json*> row_by_name;
+  for (const Json& row : current_rows) {
+    if (row.contains("name")) row_by_name[JsonText(row["name"])] = &row;
+  }
+  auto case_key = [](const Json& row) {
+    return (row.contains("shape") ? row["shape"].dump() : std::string("?")) + "/" +
+           (row.contains("threads") ? row["threads"].dump() : std::string("?"));
+  };
+  for (const RowComparison& r : c.rows) {
+    if (r.impl == "kernel-lab") continue;
+    auto& [sum, n] = case_log[case_key(*row_by_name[r.name])];
+    sum += std::log(r.current_ns / r.previous_ns);
+    ++n;
+  }
+  for (RowComparison& r : c.rows) {
+    if (r.impl != "kernel-lab") continue;
+    auto it = case_log.find(case_key(*row_by_name[r.name]));
+    if (it == case_log.end() || it->second.second == 0) continue;
+    r.has_control = true;
+    r.control_change = std::exp(it->second.first / it->second.second) - 1;
+    r.adjusted_change = (1 + r.change) / (1 + r.control_change) - 1;
+    std::vector<double> scaled = Samples(*before.at(r.name));
+    for (double& v : scaled) v *= 1 + r.control_change;
+    r.adjusted_p = MannWhitneyP(Samples(*row_by_name[r.name]), scaled);
+    const bool real = r.adjusted_p < options.alpha && std::abs(r.adjusted_change) > options.threshold;
+    r.adjusted_verdict = !real ? "noise" : r.adjusted_change < 0 ? "faster" : "slower";
+    ++c.adjusted_rows;
+    if (r.adjusted_verdict == "faster") ++c.adjusted_faster;
+    if (r.adjusted_verdict == "slower") ++c.adjusted_slower;
+  }
   if (!c.rows.empty()) c.geomean_speed_change = std::exp(log_sum / c.rows.size()) - 1;
   return c;
 }
@@ -254,6 +287,12 @@ std::string ReportMarkdown(const Json& current, const Json& previous, const Comp
   md << absl::StrFormat(
       "- Geometric mean of the speed changes (previous / current - 1): **%+.1f%%**.\n",
       100 * c.geomean_speed_change);
+  if (c.adjusted_rows > 0) {
+    md << absl::StrFormat(
+        "- Against the drift control (peer libraries on the same case, sampled in the same "
+        "rounds): **%d faster, %d slower** of %d kernel-lab rows (`vs control` columns below).\n",
+        c.adjusted_faster, c.adjusted_slower, c.adjusted_rows);
+  }
   if (c.control_rows > 0) {
     md << absl::StrFormat(
         "- Control: the %d rows of peer libraries (code unchanged between the runs) moved by "
@@ -317,16 +356,35 @@ std::string ReportMarkdown(const Json& current, const Json& previous, const Comp
   for (const std::string& family : families) {
     md << "\n## " << family << "\n\n";
     std::vector<std::vector<std::string>> rows;
+    bool controlled = false;
+    for (const RowComparison& r : c.rows) controlled |= r.family == family && r.has_control;
+    auto bold = [](const std::string& v) { return v == "noise" ? v : "**" + v + "**"; };
     for (const RowComparison& r : c.rows) {
       if (r.family != family) continue;
-      rows.push_back({r.name, FormatNs(r.current_ns), FormatNs(r.previous_ns),
-                      (r.current_ns >= r.previous_ns ? "+" : "-") +
-                          FormatNs(std::abs(r.current_ns - r.previous_ns)),
-                      FormatChange(r.change), absl::StrFormat("%.2g", r.p),
-                      r.verdict == "noise" ? "noise" : "**" + r.verdict + "**"});
+      std::vector<std::string> cells = {
+          r.name, FormatNs(r.current_ns), FormatNs(r.previous_ns),
+          (r.current_ns >= r.previous_ns ? "+" : "-") +
+              FormatNs(std::abs(r.current_ns - r.previous_ns)),
+          FormatChange(r.change), absl::StrFormat("%.2g", r.p), bold(r.verdict)};
+      if (controlled) {
+        if (r.has_control) {
+          cells.push_back(FormatChange(r.control_change));
+          cells.push_back(FormatChange(r.adjusted_change));
+          cells.push_back(bold(r.adjusted_verdict));
+        } else {
+          cells.insert(cells.end(), {r.impl == "kernel-lab" ? "—" : "(peer)", "", ""});
+        }
+      }
+      rows.push_back(cells);
     }
-    md << MarkdownTable({"row", "current", "previous", "delta", "change", "p", "verdict"},
-                        {false, true, true, true, true, true, false}, rows);
+    std::vector<std::string> header = {"row", "current", "previous", "delta", "change", "p",
+                                       "verdict"};
+    std::vector<bool> numeric = {false, true, true, true, true, true, false};
+    if (controlled) {
+      header.insert(header.end(), {"control", "change vs control", "verdict vs control"});
+      numeric.insert(numeric.end(), {true, true, false});
+    }
+    md << MarkdownTable(header, numeric, rows);
   }
 
   // Top improvements and regressions.

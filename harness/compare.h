@@ -44,6 +44,16 @@ struct RowComparison {
   double change = 0;   // current / previous - 1 (negative = faster)
   double p = 1;
   std::string verdict;  // "faster", "slower" or "noise"
+  std::string impl;     // "kernel-lab" or a peer library
+  // Drift control, where the suite measured peer libraries on the same case (same shape and
+  // threads, sampled in the same rounds): the geometric mean of their time changes. The row is
+  // then judged again against the previous samples scaled by it, so that a machine that got
+  // faster or slower between the runs is not read as the code's change.
+  bool has_control = false;
+  double control_change = 0;   // peers' current / previous - 1
+  double adjusted_change = 0;  // (1 + change) / (1 + control_change) - 1
+  double adjusted_p = 1;
+  std::string adjusted_verdict;  // as verdict, on the adjusted change
 };
 
 struct Comparison {
@@ -58,6 +68,7 @@ struct Comparison {
   double control_speed_change = 0;
   int control_rows = 0;
   int faster = 0, slower = 0, noise = 0;
+  int adjusted_faster = 0, adjusted_slower = 0, adjusted_rows = 0;  // rows with a control
 };
 
 // Compares two records of the same suite (InvalidArgument when the suites differ).

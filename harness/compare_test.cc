@@ -182,3 +182,44 @@ TEST(CompareRuns, PeerRowsAreTheControl) {
 
 }  // namespace
 }  // namespace klab::harness
+
+namespace klab::harness {
+namespace {
+
+// Per case: the machine got 25% faster on one shape between the runs (the peers show it); our
+// unchanged variant there is `faster` by the raw rule but `noise` against the control, and a
+// variant slowed by 30% on a shape whose peers did not move is `slower` either way.
+TEST(CompareRuns, PerCaseDriftControl) {
+  std::mt19937 rng(4);
+  auto row = [&](const std::string& name, const std::string& impl, int n, double center) {
+    Json r = Row(name, "sgemm", Noisy(center, 25, rng));
+    r["impl"] = impl;
+    r["shape"] = {{"m", n}, {"n", n}, {"k", n}};
+    r["threads"] = 1;
+    return r;
+  };
+  const Json before = Record("a", "cpu", {row("ours/128", "kernel-lab", 128, 100),
+                                          row("peer/128", "openblas", 128, 120),
+                                          row("ours/256", "kernel-lab", 256, 800),
+                                          row("peer/256", "openblas", 256, 900)});
+  const Json after = Record("b", "cpu", {row("ours/128", "kernel-lab", 128, 75),
+                                         row("peer/128", "openblas", 128, 90),
+                                         row("ours/256", "kernel-lab", 256, 1040),
+                                         row("peer/256", "openblas", 256, 900)});
+  auto c = CompareRuns(after, before, {});
+  ASSERT_TRUE(c.ok());
+  std::map<std::string, RowComparison> by;
+  for (const RowComparison& r : c->rows) by[r.name] = r;
+  EXPECT_EQ(by["ours/128"].verdict, "faster");
+  ASSERT_TRUE(by["ours/128"].has_control);
+  EXPECT_NEAR(by["ours/128"].control_change, -0.25, 0.02);
+  EXPECT_EQ(by["ours/128"].adjusted_verdict, "noise");
+  EXPECT_EQ(by["ours/256"].verdict, "slower");
+  EXPECT_EQ(by["ours/256"].adjusted_verdict, "slower");
+  EXPECT_FALSE(by["peer/256"].has_control);
+  EXPECT_EQ(c->adjusted_rows, 2);
+  EXPECT_NE(ReportMarkdown(after, before, *c, {}).find("verdict vs control"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace klab::harness
