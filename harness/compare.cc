@@ -492,17 +492,40 @@ absl::StatusOr<std::string> SuiteOfRun(const std::string& run_dir) {
 }
 
 std::string PreviousRun(const std::string& results_root, const std::string& suite,
-                        const std::string& run_id, const std::string& host) {
+                        const std::string& run_id, const std::string& host,
+                        const Json* current) {
   const std::vector<std::string> runs = ListRuns(results_root, suite);
-  std::string best;
-  for (const std::string& r : runs) {
-    if (r >= run_id) break;
-    auto record = ReadRecord((fs::path(results_root) / "runs" / r / (suite + ".json")).string());
+  std::set<std::string> names;
+  std::string command;
+  if (current != nullptr) {
+    command = current->value("command", "");
+    if (current->contains("rows")) {
+      for (const Json& row : (*current)["rows"]) {
+        if (row.contains("name")) names.insert(JsonText(row["name"]));
+      }
+    }
+  }
+  // Newest first: the same command wins; else the newest run sharing a row; without a current
+  // record, simply the newest.
+  std::string overlapping;
+  for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+    if (*it >= run_id) continue;
+    auto record = ReadRecord((fs::path(results_root) / "runs" / *it / (suite + ".json")).string());
     if (!record.ok()) continue;
     const Json env = record->contains("env") ? (*record)["env"] : Json::object();
-    if (env.value("host", "") == host) best = r;
+    if (env.value("host", "") != host) continue;
+    if (current == nullptr) return *it;
+    if (!command.empty() && record->value("command", "") == command) return *it;
+    if (overlapping.empty() && record->contains("rows")) {
+      for (const Json& row : (*record)["rows"]) {
+        if (row.contains("name") && names.count(JsonText(row["name"]))) {
+          overlapping = *it;
+          break;
+        }
+      }
+    }
   }
-  return best;
+  return overlapping;
 }
 
 }  // namespace klab::harness

@@ -86,9 +86,12 @@ std::vector<std::string> ListRuns(const std::string& results_root, const std::st
 // The suite of a run folder: the name of its `<suite>.json` (InvalidArgument if none or several).
 absl::StatusOr<std::string> SuiteOfRun(const std::string& run_dir);
 
-// The newest run before `run_id` of the same suite on the same host ("" when there is none).
+// The run to compare `run_id` with: among earlier runs of the same suite on the same host, the
+// newest with the same command as `current`, else the newest sharing a row with it; with no
+// `current`, the newest. "" when there is none.
 std::string PreviousRun(const std::string& results_root, const std::string& suite,
-                        const std::string& run_id, const std::string& host);
+                        const std::string& run_id, const std::string& host,
+                        const Json* current = nullptr);
 
 absl::StatusOr<Json> ReadRecord(const std::string& path);
 

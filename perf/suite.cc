@@ -89,7 +89,7 @@ int PublishRun(const std::string& suite, const harness::OutputOptions& output,
     const std::string run_id = record.value("run_id", "");
     const std::string host = record["env"].value("host", "");
     const std::string previous_id =
-        harness::PreviousRun(output.results_root, suite, run_id, host);
+        harness::PreviousRun(output.results_root, suite, run_id, host, &record);
     if (previous_id.empty()) {
       std::fprintf(stderr, "%s: the first %s run on %s; no report\n", suite.c_str(),
                    suite.c_str(), host.c_str());

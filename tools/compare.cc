@@ -70,7 +70,7 @@ int Main(int argc, char** argv) {
   const std::string host =
       current->contains("env") ? (*current)["env"].value("host", "") : std::string();
   std::string baseline = absl::GetFlag(FLAGS_baseline);
-  if (baseline.empty()) baseline = harness::PreviousRun(root, suite, run_id, host);
+  if (baseline.empty()) baseline = harness::PreviousRun(root, suite, run_id, host, &*current);
   if (baseline.empty()) {
     std::printf("compare: %s is the first %s run on %s; nothing to compare with\n",
                 run_id.c_str(), suite.c_str(), host.c_str());
