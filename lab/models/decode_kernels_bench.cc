@@ -18,6 +18,7 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_config.h"
 #include "kernels/linear/linear.h"
+#include "kernels/peak/bandwidth.h"
 #include "kernels/softmax/softmax.h"
 
 namespace klab::lab {
@@ -159,11 +160,34 @@ void Attention() {
   }
 }
 
+// One packed GEMV (k = 128) against the read kernel on the same bytes, as the matrix grows
+// through the 2 MiB L2: where the decode of a model that nearly fills L2 stands.
+void L2Cliff() {
+  std::printf("\n## One GEMV (M = 1, k = 128) vs reading the same bytes, 1 thread\n\n");
+  std::printf("| weights | GEMV GB/s | read GB/s | GEMV / read |\n|---:|---:|---:|---:|\n");
+  for (int n : {2048, 3072, 3328, 3584, 3840, 4096}) {
+    const int k = 128;
+    AlignedBuffer w = Filled(size_t(n) * k, 0.01f), packed(kernels::PackedLinearSize(n, k));
+    kernels::PackLinearWeights(n, k, w.data(), k, packed.data());
+    AlignedBuffer x = Filled(k, 1.0f), y(n);
+    volatile float sink = 0;
+    auto gemv = [&] {
+      kernels::Linear(1, n, k, x.data(), k, packed.data(), nullptr, y.data(), n, false);
+    };
+    auto read = [&] { sink = sink + kernels::ReadF32(size_t(n) * k, packed.data()); };
+    const std::vector<double> ns = MedianNs({gemv, read});
+    const double bytes = 4.0 * n * k;
+    std::printf("| %.0f KiB | %.1f | %.1f | %.2f |\n", bytes / 1024, bytes / ns[0], bytes / ns[1],
+                ns[1] / ns[0]);
+  }
+}
+
 }  // namespace
 }  // namespace klab::lab
 
 int main() {
   klab::lab::LinearSets();
   klab::lab::Attention();
+  klab::lab::L2Cliff();
   return 0;
 }
