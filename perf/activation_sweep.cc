@@ -53,6 +53,7 @@ ABSL_FLAG(int32_t, min_reps, 15, "Minimum timed repetitions per case.");
 ABSL_FLAG(double, min_time, 0.05, "Minimum total timed seconds per implementation and case.");
 ABSL_FLAG(double, min_sample_time, 0.002,
           "Each sample times back-to-back calls lasting at least this long (recorded per call).");
+ABSL_FLAG(std::string, cpus, "", "The core to run on, e.g. 1 (default: core 0).");
 ABSL_FLAG(std::string, out, "", "Write activation_sweep.{json,md} into this folder, publish nothing.");
 ABSL_FLAG(bool, no_publish, false, "Write no files (CI, smoke tests).");
 ABSL_FLAG(uint32_t, seed, 1, "Seed of the random inputs.");
@@ -346,7 +347,8 @@ int Run(int argc, char** argv) {
     return 1;
   }
   const harness::Topology& topo = **topology;
-  const harness::PinResult pin = topo.PinThisThreadToCore(0);
+  const std::vector<int> core = CoresOrExit(topo, "compact", absl::GetFlag(FLAGS_cpus), 1);
+  const harness::PinResult pin = topo.PinThisThreadToCore(core[0]);
   if (!pin.ok) std::fprintf(stderr, "activation_sweep: warning: not pinned: %s\n", pin.error.c_str());
 
   Json record = NewRecord(kSuite, argc, argv, topo);
@@ -355,7 +357,7 @@ int Run(int argc, char** argv) {
   env["peers"] = {{"libmvec", libmvec::Available() ? Json("glibc libmvec, AVX-512 entry points (_ZGVeN16v_*)")
                                                    : Json("not run: needs avx512")},
                   {"std", "the scalar variant of each family (plain C++, std:: functions)"}};
-  env["pinning"] = {{"policy", "one thread on core 0"},
+  env["pinning"] = {{"policy", absl::StrCat("one thread on core ", core[0])},
                     {"pinned", pin.ok ? Json(pin.os_cpu) : Json(pin.error)}};
   env["ceiling"] = "triad a = b + s c (kernels/peak/bandwidth.h) timed on the same number of bytes as each case, in the same run";
   record["env"] = env;

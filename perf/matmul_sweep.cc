@@ -82,6 +82,9 @@ ABSL_FLAG(double, min_sample_time, 0.005,
           "(small sizes are timed in batches; samples are recorded per call).");
 ABSL_FLAG(double, max_time, 20.0,
           "A case whose repetitions exceed this many seconds stops after 3 (recorded per row).");
+ABSL_FLAG(std::string, pinning, "compact",
+          "Where the threads go: compact (cores 0, 1, ...) or scatter (across packages first).");
+ABSL_FLAG(std::string, cpus, "", "Explicit core list, e.g. 1,0 (overrides --pinning).");
 ABSL_FLAG(std::string, out, "",
           "Write matmul_sweep.json/.md into this folder instead of publishing under results/.");
 ABSL_FLAG(bool, no_publish, false, "Write no files at all (CI smoke runs).");
@@ -472,15 +475,21 @@ int Run(int argc, char** argv) {
     peers.push_back(std::move(*peer));
   }
 
-  const harness::PinResult pin = topo.PinThisThreadToCore(0);
+  const std::string pinning = absl::GetFlag(FLAGS_pinning), cpus_flag = absl::GetFlag(FLAGS_cpus);
+  int most_threads = 1;
+  for (int64_t t : settings.threads) most_threads = std::max<int>(most_threads, static_cast<int>(t));
+  const std::vector<int> core_order = CoresOrExit(topo, pinning, cpus_flag, most_threads);
+  const harness::PinResult pin = topo.PinThisThreadToCore(core_order[0]);
   if (!pin.ok) std::fprintf(stderr, "matmul_sweep: warning: not pinned: %s\n", pin.error.c_str());
   std::fprintf(stderr, "matmul_sweep: measuring the FMA peak ...\n");
   env["peak"] = MeasurePeak();
   env["peak_gflops_per_core"] = env["peak"]["gflops"];
   env["bandwidth_gbs"] = nullptr;  // measured by //perf:peak (harness issue), not by this suite
   env["best_isa"] = std::string(kernels::IsaName(kernels::BestIsa()));
-  env["pinning"] = {{"policy", "compact: t threads on cores 0..t-1, the measuring thread on "
-                                "them; the peak on core 0"},
+  env["pinning"] = {{"policy", (cpus_flag.empty() ? pinning : "--cpus=" + cpus_flag) +
+                                ": t threads on the first t cores of the order, the measuring "
+                                "thread on them; the peak on the first"},
+                     {"cores", core_order},
                      {"peak_pinned", pin.ok ? harness::Json(pin.os_cpu) : harness::Json(pin.error)}};
 
   // Implementations: supported registry variants matching --variants, then the peers.
@@ -521,7 +530,7 @@ int Run(int argc, char** argv) {
     // Our threaded variants: a pool of `threads` workers on the same cores, worker i on core i.
     {
       std::vector<int> cpus;
-      for (int core : topo.CompactCores(static_cast<int>(threads))) {
+      for (int core : std::vector<int>(core_order.begin(), core_order.begin() + threads)) {
         cpus.push_back(topo.OsCpuOfCore(core));
       }
       kernels::SetGemmThreads(static_cast<int>(threads), cpus);
@@ -533,10 +542,10 @@ int Run(int argc, char** argv) {
     // Peers: the measuring thread is bound to all t cores, and the worker threads a library
     // creates from it inherit that set. Ours: the measuring thread is participant 0 of the GEMM
     // pool, bound to core 0, and worker i is bound to core i.
-    const std::vector<int> cores = topo.CompactCores(static_cast<int>(threads));
+    const std::vector<int> cores(core_order.begin(), core_order.begin() + threads);
     auto pin_for = [&](const Impl& im) {
       const harness::PinResult r =
-          im.peer != nullptr ? topo.PinThisThreadToCores(cores) : topo.PinThisThreadToCore(0);
+          im.peer != nullptr ? topo.PinThisThreadToCores(cores) : topo.PinThisThreadToCore(cores[0]);
       if (!r.ok) {
         std::fprintf(stderr, "matmul_sweep: warning: not pinned for %s on %d threads: %s\n",
                      im.variant.c_str(), static_cast<int>(threads), r.error.c_str());
