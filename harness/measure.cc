@@ -31,14 +31,24 @@ void Sampler::Warmup() {
   m_.calls_per_sample = std::max<int64_t>(1, (min_sample_ns + call - 1) / call);
   counters_.Start();
   counters_.Stop();  // reset to zero; Resume() accumulates from here
+  if (ProbeCounters().hardware && hardware_ == nullptr) {
+    hardware_ = std::make_unique<EventGroup>(
+        std::vector<std::string>(std::begin(kHardwareEvents), std::end(kHardwareEvents)));
+  }
+  if (hardware_ != nullptr) {
+    hardware_->Start();
+    hardware_->Stop();
+  }
 }
 
 void Sampler::TakeSample() {
   const AllocStats before = AllocSnapshot();
   counters_.Resume();
+  if (hardware_ != nullptr) hardware_->Resume();
   const int64_t t0 = MonotonicNs();
   for (int64_t c = 0; c < m_.calls_per_sample; ++c) body_();
   const int64_t t1 = MonotonicNs();
+  if (hardware_ != nullptr) hardware_->Stop();
   counters_.Stop();
   const AllocStats d = AllocSnapshot() - before;
   alloc_.bytes += d.bytes;
@@ -75,6 +85,13 @@ Measurement Sampler::Finish() {
   for (int i = 0; i < SoftwareCounters::kCount; ++i) {
     const std::optional<int64_t> v = counters_.Read(i);
     m_.counters_per_rep.push_back(v && reps > 0 ? std::optional<double>(*v / reps) : std::nullopt);
+  }
+  m_.hardware_per_rep.assign(std::size(kHardwareEvents), std::nullopt);
+  if (hardware_ != nullptr) {
+    const std::vector<EventGroup::Value> values = hardware_->Read();
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (values[i].value && reps > 0) m_.hardware_per_rep[i] = *values[i].value / reps;
+    }
   }
   m_.summary = Summarize(m_.samples_ns);
   return std::move(m_);

@@ -17,12 +17,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "harness/alloc_counter.h"
 #include "harness/counters.h"
+#include "harness/pfm_events.h"
 #include "harness/stats.h"
 
 namespace klab::harness {
@@ -50,6 +52,9 @@ struct Measurement {
   double allocs_per_rep = 0;
   // Software counters per call, in SoftwareCounters::kNames order; nullopt if unreadable.
   std::vector<std::optional<double>> counters_per_rep;
+  // Hardware events (kHardwareEvents, through libpfm4) per call; nullopt where the machine
+  // exposes no PMU (env.counters.reason says why).
+  std::vector<std::optional<double>> hardware_per_rep;
 };
 
 // Measures one body: warm-up, then samples until the stopping rule holds.
@@ -58,6 +63,9 @@ Measurement Measure(const std::function<void()>& body, const MeasureOptions& opt
 // The same, one sample at a time, so a caller can interleave several bodies in rounds (each
 // round takes one sample of every body that is not done), so that drift and bursts of
 // interference on a shared machine hit all of them alike instead of whichever ran at that time.
+// The hardware events every row reports (null where unavailable).
+inline constexpr const char* kHardwareEvents[] = {"cycles", "instructions"};
+
 class Sampler {
  public:
   Sampler(std::function<void()> body, const MeasureOptions& options);
@@ -71,6 +79,7 @@ class Sampler {
   MeasureOptions options_;
   Measurement m_;
   SoftwareCounters counters_;
+  std::unique_ptr<EventGroup> hardware_;  // only where ProbeCounters() found a PMU
   double total_s_ = 0;
   AllocStats alloc_{};
   const char* stopped_by_ = nullptr;

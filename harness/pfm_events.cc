@@ -125,6 +125,12 @@ void EventGroup::Start() {
   }
 }
 
+void EventGroup::Resume() {
+  for (int fd : fds_) {
+    if (fd >= 0) ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+  }
+}
+
 void EventGroup::Stop() {
   for (int fd : fds_) {
     if (fd >= 0) ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);

@@ -45,8 +45,9 @@ class EventGroup {
   EventGroup(const EventGroup&) = delete;
   EventGroup& operator=(const EventGroup&) = delete;
 
-  void Start();  // reset and enable
-  void Stop();   // disable
+  void Start();   // reset and enable
+  void Resume();  // enable without resetting (accumulate over several regions)
+  void Stop();    // disable
 
   struct Value {
     std::optional<double> value;  // scaled by time_enabled / time_running when multiplexed

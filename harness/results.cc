@@ -92,8 +92,11 @@ Json TimingJson(const Measurement& m) {
     counters[SoftwareCounters::kNames[i]] = v ? Json(*v) : Json(nullptr);
   }
   // Hardware counters: null unless the machine exposes a PMU (env.counters.reason says why).
-  counters["cycles"] = nullptr;
-  counters["instructions"] = nullptr;
+  for (size_t i = 0; i < std::size(kHardwareEvents); ++i) {
+    const std::optional<double> v =
+        i < m.hardware_per_rep.size() ? m.hardware_per_rep[i] : std::nullopt;
+    counters[kHardwareEvents[i]] = v ? Json(*v) : Json(nullptr);
+  }
   j["counters"] = counters;
   return j;
 }
