@@ -13,19 +13,8 @@
 namespace klab::models {
 namespace {
 
-// DESIGN.md: logits within 1e-4 relative of the fp64 forward. A logit near zero has no relative
-// precision of its own (it is a sum of terms of either sign), so "relative" is to the largest
-// logit of that position: |y - ref| <= 1e-4 max_j |ref_j|.
-constexpr double kLogitRelTol = 1e-4;
-
-double MaxRelError(const float* logits, const std::vector<double>& ref) {
-  double scale = 0, err = 0;
-  for (size_t j = 0; j < ref.size(); ++j) {
-    scale = std::max(scale, std::abs(ref[j]));
-    err = std::max(err, std::abs(logits[j] - ref[j]));
-  }
-  return err / scale;
-}
+using testing::kLogitRelTol;
+using testing::MaxRelError;
 
 int Argmax(const float* x, int n) { return static_cast<int>(std::max_element(x, x + n) - x); }
 

@@ -17,17 +17,8 @@
 namespace klab::models {
 namespace {
 
-// As in gpt2_test: |y - ref| <= 1e-4 max_j |ref_j| per position (DESIGN.md's 1e-4 relative).
-constexpr double kLogitRelTol = 1e-4;
-
-double MaxRelError(const float* logits, const std::vector<double>& ref) {
-  double scale = 0, err = 0;
-  for (size_t j = 0; j < ref.size(); ++j) {
-    scale = std::max(scale, std::abs(ref[j]));
-    err = std::max(err, std::abs(logits[j] - ref[j]));
-  }
-  return err / scale;
-}
+using testing::kLogitRelTol;
+using testing::MaxRelError;
 
 std::vector<char> ReadOrDie(const std::string& path) {
   auto bytes = ReadFileBytes(path);

@@ -1,5 +1,7 @@
 #include "models/test_models.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <vector>
@@ -25,6 +27,15 @@ std::optional<std::string> FindModelFile(const std::string& name, std::string* w
   *why = "model file '" + name +
          "' not found (set KLAB_MODELS_DIR to the folder holding ../shared/models; .ci/run does)";
   return std::nullopt;
+}
+
+double MaxRelError(const float* logits, const std::vector<double>& ref) {
+  double scale = 0, err = 0;
+  for (size_t j = 0; j < ref.size(); ++j) {
+    scale = std::max(scale, std::abs(ref[j]));
+    err = std::max(err, std::abs(logits[j] - ref[j]));
+  }
+  return err / scale;
 }
 
 }  // namespace klab::models::testing

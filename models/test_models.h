@@ -5,11 +5,20 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace klab::models::testing {
 
 // The path of `name` in the models folder, or nullopt (with the reason in *why) if absent.
 std::optional<std::string> FindModelFile(const std::string& name, std::string* why);
+
+// DESIGN.md: logits within 1e-4 relative of the fp64 forward. A logit near zero has no relative
+// precision of its own (it is a sum of terms of either sign), so "relative" is to the largest
+// logit of that position: |y - ref| <= 1e-4 max_j |ref_j|.
+inline constexpr double kLogitRelTol = 1e-4;
+
+// max_j |logits_j - ref_j| / max_j |ref_j|.
+double MaxRelError(const float* logits, const std::vector<double>& ref);
 
 }  // namespace klab::models::testing
 
