@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "harness/results.h"
+#include "harness/svg_plot.h"
 
 namespace klab::harness {
 namespace {
@@ -449,6 +450,27 @@ std::string ReportMarkdown(const Json& current, const Json& previous, const Comp
                           c.only_current.size(), c.only_previous.size());
   }
   return md.str();
+}
+
+std::string ReportChartSvg(const Comparison& c, const CompareOptions& options) {
+  std::map<std::string, PlotSeries> by_verdict;
+  for (size_t i = 0; i < c.rows.size(); ++i) {
+    const RowComparison& r = c.rows[i];
+    const std::string verdict = r.has_control ? r.adjusted_verdict : r.verdict;
+    const double change = 100 * (r.has_control ? r.adjusted_change : r.change);
+    PlotSeries& s = by_verdict[verdict];
+    s.name = verdict;
+    s.markers_only = true;
+    s.points.push_back({static_cast<double>(i + 1), change});
+  }
+  std::vector<PlotSeries> series;
+  for (const char* v : {"slower", "faster", "noise"}) {
+    if (by_verdict.count(v)) series.push_back(by_verdict[v]);
+  }
+  const double t = 100 * options.threshold;
+  return LineChartSvg({absl::StrFormat("%s: change per row vs %s", c.suite, c.previous_id),
+                       "row (in the run's order)", "change of the median time (%)", false, false},
+                      series, {{absl::StrFormat("+%.0f%%", t), t}, {absl::StrFormat("-%.0f%%", t), -t}});
 }
 
 absl::StatusOr<Json> ReadRecord(const std::string& path) {

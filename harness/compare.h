@@ -79,6 +79,10 @@ absl::StatusOr<Comparison> CompareRuns(const Json& current, const Json& previous
 std::string ReportMarkdown(const Json& current, const Json& previous, const Comparison& c,
                            const CompareOptions& options);
 
+// A chart of the comparison (SVG): each row's change in % (against the control where there is
+// one), by verdict, with the practical threshold as reference lines.
+std::string ReportChartSvg(const Comparison& c, const CompareOptions& options);
+
 // The run folders under `results_root`/runs holding `<suite>.json`, oldest first (run ids sort by
 // time). With `suite` empty, every run folder that holds any suite's file.
 std::vector<std::string> ListRuns(const std::string& results_root, const std::string& suite);

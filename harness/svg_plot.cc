@@ -105,7 +105,7 @@ void Series(std::ostringstream& svg, const std::vector<PlotSeries>& series, cons
     const char* color = kColors[i % std::size(kColors)];
     std::vector<std::pair<double, double>> pts = s.points;
     std::sort(pts.begin(), pts.end());
-    if (lines && pts.size() > 1) {
+    if (lines && !s.markers_only && pts.size() > 1) {
       svg << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\""
           << (s.dashed ? " stroke-dasharray=\"6,4\"" : "") << " points=\"";
       for (const auto& [px, py] : pts) svg << absl::StrFormat("%.1f,%.1f ", x(px), y(py));
@@ -133,9 +133,10 @@ std::pair<double, double> Range(std::vector<double> v, bool log, bool from_zero)
     lo = std::max(lo, 1e-12);
     return {lo / 1.3, hi * 1.3};
   }
-  if (from_zero) lo = std::min(lo, 0.0);
   if (hi == lo) hi = lo + 1;
-  return {lo, hi + 0.08 * (hi - lo)};
+  const double margin = 0.06 * (hi - lo);
+  if (from_zero && lo >= 0) return {0.0, hi + margin};
+  return {lo - margin, hi + margin};
 }
 
 }  // namespace

@@ -14,7 +14,8 @@ namespace klab::harness {
 struct PlotSeries {
   std::string name;
   std::vector<std::pair<double, double>> points;  // (x, y), drawn in x order
-  bool dashed = false;  // e.g. peer libraries
+  bool dashed = false;        // e.g. peer libraries
+  bool markers_only = false;  // a scatter: points without a connecting line
 };
 
 struct ReferenceLine {

@@ -104,8 +104,12 @@ int PublishRun(const std::string& suite, const harness::OutputOptions& output,
                      std::string(comparison.status().message()).c_str());
       } else {
         const std::string path = *written + "/report.md";
-        const absl::Status s = harness::WriteFileAtomic(
+        absl::Status s = harness::WriteFileAtomic(
             path, harness::ReportMarkdown(record, *previous, *comparison, options));
+        if (s.ok()) {
+          s = harness::WriteFileAtomic(*written + "/report_changes.svg",
+                                       harness::ReportChartSvg(*comparison, options));
+        }
         if (!s.ok()) {
           std::fprintf(stderr, "%s: could not write the report: %s\n", suite.c_str(),
                        std::string(s.message()).c_str());

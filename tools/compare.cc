@@ -85,7 +85,11 @@ int Main(int argc, char** argv) {
   const std::string md = harness::ReportMarkdown(*current, *previous, *comparison, options);
   std::printf("%s", md.c_str());
   if (absl::GetFlag(FLAGS_write)) {
-    const absl::Status s = harness::WriteFileAtomic((run_dir / "report.md").string(), md);
+    absl::Status s = harness::WriteFileAtomic((run_dir / "report.md").string(), md);
+    if (s.ok()) {
+      s = harness::WriteFileAtomic((run_dir / "report_changes.svg").string(),
+                                   harness::ReportChartSvg(*comparison, options));
+    }
     if (!s.ok()) Fail(std::string(s.message()));
     std::fprintf(stderr, "compare: wrote %s\n", (run_dir / "report.md").c_str());
   }
