@@ -33,6 +33,7 @@ check "newest run vs the previous on the same host" \
 check "the slowed row is slower" 'grep "sgemm/a/t1" "$TEST_TMPDIR/out" | grep -q "slower"'
 check "the unchanged row is noise" 'grep "sgemm/b/t1" "$TEST_TMPDIR/out" | grep -q "noise"'
 check "report.md written" '[ -s "$root/runs/20260103-000000-vm-c/report.md" ]'
+check "report_changes.svg written" 'grep -q "<svg" "$root/runs/20260103-000000-vm-c/report_changes.svg"'
 
 "$compare" --results="$root" --fail_on_regression --write=false >/dev/null 2>&1
 check "--fail_on_regression exits 2" '[ $? -eq 2 ]'
