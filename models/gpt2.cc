@@ -1,7 +1,6 @@
 #include "models/gpt2.h"
 
 #include <cassert>
-#include <cstring>
 
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
