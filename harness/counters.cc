@@ -1,7 +1,6 @@
 #include "harness/counters.h"
 
 #include <linux/perf_event.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -24,7 +23,7 @@ int PerfOpen(uint32_t type, uint64_t config) {
   return static_cast<int>(syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0));
 }
 
-constexpr uint64_t kSoftwareConfigs[SoftwareCounters::kCount] = {
+constexpr uint64_t kSoftwareConfigs[kSoftwareEventCount] = {
     PERF_COUNT_SW_TASK_CLOCK, PERF_COUNT_SW_PAGE_FAULTS, PERF_COUNT_SW_CONTEXT_SWITCHES,
     PERF_COUNT_SW_CPU_MIGRATIONS};
 
@@ -37,10 +36,10 @@ CounterCapabilities Probe() {
   } else {
     caps.reason = PerfOpenErrorReason(errno);
   }
-  for (int i = 0; i < SoftwareCounters::kCount; ++i) {
+  for (int i = 0; i < kSoftwareEventCount; ++i) {
     const int sfd = PerfOpen(PERF_TYPE_SOFTWARE, kSoftwareConfigs[i]);
     if (sfd >= 0) {
-      caps.software.emplace_back(SoftwareCounters::kNames[i]);
+      caps.software.emplace_back(kSoftwareEvents[i]);
       close(sfd);
     }
   }
@@ -73,43 +72,6 @@ std::string PerfOpenErrorReason(int err) {
 const CounterCapabilities& ProbeCounters() {
   static const CounterCapabilities caps = Probe();
   return caps;
-}
-
-SoftwareCounters::SoftwareCounters() {
-  for (int i = 0; i < kCount; ++i) fds_[i] = PerfOpen(PERF_TYPE_SOFTWARE, kSoftwareConfigs[i]);
-}
-
-SoftwareCounters::~SoftwareCounters() {
-  for (int fd : fds_) {
-    if (fd >= 0) close(fd);
-  }
-}
-
-void SoftwareCounters::Start() {
-  for (int fd : fds_) {
-    if (fd < 0) continue;
-    ioctl(fd, PERF_EVENT_IOC_RESET, 0);
-    ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
-  }
-}
-
-void SoftwareCounters::Resume() {
-  for (int fd : fds_) {
-    if (fd >= 0) ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
-  }
-}
-
-void SoftwareCounters::Stop() {
-  for (int fd : fds_) {
-    if (fd >= 0) ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
-  }
-}
-
-std::optional<int64_t> SoftwareCounters::Read(int i) const {
-  if (fds_[i] < 0) return std::nullopt;
-  uint64_t value = 0;
-  if (read(fds_[i], &value, sizeof(value)) != sizeof(value)) return std::nullopt;
-  return static_cast<int64_t>(value);
 }
 
 }  // namespace klab::harness

@@ -1,12 +1,13 @@
 // Performance counters through perf_event_open, with an honest account of what is unavailable.
 //
-// First cut (the harness issue adds libpfm4-encoded named events, groups and multiplexing):
+// The capability probe and the vocabulary; named events, groups and multiplexing are in
+// pfm_events.h:
 //   * ProbeCounters() tries once to open a hardware event (cycles) and the software events, and
 //     maps the errno of a failure to a reason a person can act on. On virtual machines without a
 //     virtual PMU the hardware open fails with ENOENT; that is reported, never papered over.
-//   * SoftwareCounters counts task-clock, page-faults, context-switches and cpu-migrations for
-//     the calling thread around a region. Counters that could not be opened read as absent
-//     (std::nullopt), never as zero.
+//   * kSoftwareEvents names the software events every row reports (task-clock, page-faults,
+//     context-switches, cpu-migrations); pfm_events.h opens and reads them. Counters that could
+//     not be opened read as absent (std::nullopt), never as zero.
 #ifndef KLAB_HARNESS_COUNTERS_H_
 #define KLAB_HARNESS_COUNTERS_H_
 
@@ -29,27 +30,11 @@ const CounterCapabilities& ProbeCounters();
 // "perf_event_open: ENOENT (no PMU exposed, typical of a VM)" and so on for an errno.
 std::string PerfOpenErrorReason(int err);
 
-// Software counters of the calling thread. Not copyable; opens on construction.
-class SoftwareCounters {
- public:
-  static constexpr const char* kNames[] = {"task-clock", "page-faults", "context-switches",
-                                           "cpu-migrations"};
-  static constexpr int kCount = 4;
-
-  SoftwareCounters();
-  ~SoftwareCounters();
-  SoftwareCounters(const SoftwareCounters&) = delete;
-  SoftwareCounters& operator=(const SoftwareCounters&) = delete;
-
-  void Start();  // resets and enables all
-  void Stop();   // disables all
-  void Resume();  // enables all without resetting (accumulate over several regions)
-  // Value of counter i since Start (task-clock in ns), or nullopt if it could not be opened.
-  std::optional<int64_t> Read(int i) const;
-
- private:
-  int fds_[kCount];
-};
+// The software events every row reports, in this order (task-clock in ns). They are read through
+// an EventGroup (pfm_events.h), as are the hardware events where a PMU exists.
+inline constexpr const char* kSoftwareEvents[] = {"task-clock", "page-faults", "context-switches",
+                                                  "cpu-migrations"};
+inline constexpr int kSoftwareEventCount = 4;
 
 }  // namespace klab::harness
 

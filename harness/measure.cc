@@ -29,27 +29,24 @@ void Sampler::Warmup() {
   const int64_t min_sample_ns = static_cast<int64_t>(options_.min_sample_s * 1e9);
   const int64_t call = std::max<int64_t>(fastest_call, 1);
   m_.calls_per_sample = std::max<int64_t>(1, (min_sample_ns + call - 1) / call);
-  counters_.Start();
-  counters_.Stop();  // reset to zero; Resume() accumulates from here
-  if (ProbeCounters().hardware && hardware_ == nullptr) {
-    hardware_ = std::make_unique<EventGroup>(
-        std::vector<std::string>(std::begin(kHardwareEvents), std::end(kHardwareEvents)));
+  if (events_ == nullptr) {
+    std::vector<std::string> names(std::begin(kSoftwareEvents), std::end(kSoftwareEvents));
+    if (ProbeCounters().hardware) {
+      names.insert(names.end(), std::begin(kHardwareEvents), std::end(kHardwareEvents));
+    }
+    events_ = std::make_unique<EventGroup>(names);
   }
-  if (hardware_ != nullptr) {
-    hardware_->Start();
-    hardware_->Stop();
-  }
+  events_->Start();
+  events_->Stop();  // reset to zero; Resume() accumulates from here
 }
 
 void Sampler::TakeSample() {
   const AllocStats before = AllocSnapshot();
-  counters_.Resume();
-  if (hardware_ != nullptr) hardware_->Resume();
+  events_->Resume();
   const int64_t t0 = MonotonicNs();
   for (int64_t c = 0; c < m_.calls_per_sample; ++c) body_();
   const int64_t t1 = MonotonicNs();
-  if (hardware_ != nullptr) hardware_->Stop();
-  counters_.Stop();
+  events_->Stop();
   const AllocStats d = AllocSnapshot() - before;
   alloc_.bytes += d.bytes;
   alloc_.count += d.count;
@@ -81,17 +78,18 @@ Measurement Sampler::Finish() {
   const double reps = static_cast<double>(m_.samples_ns.size()) * m_.calls_per_sample;
   m_.alloc_bytes_per_rep = reps > 0 ? alloc_.bytes / reps : 0;
   m_.allocs_per_rep = reps > 0 ? alloc_.count / reps : 0;
+  // Values of the group: the software events first, then the hardware ones if it has them.
+  const std::vector<EventGroup::Value> values = events_->Read();
+  auto per_rep = [&](size_t i) {
+    return i < values.size() && values[i].value && reps > 0
+               ? std::optional<double>(*values[i].value / reps)
+               : std::nullopt;
+  };
   m_.counters_per_rep.clear();
-  for (int i = 0; i < SoftwareCounters::kCount; ++i) {
-    const std::optional<int64_t> v = counters_.Read(i);
-    m_.counters_per_rep.push_back(v && reps > 0 ? std::optional<double>(*v / reps) : std::nullopt);
-  }
-  m_.hardware_per_rep.assign(std::size(kHardwareEvents), std::nullopt);
-  if (hardware_ != nullptr) {
-    const std::vector<EventGroup::Value> values = hardware_->Read();
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (values[i].value && reps > 0) m_.hardware_per_rep[i] = *values[i].value / reps;
-    }
+  for (int i = 0; i < kSoftwareEventCount; ++i) m_.counters_per_rep.push_back(per_rep(i));
+  m_.hardware_per_rep.clear();
+  for (size_t i = 0; i < std::size(kHardwareEvents); ++i) {
+    m_.hardware_per_rep.push_back(per_rep(kSoftwareEventCount + i));
   }
   m_.summary = Summarize(m_.samples_ns);
   return std::move(m_);

@@ -50,7 +50,7 @@ struct Measurement {
   // operator new during the timed samples, per call.
   double alloc_bytes_per_rep = 0;
   double allocs_per_rep = 0;
-  // Software counters per call, in SoftwareCounters::kNames order; nullopt if unreadable.
+  // Software counters per call, in kSoftwareEvents order; nullopt if unreadable.
   std::vector<std::optional<double>> counters_per_rep;
   // Hardware events (kHardwareEvents, through libpfm4) per call; nullopt where the machine
   // exposes no PMU (env.counters.reason says why).
@@ -78,8 +78,9 @@ class Sampler {
   std::function<void()> body_;
   MeasureOptions options_;
   Measurement m_;
-  SoftwareCounters counters_;
-  std::unique_ptr<EventGroup> hardware_;  // only where ProbeCounters() found a PMU
+  // kSoftwareEvents, then kHardwareEvents where ProbeCounters() found a PMU: one group,
+  // enabled around each sample and accumulated over them.
+  std::unique_ptr<EventGroup> events_;
   double total_s_ = 0;
   AllocStats alloc_{};
   const char* stopped_by_ = nullptr;

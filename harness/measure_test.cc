@@ -120,13 +120,13 @@ TEST(MeasureTest, NoAllocationsReadAsZero) {
   EXPECT_EQ(m.alloc_bytes_per_rep, 0.0);
 }
 
-TEST(SoftwareCountersTest, PageFaultsCountTouchedPages) {
+TEST(SoftwareEventsTest, PageFaultsCountTouchedPages) {
   if (ProbeCounters().software.empty()) {
     GTEST_SKIP() << "no software perf events here: " << ProbeCounters().reason;
   }
   const long page = sysconf(_SC_PAGESIZE);
   constexpr int kPages = 256;
-  SoftwareCounters c;
+  EventGroup c(std::vector<std::string>(std::begin(kSoftwareEvents), std::end(kSoftwareEvents)));
   void* mem = mmap(nullptr, kPages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                    -1, 0);
   ASSERT_NE(mem, MAP_FAILED);
@@ -134,7 +134,8 @@ TEST(SoftwareCountersTest, PageFaultsCountTouchedPages) {
   for (int i = 0; i < kPages; ++i) static_cast<volatile char*>(mem)[i * page] = 1;
   c.Stop();
   munmap(mem, kPages * page);
-  const std::optional<int64_t> faults = c.Read(1);  // page-faults
+  const std::vector<EventGroup::Value> values = c.Read();
+  const std::optional<double> faults = values[1].value;  // page-faults
   ASSERT_TRUE(faults.has_value());
   // Each first touch of an anonymous page faults once (fault-around applies to file mappings, not
   // anonymous ones); a few extra faults come from the stack and the counter's own code. Under
@@ -146,7 +147,7 @@ TEST(SoftwareCountersTest, PageFaultsCountTouchedPages) {
 #endif
   EXPECT_GE(*faults, kPages * 9 / 10);
   EXPECT_LE(*faults, kPages + extra);
-  const std::optional<int64_t> task_ns = c.Read(0);
+  const std::optional<double> task_ns = values[0].value;
   ASSERT_TRUE(task_ns.has_value());
   EXPECT_GT(*task_ns, 0);
 }

@@ -29,15 +29,39 @@ long PerfEventOpen(perf_event_attr* attr, pid_t pid, int cpu, int group_fd, unsi
   return syscall(SYS_perf_event_open, attr, pid, cpu, group_fd, flags);
 }
 
+// The generic events every row reads, as linux/perf_event.h defines them: used when libpfm4
+// cannot initialise, so a row's software counters never depend on it.
+struct Generic {
+  const char* name;
+  uint32_t type;
+  uint64_t config;
+};
+constexpr Generic kGeneric[] = {
+    {"task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK},
+    {"page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS},
+    {"context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES},
+    {"cpu-migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS},
+    {"cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES},
+    {"instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS},
+};
+
 // Fills attr for `name` (user level, this thread, any CPU).
 absl::Status Encode(const std::string& name, perf_event_attr* attr, std::string* canonical) {
+  std::memset(attr, 0, sizeof(*attr));
+  attr->size = sizeof(*attr);
   const int init = InitializeOnce();
   if (init != PFM_SUCCESS) {
+    for (const Generic& g : kGeneric) {
+      if (name == g.name) {
+        attr->type = g.type;
+        attr->config = g.config;
+        if (canonical != nullptr) *canonical = name;
+        return absl::OkStatus();
+      }
+    }
     return absl::FailedPreconditionError(
         absl::StrCat("libpfm4 cannot initialise: ", pfm_strerror(init)));
   }
-  std::memset(attr, 0, sizeof(*attr));
-  attr->size = sizeof(*attr);
   char* fstr = nullptr;
   pfm_perf_encode_arg_t arg;
   std::memset(&arg, 0, sizeof(arg));

@@ -8,7 +8,8 @@
 // fails with ENOENT and the group reports each such event as unavailable with the reason
 // (PerfOpenErrorReason), never as zero. To make an encoding test independent of the CPU, set
 // LIBPFM_FORCE_PMU (e.g. amd64_fam19h_zen4) before the first call: libpfm then uses that PMU's
-// tables (and hides the generic perf:: events).
+// tables (and hides the generic perf:: events). Where libpfm cannot initialise at all, the
+// generic software events and cycles/instructions are still encoded from linux/perf_event.h.
 #ifndef KLAB_HARNESS_PFM_EVENTS_H_
 #define KLAB_HARNESS_PFM_EVENTS_H_
 

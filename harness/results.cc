@@ -86,10 +86,10 @@ Json TimingJson(const Measurement& m) {
     j["alloc"] = {{"bytes", nullptr}, {"count", nullptr}};  // not counted in this binary
   }
   Json counters = Json::object();
-  for (int i = 0; i < SoftwareCounters::kCount; ++i) {
+  for (int i = 0; i < kSoftwareEventCount; ++i) {
     const auto& v = i < static_cast<int>(m.counters_per_rep.size()) ? m.counters_per_rep[i]
                                                                      : std::optional<double>();
-    counters[SoftwareCounters::kNames[i]] = v ? Json(*v) : Json(nullptr);
+    counters[kSoftwareEvents[i]] = v ? Json(*v) : Json(nullptr);
   }
   // Hardware counters: null unless the machine exposes a PMU (env.counters.reason says why).
   for (size_t i = 0; i < std::size(kHardwareEvents); ++i) {
