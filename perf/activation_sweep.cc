@@ -53,7 +53,6 @@ ABSL_FLAG(int32_t, min_reps, 15, "Minimum timed repetitions per case.");
 ABSL_FLAG(double, min_time, 0.05, "Minimum total timed seconds per implementation and case.");
 ABSL_FLAG(double, min_sample_time, 0.002,
           "Each sample times back-to-back calls lasting at least this long (recorded per call).");
-ABSL_FLAG(std::string, cpus, "", "The core to run on, e.g. 1 (default: core 0).");
 ABSL_FLAG(std::string, out, "", "Write activation_sweep.{json,md} into this folder, publish nothing.");
 ABSL_FLAG(bool, no_publish, false, "Write no files (CI, smoke tests).");
 ABSL_FLAG(uint32_t, seed, 1, "Seed of the random inputs.");
@@ -347,7 +346,7 @@ int Run(int argc, char** argv) {
     return 1;
   }
   const harness::Topology& topo = **topology;
-  const std::vector<int> core = CoresOrExit(topo, "compact", absl::GetFlag(FLAGS_cpus), 1);
+  const std::vector<int> core = CoresFromFlagsOrExit(topo, 1);
   const harness::PinResult pin = topo.PinThisThreadToCore(core[0]);
   if (!pin.ok) std::fprintf(stderr, "activation_sweep: warning: not pinned: %s\n", pin.error.c_str());
 

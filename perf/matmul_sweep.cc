@@ -82,9 +82,6 @@ ABSL_FLAG(double, min_sample_time, 0.005,
           "(small sizes are timed in batches; samples are recorded per call).");
 ABSL_FLAG(double, max_time, 20.0,
           "A case whose repetitions exceed this many seconds stops after 3 (recorded per row).");
-ABSL_FLAG(std::string, pinning, "compact",
-          "Where the threads go: compact (cores 0, 1, ...) or scatter (across packages first).");
-ABSL_FLAG(std::string, cpus, "", "Explicit core list, e.g. 1,0 (overrides --pinning).");
 ABSL_FLAG(std::string, out, "",
           "Write matmul_sweep.json/.md into this folder instead of publishing under results/.");
 ABSL_FLAG(bool, no_publish, false, "Write no files at all (CI smoke runs).");
@@ -475,10 +472,9 @@ int Run(int argc, char** argv) {
     peers.push_back(std::move(*peer));
   }
 
-  const std::string pinning = absl::GetFlag(FLAGS_pinning), cpus_flag = absl::GetFlag(FLAGS_cpus);
   int most_threads = 1;
   for (int64_t t : settings.threads) most_threads = std::max<int>(most_threads, static_cast<int>(t));
-  const std::vector<int> core_order = CoresOrExit(topo, pinning, cpus_flag, most_threads);
+  const std::vector<int> core_order = CoresFromFlagsOrExit(topo, most_threads);
   const harness::PinResult pin = topo.PinThisThreadToCore(core_order[0]);
   if (!pin.ok) std::fprintf(stderr, "matmul_sweep: warning: not pinned: %s\n", pin.error.c_str());
   std::fprintf(stderr, "matmul_sweep: measuring the FMA peak ...\n");
@@ -486,7 +482,7 @@ int Run(int argc, char** argv) {
   env["peak_gflops_per_core"] = env["peak"]["gflops"];
   env["bandwidth_gbs"] = nullptr;  // measured by //perf:peak (harness issue), not by this suite
   env["best_isa"] = std::string(kernels::IsaName(kernels::BestIsa()));
-  env["pinning"] = {{"policy", (cpus_flag.empty() ? pinning : "--cpus=" + cpus_flag) +
+  env["pinning"] = {{"policy", PinningDescription() +
                                 ": t threads on the first t cores of the order, the measuring "
                                 "thread on them; the peak on the first"},
                      {"cores", core_order},

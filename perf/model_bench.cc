@@ -49,9 +49,6 @@ ABSL_FLAG(std::vector<std::string>, tests, std::vector<std::string>({"tg25", "tg
           "N is capped at the model's context.");
 ABSL_FLAG(std::vector<std::string>, threads, std::vector<std::string>({"1", "2"}),
           "Thread counts (the GEMM pool; threads pinned to cores in compact order).");
-ABSL_FLAG(std::string, pinning, "compact",
-          "Where the threads go: compact (cores 0, 1, ...) or scatter (across packages first).");
-ABSL_FLAG(std::string, cpus, "", "Explicit core list for the threads, e.g. 1,0 (overrides --pinning).");
 ABSL_FLAG(bool, no_cache_rows, true, "Also run the tg tests without the KV cache.");
 ABSL_FLAG(bool, quick, false, "Smoke run: tg25 and pp64 only, 3 repetitions.");
 ABSL_FLAG(int32_t, min_reps, 15, "Minimum timed repetitions per case.");
@@ -189,10 +186,9 @@ int Run(int argc, char** argv) {
     return 1;
   }
   const harness::Topology& topo = **topology;
-  const std::string pinning = absl::GetFlag(FLAGS_pinning), cpus_flag = absl::GetFlag(FLAGS_cpus);
   int max_threads = 1;
   for (int64_t t : *threads) max_threads = std::max<int>(max_threads, static_cast<int>(t));
-  const std::vector<int> cores = CoresOrExit(topo, pinning, cpus_flag, max_threads);
+  const std::vector<int> cores = CoresFromFlagsOrExit(topo, max_threads);
   const harness::PinResult pin = topo.PinThisThreadToCore(cores[0]);
   if (!pin.ok) std::fprintf(stderr, "model_bench: warning: not pinned: %s\n", pin.error.c_str());
 
@@ -200,7 +196,7 @@ int Run(int argc, char** argv) {
   Json env = record["env"];
   env["best_isa"] = std::string(kernels::IsaName(kernels::BestIsa()));
   env["models_dir"] = dir;
-  env["pinning"] = {{"policy", cpus_flag.empty() ? pinning : "--cpus=" + cpus_flag},
+  env["pinning"] = {{"policy", PinningDescription()},
                     {"cores", cores},
                     {"main", pin.ok ? Json(pin.os_cpu) : Json(pin.error)}};
   env["ceiling"] =

@@ -30,9 +30,6 @@
 ABSL_FLAG(bool, quick, false, "Smoke run: few repetitions, L1 and L2 working sets only.");
 ABSL_FLAG(double, min_time, 0.3, "Minimum total timed seconds per case.");
 ABSL_FLAG(int64_t, dram_mib, 1024, "Working set of the DRAM case, MiB per core.");
-ABSL_FLAG(std::string, pinning, "compact",
-          "Where the threads go: compact (cores 0, 1, ...) or scatter (across packages first).");
-ABSL_FLAG(std::string, cpus, "", "Explicit core list, e.g. 1,0 (overrides --pinning).");
 ABSL_FLAG(std::string, out, "", "Write peak.{json,md} into this folder, publish nothing.");
 ABSL_FLAG(bool, no_publish, false, "Write no files (CI, smoke tests).");
 
@@ -68,8 +65,7 @@ int Run(int argc, char** argv) {
   }
   const harness::Topology& topo = **topology;
   const int cores = std::max(1, topo.cores());
-  const std::string pinning = absl::GetFlag(FLAGS_pinning), cpus_flag = absl::GetFlag(FLAGS_cpus);
-  const std::vector<int> order = CoresOrExit(topo, pinning, cpus_flag, cores);
+  const std::vector<int> order = CoresFromFlagsOrExit(topo, cores);
   const harness::PinResult pin = topo.PinThisThreadToCore(order[0]);
   if (!pin.ok) std::fprintf(stderr, "peak: warning: not pinned: %s\n", pin.error.c_str());
   // One pool: participant i pinned to the i-th core of the order (the caller is participant 0).
@@ -85,7 +81,7 @@ int Run(int argc, char** argv) {
   Json record = NewRecord(kSuite, argc, argv, topo);
   Json env = record["env"];
   env["best_isa"] = std::string(kernels::IsaName(kernels::BestIsa()));
-  env["pinning"] = {{"policy", cpus_flag.empty() ? pinning : "--cpus=" + cpus_flag},
+  env["pinning"] = {{"policy", PinningDescription()},
                     {"cpus", cpus}};
   record["rows"] = Json::array();
   std::vector<std::vector<std::string>> table;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -10,14 +11,20 @@
 #include "kernels/cpu/cpu.h"
 #include "common/cli.h"
 
+ABSL_FLAG(std::string, pinning, "compact",
+          "Where the threads go: compact (cores 0, 1, ...) or scatter (across packages first).");
+ABSL_FLAG(std::string, cpus, "",
+          "Explicit core list for the threads, e.g. 1,0 (overrides --pinning; the first is the "
+          "measuring thread's).");
+
 namespace klab::perf {
 namespace {
 // /proc/stat when the record was started, for the steal time during the run.
 harness::CpuTimes g_cpu_times_at_start;
 }  // namespace
 
-std::vector<int> CoresOrExit(const harness::Topology& topology, const std::string& policy,
-                             const std::string& cpus, int threads) {
+std::vector<int> CoresFromFlagsOrExit(const harness::Topology& topology, int threads) {
+  const std::string policy = absl::GetFlag(FLAGS_pinning), cpus = absl::GetFlag(FLAGS_cpus);
   if (policy != "compact" && policy != "scatter") {
     ExitWithUsageError("--pinning must be compact or scatter, not '" + policy + "'");
   }
@@ -37,6 +44,11 @@ std::vector<int> CoresOrExit(const harness::Topology& topology, const std::strin
   }
   cores.resize(threads);
   return cores;
+}
+
+std::string PinningDescription() {
+  const std::string cpus = absl::GetFlag(FLAGS_cpus);
+  return cpus.empty() ? absl::GetFlag(FLAGS_pinning) : "--cpus=" + cpus;
 }
 
 harness::OutputOptions OutputOptionsOrExit(const std::string& out_dir, bool no_publish) {

@@ -14,11 +14,14 @@
 
 namespace klab::perf {
 
-// The cores (hwloc logical indices) for `threads` threads: the --cpus list when given (its first
-// `threads` entries; exits 2 if it is shorter, names a core the machine lacks or is not a list
-// of integers), else the --pinning policy ("compact" or "scatter"; exits 2 on another name).
-std::vector<int> CoresOrExit(const harness::Topology& topology, const std::string& policy,
-                             const std::string& cpus, int threads);
+// Every suite's --pinning (compact | scatter) and --cpus (an explicit core list) flags, defined
+// once here. The cores (hwloc logical indices) for `threads` threads: the --cpus list when given
+// (its first `threads` entries; exits 2 if it is shorter, names a core the machine lacks or is
+// not a list of integers), else the --pinning policy (exits 2 on another name).
+std::vector<int> CoresFromFlagsOrExit(const harness::Topology& topology, int threads);
+
+// "compact", "scatter" or "--cpus=LIST": how the cores were chosen, for env.pinning.
+std::string PinningDescription();
 
 // From the values of --out and --no_publish; exits 2 when there is nowhere to publish.
 harness::OutputOptions OutputOptionsOrExit(const std::string& out_dir, bool no_publish);
