@@ -30,11 +30,7 @@ constexpr int64_t kMaxParams = int64_t{1} << 30;
 enum class Kind { kLinear, kNormWeight, kNormBias };
 
 absl::Status CheckRange(const char* field, int64_t value, int64_t max) {
-  if (value < 1 || value > max) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("GPT-2 config: %s = %d is outside [1, %d]", field, value, max));
-  }
-  return absl::OkStatus();
+  return CheckInRange("GPT-2 config", field, value, max);
 }
 
 }  // namespace
@@ -134,9 +130,7 @@ void Gpt2Model::PackLinearLayers() {
   plan.Add(kernels::PackedLinearSize(V, D));
   packed_arena_ = FloatArena(plan.total());
   auto pack = [&](const float* w, int64_t out, int64_t in) {
-    float* p = packed_arena_.Take(kernels::PackedLinearSize(out, in));
-    kernels::PackLinearWeights(out, in, w, in, p);
-    return PackedLinear{p, out, in};
+    return PackLinear(packed_arena_, w, out, in);
   };
   packed_.clear();
   for (const Gpt2Weights::Layer& w : w_.layers) {

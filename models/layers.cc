@@ -8,6 +8,12 @@
 
 namespace klab::models {
 
+PackedLinear PackLinear(FloatArena& arena, const float* w, int64_t out, int64_t in) {
+  float* p = arena.Take(kernels::PackedLinearSize(out, in));
+  kernels::PackLinearWeights(out, in, w, in, p);
+  return PackedLinear{p, out, in};
+}
+
 void Apply(const PackedLinear& layer, int64_t n, const float* x, int64_t ldx, const float* bias,
            float* y, int64_t ldy, bool accumulate) {
   kernels::LinearThreaded(n, layer.out, layer.in, x, ldx, layer.w, bias, y, ldy, accumulate);

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "models/arena.h"
+
 namespace klab::models {
 
 // A linear layer's weights packed once for kernels/linear (panels of 16 outputs, streamed front
@@ -14,6 +16,9 @@ struct PackedLinear {
   const float* w = nullptr;  // kernels::PackedLinearSize(out, in) floats, 64-byte aligned
   int64_t out = 0, in = 0;
 };
+
+// Packs W (out x in, row-major) into the next PackedLinearSize(out, in) floats of `arena`.
+PackedLinear PackLinear(FloatArena& arena, const float* w, int64_t out, int64_t in);
 
 // y[r, :] = x[r, :] W^T + bias (+ y[r, :] when accumulate) for rows r < n, bias may be null:
 // one call of the packed-weight kernel, its panels split over the GEMM thread pool.

@@ -26,11 +26,7 @@ constexpr int kMaxSeqLen = 8192;
 constexpr int64_t kMaxParams = int64_t{1} << 30;
 
 absl::Status CheckRange(const char* field, int64_t value, int64_t max) {
-  if (value < 1 || value > max) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("Llama header: %s = %d is outside [1, %d]", field, value, max));
-  }
-  return absl::OkStatus();
+  return CheckInRange("Llama header", field, value, max);
 }
 
 }  // namespace
@@ -166,9 +162,7 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::FromBuffer(const char* d
   plan.Add(kernels::PackedLinearSize(V, D));
   m->packed_arena_ = FloatArena(plan.total());
   auto pack = [&](const float* weights, size_t out, size_t in) {
-    float* p = m->packed_arena_.Take(kernels::PackedLinearSize(out, in));
-    kernels::PackLinearWeights(out, in, weights, in, p);
-    return PackedLinear{p, static_cast<int64_t>(out), static_cast<int64_t>(in)};
+    return PackLinear(m->packed_arena_, weights, out, in);
   };
   for (size_t l = 0; l < L; ++l) {
     m->packed_.push_back({pack(w.wq + l * D * D, D, D), pack(w.wk + l * KV * D, KV, D),

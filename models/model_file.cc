@@ -36,6 +36,15 @@ absl::StatusOr<std::vector<char>> ReadFileBytes(const std::string& path, int64_t
   return bytes;
 }
 
+absl::Status CheckInRange(std::string_view context, std::string_view field, int64_t value,
+                          int64_t max) {
+  if (value < 1 || value > max) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: %s = %d is outside [1, %d]", context, field, value, max));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ByteCursor::Need(std::string_view field, size_t bytes) const {
   if (bytes > size_ - offset_) {
     return absl::InvalidArgumentError(absl::StrFormat(

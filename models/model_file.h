@@ -20,6 +20,11 @@ namespace klab::models {
 absl::StatusOr<std::vector<char>> ReadFileBytes(const std::string& path,
                                                 int64_t max_bytes = int64_t{1} << 32);
 
+// OK when 1 <= value <= max, else InvalidArgument "<context>: <field> = <value> is outside [1,
+// <max>]": the one check every header field of a model file gets before any size derives from it.
+absl::Status CheckInRange(std::string_view context, std::string_view field, int64_t value,
+                          int64_t max);
+
 // A bounds-checked little-endian cursor over a byte buffer. `what` names the file in errors.
 class ByteCursor {
  public:
