@@ -1,5 +1,6 @@
 #include "harness/env.h"
 
+#include <gnu/libc-version.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -10,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/base/config.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "harness/counters.h"
@@ -111,6 +114,18 @@ std::string UtcTimestamp() {
   return buf;
 }
 
+Json LibraryVersions() {
+  // Run-time versions where the library reports one (what was loaded, not what was compiled
+  // against); compile-time macros for the header-only and statically linked ones.
+  return {{"glibc", gnu_get_libc_version()},
+          {"hwloc", Topology::HwlocVersion()},
+          {"libpfm4", LibpfmVersion()},
+          {"abseil", absl::StrCat("LTS ", ABSL_LTS_RELEASE_VERSION, ".", ABSL_LTS_RELEASE_PATCH_LEVEL)},
+          {"nlohmann_json", absl::StrFormat("%d.%d.%d", NLOHMANN_JSON_VERSION_MAJOR,
+                                            NLOHMANN_JSON_VERSION_MINOR,
+                                            NLOHMANN_JSON_VERSION_PATCH)}};
+}
+
 Json CaptureEnvironment(const Topology* topology, const std::vector<std::string>& isa) {
   Json env;
   env["host"] = Hostname();
@@ -155,6 +170,11 @@ Json CaptureEnvironment(const Topology* topology, const std::vector<std::string>
 #endif
   flags += " (baseline x86-64; per-ISA kernels carry their own -m flags; see .bazelrc)";
   env["flags"] = flags;
+#ifdef KLAB_COMPILATION_MODE
+  env["compilation_mode"] = KLAB_COMPILATION_MODE;
+#else
+  env["compilation_mode"] = "unknown (not built by Bazel)";
+#endif
   const GitState git = ReadGitState(WorkspaceDirectory());
   env["git_commit"] = git.commit;
   env["git_dirty"] = git.known ? Json(git.dirty) : Json(nullptr);
@@ -168,6 +188,7 @@ Json CaptureEnvironment(const Topology* topology, const std::vector<std::string>
     if (v != nullptr) vars[name] = v;
   }
   env["environment_variables"] = vars;
+  env["libraries"] = LibraryVersions();
   return env;
 }
 

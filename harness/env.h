@@ -49,6 +49,10 @@ double LoadAverage1();
 // {"steal_pct": stolen share of all CPU time between the two snapshots, "load_1min": now}.
 Json RunConditions(const CpuTimes& start);
 
+// {"glibc", "hwloc", "libpfm4", "abseil", "nlohmann_json"} versions; part of CaptureEnvironment.
+// Suites add the peer libraries they load (env.peers).
+Json LibraryVersions();
+
 Json CaptureEnvironment(const Topology* topology, const std::vector<std::string>& isa);
 
 }  // namespace klab::harness

@@ -15,8 +15,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "harness/counters.h"
+#include "harness/loaded_library.h"
 
 namespace klab::harness {
+
+std::string LibpfmVersion() {
+  // pfm_get_version() is the API version (4.0 for every 4.x release); the release is in the name
+  // of the file loaded (libpfm.so.4.13.0).
+  const int v = pfm_get_version();
+  const std::string api =
+      v < 0 ? "unknown" : absl::StrFormat("%d.%d", PFM_MAJ_VERSION(v), PFM_MIN_VERSION(v));
+  return absl::StrFormat("%s (API %s)", LoadedLibraryFile(reinterpret_cast<const void*>(&pfm_initialize)), api);
+}
+
 namespace {
 
 // pfm_initialize once per process; its result kept.

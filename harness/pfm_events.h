@@ -37,6 +37,9 @@ absl::StatusOr<EventEncoding> EncodeEvent(const std::string& name);
 // The PMUs libpfm detected on this machine ("perf", "perf_raw", "amd64_fam19h_zen4", ...).
 std::vector<std::string> DetectedPmus();
 
+// libpfm4 as loaded: "libpfm.so.4.13.0 (API 4.0)".
+std::string LibpfmVersion();
+
 // A group of named events opened on the calling thread. Events that cannot be encoded or opened
 // are kept, with the reason, and read as nullopt.
 class EventGroup {

@@ -29,6 +29,13 @@ TEST(PfmEvents, GenericEventsEncode) {
   EXPECT_FALSE(DetectedPmus().empty());
 }
 
+// The version names the library file really loaded (its API version alone says 4.0 for all 4.x).
+TEST(PfmEvents, VersionNamesTheLoadedLibrary) {
+  const std::string v = LibpfmVersion();
+  EXPECT_NE(v.find("libpfm.so."), std::string::npos) << v;
+  EXPECT_NE(v.find("(API 4."), std::string::npos) << v;
+}
+
 // Software counters really count: touching N fresh pages shows ~N page faults.
 TEST(PfmEvents, SoftwareGroupCountsPageFaults) {
   EventGroup group({"page-faults", "task-clock", "cycles"});

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "absl/strings/str_format.h"
+#include "harness/loaded_library.h"
 
 namespace klab::harness {
 namespace {
@@ -18,6 +19,13 @@ int64_t CacheSize(hwloc_topology_t topo, hwloc_obj_type_t type) {
   return obj != nullptr && obj->attr != nullptr ? static_cast<int64_t>(obj->attr->cache.size) : 0;
 }
 }  // namespace
+
+std::string Topology::HwlocVersion() {
+  const unsigned v = hwloc_get_api_version();
+  return absl::StrFormat("%s (API %u.%u.%u)",
+                         LoadedLibraryFile(reinterpret_cast<const void*>(&hwloc_get_api_version)),
+                         v >> 16, (v >> 8) & 0xff, v & 0xff);
+}
 
 absl::StatusOr<std::unique_ptr<Topology>> Topology::Load() {
   hwloc_topology_t topo;

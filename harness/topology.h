@@ -32,6 +32,9 @@ struct PinResult {
 class Topology {
  public:
   static absl::StatusOr<std::unique_ptr<Topology>> Load();
+  // The hwloc library loaded at run time: "libhwloc.so.15.6.1 (API 2.8.0)" (hwloc 2.9.0's API
+  // version is 2.8.0; the release itself is not queryable).
+  static std::string HwlocVersion();
   ~Topology();
 
   int cores() const;
