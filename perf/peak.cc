@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "common/cli.h"
 #include "harness/aligned_buffer.h"
+#include "harness/flop_event.h"
 #include "harness/json.h"
 #include "harness/measure.h"
 #include "harness/results.h"
@@ -214,6 +215,31 @@ int Run(int argc, char** argv) {
   }
   env["peak_gflops_per_core"] = peak_per_core;
   env["bandwidth_gbs"] = bandwidth;
+
+  // The FLOP event checked against the widest FMA kernel's exact count (harness/flop_event.h).
+  const kernels::FmaPeakKernel* widest = nullptr;
+  for (const kernels::FmaPeakKernel& k : kernels::FmaPeakKernels()) {
+    if (kernels::CpuSupports(k.isa)) widest = &k;
+  }
+  harness::FlopCalibration calibration;
+  calibration.reason = "no FMA kernel for this CPU";
+  if (widest != nullptr) {
+    constexpr int64_t kCalibrationIters = 1'000'000;
+    volatile float sink = 0;
+    calibration = harness::CalibrateFlopEvent(
+        [&] { sink = widest->fn(kCalibrationIters); },
+        static_cast<double>(kCalibrationIters) * widest->flops_per_iteration,
+        widest->isa == kernels::Isa::kAvx512 ? 512 : 256);
+  }
+  env["flop_event"] = harness::FlopCalibrationJson(calibration);
+  std::printf("FLOP event: %s\n",
+              calibration.ran
+                  ? absl::StrFormat("%s counted %.4g of %.4g FLOPs (ratio %.4f): %s",
+                                    calibration.event, calibration.counted_flops,
+                                    calibration.expected_flops, calibration.ratio,
+                                    calibration.validated ? "validated" : "NOT validated")
+                        .c_str()
+                  : absl::StrCat("not calibrated: ", calibration.reason).c_str());
   record["env"] = env;
 
   std::string md = absl::StrFormat("# peak %s\n\n`%s`\n\n", record["run_id"].get<std::string>(),
@@ -227,6 +253,13 @@ int Run(int argc, char** argv) {
       caches.l1d / 1024, caches.l2 / 1024, caches.l3 / 1024, "12");
   md += harness::MarkdownTable({"case", "ceiling", "median", "reps", "MAD %"},
                                {false, true, true, true, true}, table);
+  md += calibration.ran
+            ? absl::StrFormat("\nFLOP event `%s`: counted %.4g of the calibration kernel's %.4g "
+                              "FLOPs (ratio %.4f): %s.\n",
+                              calibration.event, calibration.counted_flops,
+                              calibration.expected_flops, calibration.ratio,
+                              calibration.validated ? "validated" : "NOT validated")
+            : absl::StrCat("\nFLOP event: not calibrated (", calibration.reason, ").\n");
   return PublishRun(kSuite, output, record, md,
                     absl::StrFormat("peak, %.1f GFLOP/s per core", peak_per_core), 0, "");
 }
