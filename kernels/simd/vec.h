@@ -49,6 +49,12 @@ struct VecAvx512 {
   }
   // p * 2^n for integral n, correctly rounded into the subnormal range and to inf on overflow.
   static V Scale2(V p, V n) { return _mm512_scalef_ps(p, n); }
+  // table[j] in each lane, j the low 4 bits of the lane's bit pattern: one permute (vpermps),
+  // so a 16-entry table lives in one register.
+  static constexpr bool kHasLookup16 = true;
+  static V Lookup16(V index_bits, V table) {
+    return _mm512_permutexvar_ps(_mm512_castps_si512(index_bits), table);
+  }
   // 1 / d for normal d with |d| < 2^126: the 14-bit estimate and one Newton step, relative
   // error < 2^-27.
   static V Recip(V d) {
@@ -59,6 +65,8 @@ struct VecAvx512 {
   static M Lt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
   static M Ge(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
   static V Select(M m, V if_true, V if_false) { return _mm512_mask_blend_ps(m, if_false, if_true); }
+  // a * b where m is set, `otherwise` elsewhere: one masked multiply.
+  static V MulWhere(M m, V a, V b, V otherwise) { return _mm512_mask_mul_ps(otherwise, m, a, b); }
   static float ReduceAdd(V a) { return _mm512_reduce_add_ps(a); }
   static float ReduceMax(V a) { return _mm512_reduce_max_ps(a); }
   static __mmask16 TailMask(int count) { return static_cast<__mmask16>((1u << count) - 1u); }
@@ -82,6 +90,7 @@ struct VecAvx512 {
 struct VecAvx2 {
   using V = __m256;
   static constexpr int kLanes = 8;
+  static constexpr bool kHasLookup16 = false;  // a permute reaches 8 entries only
   static V Zero() { return _mm256_setzero_ps(); }
   static V Load(const float* p) { return _mm256_load_ps(p); }
   static V LoadU(const float* p) { return _mm256_loadu_ps(p); }
@@ -120,6 +129,7 @@ struct VecAvx2 {
   static M Lt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
   static M Ge(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
   static V Select(M m, V if_true, V if_false) { return _mm256_blendv_ps(if_false, if_true, m); }
+  static V MulWhere(M m, V a, V b, V otherwise) { return Select(m, _mm256_mul_ps(a, b), otherwise); }
   static float ReduceAdd(V a) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
