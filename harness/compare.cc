@@ -463,9 +463,14 @@ std::string ReportChartSvg(const Comparison& c, const CompareOptions& options) {
     s.markers_only = true;
     s.points.push_back({static_cast<double>(i + 1), change});
   }
+  // The same colour for a verdict in every chart, whichever verdicts occur.
   std::vector<PlotSeries> series;
-  for (const char* v : {"slower", "faster", "noise"}) {
-    if (by_verdict.count(v)) series.push_back(by_verdict[v]);
+  for (const auto& [v, color] : {std::pair<const char*, const char*>{"slower", "#d62728"},
+                                 {"faster", "#2ca02c"},
+                                 {"noise", "#7f7f7f"}}) {
+    if (!by_verdict.count(v)) continue;
+    series.push_back(by_verdict[v]);
+    series.back().color = color;
   }
   const double t = 100 * options.threshold;
   return LineChartSvg({absl::StrFormat("%s: change per row vs %s", c.suite, c.previous_id),

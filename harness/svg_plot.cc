@@ -102,7 +102,7 @@ void Series(std::ostringstream& svg, const std::vector<PlotSeries>& series, cons
             const Axis& y, bool lines) {
   for (size_t i = 0; i < series.size(); ++i) {
     const PlotSeries& s = series[i];
-    const char* color = kColors[i % std::size(kColors)];
+    const std::string color = s.color.empty() ? kColors[i % std::size(kColors)] : s.color;
     std::vector<std::pair<double, double>> pts = s.points;
     std::sort(pts.begin(), pts.end());
     if (lines && !s.markers_only && pts.size() > 1) {

@@ -28,6 +28,18 @@ TEST(SvgPlot, LineChartHasSeriesLegendAndReference) {
   EXPECT_NE(svg.find(">128<"), std::string::npos);  // a log2 tick
 }
 
+TEST(SvgPlot, SeriesKeepTheirOwnColour) {
+  PlotSeries slower{"slower", {{1, 10}}};
+  slower.color = "#123456";
+  slower.markers_only = true;
+  PlotSeries noise{"noise", {{2, 1}}};
+  noise.markers_only = true;
+  const std::string svg = LineChartSvg({"t", "x", "y", false, false}, {slower, noise}, {});
+  EXPECT_EQ(Count(svg, "#123456"), 2u);  // its point and its legend line
+  EXPECT_EQ(Count(svg, "#d62728"), 2u);  // the palette's second colour for the second series
+  EXPECT_EQ(Count(svg, "<polyline"), 0u);
+}
+
 TEST(SvgPlot, RooflineHasCeilingsAndPoints) {
   const std::string svg = RooflineSvg("roofline", 177, {{"L2", 120}, {"DRAM", 12}},
                                       {{"sgemm", {{2.0, 150}, {0.5, 40}}}});
