@@ -194,7 +194,8 @@ absl::StatusOr<Comparison> CompareRuns(const Json& current, const Json& previous
   for (const auto& [name, row] : before) {
     if (!matched.count(name)) c.only_previous.push_back(name);
   }
-  // Control: rows of peer libraries (impl other than kernel-lab), whose code did not change
+  // Control: rows of peer libraries or reference kernels (impl other than kernel-lab: the model
+  // bench's read kernel), whose code did not change
   // between the runs, measure how much the machine itself moved.
   double control_log = 0;
   for (const Json& row : current_rows) {
@@ -290,13 +291,14 @@ std::string ReportMarkdown(const Json& current, const Json& previous, const Comp
       100 * c.geomean_speed_change);
   if (c.adjusted_rows > 0) {
     md << absl::StrFormat(
-        "- Against the drift control (peer libraries on the same case, sampled in the same "
+        "- Against the drift control (rows not of kernel-lab code — peer libraries, the model "
+        "bench's read kernel — on the same case, sampled in the same "
         "rounds): **%d faster, %d slower** of %d kernel-lab rows (`vs control` columns below).\n",
         c.adjusted_faster, c.adjusted_slower, c.adjusted_rows);
   }
   if (c.control_rows > 0) {
     md << absl::StrFormat(
-        "- Control: the %d rows of peer libraries (code unchanged between the runs) moved by "
+        "- Control: the %d rows not of kernel-lab code (unchanged between the runs) moved by "
         "**%+.1f%%** (geometric mean of speed): the machine's own drift. Read a verdict of the "
         "same sign and size as the drift as the machine's, not the code's.\n",
         c.control_rows, 100 * c.control_speed_change);

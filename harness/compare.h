@@ -45,7 +45,8 @@ struct RowComparison {
   double p = 1;
   std::string verdict;  // "faster", "slower" or "noise"
   std::string impl;     // "kernel-lab" or a peer library
-  // Drift control, where the suite measured peer libraries on the same case (same shape and
+  // Drift control, where the suite measured peer libraries (or, in the model bench, the read
+  // kernel on the model's weight bytes) on the same case (same shape and
   // threads, sampled in the same rounds): the geometric mean of their time changes. The row is
   // then judged again against the previous samples scaled by it, so that a machine that got
   // faster or slower between the runs is not read as the code's change.

@@ -200,11 +200,12 @@ int Run(int argc, char** argv) {
                     {"cores", cores},
                     {"main", pin.ok ? Json(pin.os_cpu) : Json(pin.error)}};
   env["ceiling"] =
-      "read (kernels/peak/bandwidth.h ReadF32, the sum of one array), 1 thread, on a working set "
-      "of the model's weight bytes, in the same run";
+      "read (kernels/peak/bandwidth.h ReadF32, the sum of one array) on a working set of the "
+      "model's weight bytes, split over the row's threads, sampled in the same rounds as the "
+      "model's tests (rows impl read-kernel; the report's drift control); best sample";
   record["rows"] = Json::array();
 
-  std::vector<std::vector<std::string>> table, hot_table, skipped;
+  std::vector<std::vector<std::string>> table, hot_table, skipped, ceiling_table;
   // (model, test, kv) -> threads -> median ns; model -> median ns per token of tg (kv, t1).
   std::map<std::string, std::map<int64_t, double>> by_threads;
   std::map<std::string, std::pair<int64_t, double>> size_scaling;
@@ -272,18 +273,22 @@ int Run(int argc, char** argv) {
       creation_from_seed_ms = m.summary.median / 1e6;
     }
     // The bandwidth ceiling at the weights' working set: the read kernel (decode reads weights,
-    // it writes next to nothing) over one array of the weights' size, best sample.
+    // it writes next to nothing) over one array of the weights' size, split over the thread
+    // count's cores as the linear layers split the weights. It is sampled in the same rounds as
+    // the model's tests, so it is also the report's drift control for them (impl "read-kernel").
     const int64_t wbytes = model->weight_bytes_per_token();
-    double ceiling_gbs = 0;
-    {
-      const size_t n = std::max<size_t>(256, (wbytes / 4 + 255) / 256 * 256);
-      harness::AlignedBuffer a(n);
-      for (size_t i = 0; i < n; ++i) a[i] = 1;
-      volatile float sink = 0;
-      const harness::Measurement m =
-          harness::Measure([&] { sink = sink + kernels::ReadF32(n, a.data()); }, measure);
-      ceiling_gbs = 4.0 * n / m.summary.min;
-    }
+    const size_t read_n = std::max<size_t>(256, (wbytes / 4 + 255) / 256 * 256);
+    harness::AlignedBuffer read_array(read_n);
+    for (size_t i = 0; i < read_n; ++i) read_array[i] = 1;
+    std::vector<float> read_sink(kernels::GemmThreadPool().threads() + 64);
+    auto read_ceiling = [&] {
+      const int parts = kernels::GemmThreadPool().threads();
+      kernels::GemmThreadPool().Run([&](int id) {
+        const size_t begin = read_n * id / parts / 16 * 16, end = read_n * (id + 1) / parts / 16 * 16;
+        read_sink[id] += kernels::ReadF32(end - begin, read_array.data() + begin);
+      });
+    };
+    std::map<int64_t, double> ceiling_gbs;  // threads -> GB/s, best sample
     // Tests as run on this model: N capped at the context; tg also without the cache.
     std::vector<Test> runs;
     for (Test t : *tests) {
@@ -328,7 +333,8 @@ int Run(int argc, char** argv) {
       int64_t threads;
       std::vector<int> cpus;
       double ttft_ns;
-      std::unique_ptr<TestBody> body;
+      std::unique_ptr<TestBody> body;  // null for the read ceiling
+      std::function<void()> run;
       std::unique_ptr<harness::Sampler> sampler;
     };
     std::vector<Pending> all;
@@ -340,10 +346,13 @@ int Run(int argc, char** argv) {
       for (const Test& test : runs) {
         auto body = std::make_unique<TestBody>(model.get(), test);
         TestBody* raw = body.get();
-        all.push_back({test, t, cpus, ttft_ns, std::move(body),
+        all.push_back({test, t, cpus, ttft_ns, std::move(body), [raw] { (*raw)(); },
                        std::make_unique<harness::Sampler>([raw] { (*raw)(); }, measure)});
         all.back().sampler->Warmup();
       }
+      all.push_back({Test{"read", false, 0, true}, t, cpus, 0, nullptr, read_ceiling,
+                     std::make_unique<harness::Sampler>(read_ceiling, measure)});
+      all.back().sampler->Warmup();
     }
     for (bool any = true; any;) {
       any = false;
@@ -355,7 +364,7 @@ int Run(int argc, char** argv) {
             use_threads(t);
             // Untimed: bring the weights into the caches of this thread count's cores (after a
             // 2-thread round half of them sit in the other core's L2).
-            (*p.body)();
+            p.run();
           }
           pool_ready = true;
           p.sampler->TakeSample();
@@ -363,13 +372,40 @@ int Run(int argc, char** argv) {
         }
       }
     }
-    {
-      std::vector<Pending>& pending = all;
-      for (Pending& p : pending) {
-        const harness::Measurement m = p.sampler->Finish();
+    // The ceilings first: every model row of a thread count divides by its own.
+    std::vector<harness::Measurement> measured;
+    for (Pending& p : all) {
+      measured.push_back(p.sampler->Finish());
+      if (p.body == nullptr) ceiling_gbs[p.threads] = 4.0 * read_n / measured.back().summary.min;
+    }
+    for (size_t i = 0; i < all.size(); ++i) {
+      const Pending& p = all[i];
+      const harness::Measurement& m = measured[i];
+      const int64_t t = p.threads;
+      const std::vector<int>& cpus = p.cpus;
+      if (p.body == nullptr) {
+        Json j;
+        j["name"] = absl::StrFormat("read/%s/t%d", spec->name, t);
+        j["op"] = "read";
+        j["variant"] = "ReadF32";
+        j["impl"] = "read-kernel";
+        j["model"] = spec->name;
+        j["shape"] = {{"model", spec->name}};
+        j["threads"] = t;
+        j["pinned"] = cpus;
+        const Json timing = harness::TimingJson(m);
+        for (const auto& [key, v] : timing.items()) j[key] = v;
+        j["bytes"] = 4.0 * read_n;
+        j["gbs"] = 4.0 * read_n / m.summary.median;
+        j["gbs_best"] = ceiling_gbs[t];
+        record["rows"].push_back(j);
+        ceiling_table.push_back({spec->name, absl::StrCat(t), Fmt(4.0 * read_n / 1024, 0) + " KiB",
+                                 Fmt(ceiling_gbs[t], 1), Fmt(4.0 * read_n / m.summary.median, 1),
+                                 absl::StrCat(m.samples_ns.size())});
+        continue;
+      }
+      {
         const Test& test = p.test;
-        const int64_t t = p.threads;
-        const std::vector<int>& cpus = p.cpus;
         const double n = test.tokens;
         std::vector<double> tps;
         for (double s : m.samples_ns) tps.push_back(n * 1e9 / s);
@@ -389,6 +425,7 @@ int Run(int argc, char** argv) {
                                     test.kv_cache ? "kv" : "nokv", t);
         j["op"] = "model";
         j["model"] = spec->name;
+        j["shape"] = {{"model", spec->name}};  // the case its read-ceiling control shares
         j["params"] = model->params();
         j["test"] = test.name;
         j["kv_cache"] = test.kv_cache;
@@ -414,8 +451,8 @@ int Run(int argc, char** argv) {
         j["gflops"] = have_flops ? Json(flops / median_s / 1e9) : Json(nullptr);
         j["weight_bytes_per_forward"] = wbytes;
         j["gbs"] = gbs;
-        j["ceiling_gbs"] = t == 1 ? Json(ceiling_gbs) : Json(nullptr);
-        j["pct_ceiling"] = t == 1 ? Json(100.0 * gbs / ceiling_gbs) : Json(nullptr);
+        j["ceiling_gbs"] = ceiling_gbs[t];
+        j["pct_ceiling"] = 100.0 * gbs / ceiling_gbs[t];
         j["check"] = {{"ok", check_ok},
                       {"what", "greedy tokens with and without the KV cache agree (64 steps)"}};
         const double mad_pct = 100.0 * m.summary.mad / m.summary.median;
@@ -445,7 +482,7 @@ int Run(int argc, char** argv) {
                                         ? ""
                                         : " (seed " + Fmt(creation_from_seed_ms, 2) + ")"),
              have_flops ? Fmt(flops / median_s / 1e9, 1) : "—", Fmt(gbs, 1),
-             t == 1 ? Fmt(100.0 * gbs / ceiling_gbs, 0) : "—",
+             Fmt(100.0 * gbs / ceiling_gbs[t], 0),
              Fmt(mad_pct, 1) + (mad_pct > 5 ? " unstable" : "")});
       }
     }
@@ -487,7 +524,8 @@ int Run(int argc, char** argv) {
       "loading the file into arenas and packing the linear layers (GPT-2: also created from the "
       "xorshift seed). Weight GB/s: "
       "the bytes of weights one forward reads x forwards / time; %% ceiling divides by the "
-      "read bandwidth measured on the same number of bytes in this run (1 thread only). Bytes/token: "
+      "read bandwidth of the same number of bytes on the same threads, sampled in the same rounds "
+      "(table below; the report uses it as its drift control). Bytes/token: "
       "operator new during the timed repetitions. Model MB: the bytes the model holds (weights, "
       "packed weights, activations, KV cache), by the allocation counter.\n\n",
       env["cpu_model"].is_string() ? env["cpu_model"].get<std::string>() : "unknown",
@@ -502,6 +540,9 @@ int Run(int argc, char** argv) {
   if (!skipped.empty()) {
     md += "\nSkipped:\n\n" + harness::MarkdownTable({"model", "why"}, {false, false}, skipped);
   }
+  md += "\n## Read ceiling on each model's weight bytes (sampled in the model's rounds)\n\n";
+  md += harness::MarkdownTable({"model", "threads", "working set", "GB/s best", "GB/s median", "reps"},
+                               {false, true, true, true, true, true}, ceiling_table);
   md += "\n## Hot paths (1 thread, one forward of the longest tg test, by kind of kernel)\n\n";
   md += harness::MarkdownTable({"model", "part", "% of time", "µs per token"},
                                {false, false, true, true}, hot_table);
