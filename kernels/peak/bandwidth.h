@@ -12,9 +12,9 @@ namespace klab::kernels {
 // a, b, c: n floats each, 64-byte aligned, n a multiple of 64.
 void TriadF32(size_t n, float s, const float* b, const float* c, float* a) noexcept;
 
-// The read ceiling: the sum of n floats (64-byte aligned, n a multiple of 256), sixteen vectors
-// per step into eight accumulators; the ceiling of read-only streams such as a GEMV over
-// weights. Returns the sum (so the loads cannot be optimised away).
+// The read ceiling: the sum of n floats (64-byte aligned; any n, the fast loop takes sixteen
+// vectors per step into eight accumulators), the ceiling of read-only streams such as a GEMV
+// over weights. Returns the sum (so the loads cannot be optimised away).
 float ReadF32(size_t n, const float* a) noexcept;
 
 }  // namespace klab::kernels

@@ -54,16 +54,21 @@ void KLAB_PEAK_CONCAT_(f32_triad__, KLAB_PEAK_ISA_SUFFIX)(size_t n, float s, con
 float KLAB_PEAK_CONCAT_(f32_read__, KLAB_PEAK_ISA_SUFFIX)(size_t n, const float* a) noexcept {
   Vec::V acc[8];
   for (int i = 0; i < 8; ++i) acc[i] = Vec::Zero();
-  for (size_t i = 0; i < n; i += 16 * Vec::kLanes) {
+  size_t i = 0;
+  for (; i + 16 * Vec::kLanes <= n; i += 16 * Vec::kLanes) {
     for (int j = 0; j < 8; ++j) {
       acc[j] = Vec::Add(acc[j], Vec::Add(Vec::Load(a + i + 2 * j * Vec::kLanes),
                                          Vec::Load(a + i + (2 * j + 1) * Vec::kLanes)));
     }
   }
+  for (; i + Vec::kLanes <= n; i += Vec::kLanes) acc[0] = Vec::Add(acc[0], Vec::Load(a + i));
   for (int j = 1; j < 8; ++j) acc[0] = Vec::Add(acc[0], acc[j]);
   float out[Vec::kLanes];
   Vec::StoreU(out, acc[0]);
-  return out[0] + out[Vec::kLanes - 1];
+  float sum = 0;
+  for (float v : out) sum += v;
+  for (; i < n; ++i) sum += a[i];
+  return sum;
 }
 
 }  // namespace klab::kernels
