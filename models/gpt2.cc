@@ -208,6 +208,15 @@ int64_t Gpt2Model::weight_bytes_per_token() const {
   return (params() - (config_.vocab - 1) * D - (config_.block - 1) * D) * 4;
 }
 
+std::vector<PackedLinear> Gpt2Model::linear_layers() const {
+  std::vector<PackedLinear> layers;
+  for (const PackedLayer& l : packed_) {
+    layers.insert(layers.end(), {l.attn, l.attnproj, l.fc, l.fcproj});
+  }
+  layers.push_back(head_);
+  return layers;
+}
+
 int64_t Gpt2Model::flops_per_token(int pos) const {
   const int64_t D = config_.d, L = config_.layers;
   const int64_t linear = L * (3 * D * D + D * D + 8 * D * D) + int64_t{config_.vocab} * D;

@@ -12,6 +12,9 @@
 #include <chrono>
 #include <cstdint>
 #include <string_view>
+#include <vector>
+
+#include "models/layers.h"
 
 namespace klab::models {
 
@@ -63,6 +66,10 @@ class LanguageModel {
   // Multiply-adds x 2 of one decode step at position `pos` (linear layers and attention).
   virtual int64_t flops_per_token(int pos) const = 0;
   virtual int64_t kv_cache_bytes() const = 0;
+  // The linear layers one decode step applies, in order: the bulk of the bytes it reads. The
+  // model bench reads them as the layers would (kernels::LinearReadThreaded) for the bandwidth
+  // ceiling of the model's own working set.
+  virtual std::vector<PackedLinear> linear_layers() const = 0;
 
   // Runs tokens[0, n) at positions pos .. pos + n - 1, writing their keys and values into the
   // cache (which must already hold positions [0, pos)), and returns the logits of the last one:

@@ -187,6 +187,15 @@ int64_t LlamaModel::weight_bytes_per_token() const {
   return (params() - unused) * 4;
 }
 
+std::vector<PackedLinear> LlamaModel::linear_layers() const {
+  std::vector<PackedLinear> layers;
+  for (const PackedLayer& l : packed_) {
+    layers.insert(layers.end(), {l.wq, l.wk, l.wv, l.wo, l.w1, l.w3, l.w2});
+  }
+  layers.push_back(wcls_);
+  return layers;
+}
+
 int64_t LlamaModel::flops_per_token(int pos) const {
   const int64_t D = config_.dim, H = config_.hidden_dim, L = config_.n_layers;
   const int64_t KV = config_.kv_dim();

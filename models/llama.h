@@ -66,6 +66,7 @@ class LlamaModel final : public LanguageModel {
   int context() const override { return config_.seq_len; }
   int64_t params() const override { return config_.Params(); }
   int64_t weight_bytes_per_token() const override;
+  std::vector<PackedLinear> linear_layers() const override;
   int64_t flops_per_token(int pos) const override;
   int64_t kv_cache_bytes() const override;
   float* Forward(const int* tokens, int n, int pos) override;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernels/gemm/gemm_config.h"
+#include "kernels/peak/bandwidth.h"
 
 namespace klab::kernels {
 
@@ -72,26 +73,57 @@ void Linear(size_t m, size_t n, size_t k, const float* x, size_t ldx, const floa
   BestLinear().linear_panels(m, n, k, x, ldx, packed, bias, y, ldy, accumulate, 0, Panels(n));
 }
 
+namespace {
+
+// How LinearThreaded shares a layer's panels: participants [0, parts), participant id taking
+// panels [p0, p1) (contiguous whole groups); parts <= 1 means the calling thread does it all.
+struct PanelShare {
+  size_t panels, groups, parts;
+  size_t begin(size_t id) const { return groups * id / parts * kLinearGroup; }
+  size_t end(size_t id) const { return std::min(panels, groups * (id + 1) / parts * kLinearGroup); }
+};
+
+PanelShare ShareOf(size_t m, size_t n, size_t k) {
+  const size_t panels = Panels(n);
+  const size_t threads = std::min<size_t>(GemmThreadPool().threads(), panels);
+  if (threads <= 1 || m * n * k < (size_t{1} << 16)) return {panels, 1, 1};
+  const size_t groups = (panels + kLinearGroup - 1) / kLinearGroup;
+  return {panels, groups, std::min(threads, groups)};
+}
+
+}  // namespace
+
 void LinearThreaded(size_t m, size_t n, size_t k, const float* x, size_t ldx,
                     const float* packed, const float* bias, float* y, size_t ldy,
                     bool accumulate) noexcept {
-  ThreadPool& pool = GemmThreadPool();
-  const size_t panels = Panels(n);
-  const size_t threads = std::min<size_t>(pool.threads(), panels);
-  if (threads <= 1 || m * n * k < (size_t{1} << 16)) {
+  const PanelShare share = ShareOf(m, n, k);
+  if (share.parts <= 1) {
     Linear(m, n, k, x, ldx, packed, bias, y, ldy, accumulate);
     return;
   }
   const LinearPanelsFn fn = BestLinear().linear_panels;
   // Contiguous shares of whole groups of panels, as even as the group count allows.
-  const size_t groups = (panels + kLinearGroup - 1) / kLinearGroup;
-  const size_t parts = std::min(threads, groups);
-  pool.Run([&](int id) {
-    if (static_cast<size_t>(id) >= parts) return;
-    const size_t p0 = groups * id / parts * kLinearGroup;
-    const size_t p1 = std::min(panels, groups * (id + 1) / parts * kLinearGroup);
-    fn(m, n, k, x, ldx, packed, bias, y, ldy, accumulate, p0, p1);
+  GemmThreadPool().Run([&](int id) {
+    if (static_cast<size_t>(id) >= share.parts) return;
+    fn(m, n, k, x, ldx, packed, bias, y, ldy, accumulate, share.begin(id), share.end(id));
   });
+}
+
+float LinearReadThreaded(size_t m, size_t n, size_t k, const float* packed) noexcept {
+  const PanelShare share = ShareOf(m, n, k);
+  // Panel p's k rows of 16 floats follow panel p - 1's (groups of four panels are one stream).
+  auto read = [&](size_t p0, size_t p1) {
+    return ReadF32((p1 - p0) * k * kLinearPanel, packed + p0 * k * kLinearPanel);
+  };
+  if (share.parts <= 1) return read(0, share.panels);
+  float sums[64] = {};
+  GemmThreadPool().Run([&](int id) {
+    if (static_cast<size_t>(id) >= share.parts || id >= 64) return;
+    sums[id] = read(share.begin(id), share.end(id));
+  });
+  float total = 0;
+  for (float s : sums) total += s;
+  return total;
 }
 
 }  // namespace klab::kernels

@@ -67,6 +67,13 @@ void LinearThreaded(size_t m, size_t n, size_t k, const float* x, size_t ldx,
                     const float* packed, const float* bias, float* y, size_t ldy,
                     bool accumulate) noexcept;
 
+// The read ceiling of LinearThreaded(m, n, k, ..., packed, ...): reads exactly the packed bytes
+// that call would, split over the pool exactly as it would split them (or on the calling thread
+// where it would not split), and only sums them (kernels/peak's ReadF32). The bandwidth a layer
+// can reach, in the cache state the layer itself leaves; the sum is returned so that nothing is
+// optimised away.
+float LinearReadThreaded(size_t m, size_t n, size_t k, const float* packed) noexcept;
+
 }  // namespace klab::kernels
 
 #endif  // KLAB_KERNELS_LINEAR_LINEAR_H_

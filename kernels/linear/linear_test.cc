@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -112,6 +113,24 @@ TEST(LinearThreaded, BitwiseEqualToOneThread) {
     SetGemmThreads(1);
     EXPECT_EQ(one, two) << "m " << m;
   }
+}
+
+// The read ceiling reads every packed float exactly once, split or not: packed weights of ones
+// sum to their count. (Shapes on both sides of the 2^16 threshold, panel counts not a multiple
+// of the group.)
+TEST(LinearReadThreaded, ReadsEveryPackedFloatOnce) {
+  for (size_t threads : {1, 2}) {
+    SetGemmThreads(static_cast<int>(threads));
+    for (auto [m, n, k] : {std::tuple<size_t, size_t, size_t>{1, 128, 128}, {1, 512, 128},
+                           {1, 200, 512}, {8, 768, 256}}) {
+      const size_t size = PackedLinearSize(n, k);
+      Aligned packed(size);
+      std::fill(packed.p, packed.p + size, 1.0f);
+      EXPECT_EQ(LinearReadThreaded(m, n, k, packed.p), static_cast<float>(size))
+          << "threads " << threads << " m " << m << " n " << n << " k " << k;
+    }
+  }
+  SetGemmThreads(1);
 }
 
 }  // namespace
