@@ -16,7 +16,7 @@ struct PlotSeries {
   std::vector<std::pair<double, double>> points;  // (x, y), drawn in x order
   bool dashed = false;        // e.g. peer libraries
   bool markers_only = false;  // a scatter: points without a connecting line
-  std::string color;          // "#rrggbb"; empty: the palette's colour for the series' index
+  std::string color = {};     // "#rrggbb"; empty: the palette's colour for the series' index
 };
 
 struct ReferenceLine {
