@@ -48,9 +48,17 @@ void KLAB_PEAK_CONCAT_(f32_triad__, KLAB_PEAK_ISA_SUFFIX)(size_t n, float s, con
   }
 }
 
-// The sum of a[0, n), eight vectors per step into eight accumulators (n a multiple of 128, a
-// 64-byte aligned): a pure read stream. Two loads per step feed one add each, so the eight add
-// chains (latency 4) never limit two loads per cycle.
+// y = x, four vectors per step (n a multiple of 64, the arrays 64-byte aligned): one read and one
+// write stream, the traffic of a one-input elementwise op.
+void KLAB_PEAK_CONCAT_(f32_copy__, KLAB_PEAK_ISA_SUFFIX)(size_t n, const float* x, float* y) noexcept {
+  for (size_t i = 0; i < n; i += 4 * Vec::kLanes) {
+    for (size_t j = i; j < i + 4 * Vec::kLanes; j += Vec::kLanes) Vec::StoreU(y + j, Vec::Load(x + j));
+  }
+}
+
+// The sum of a[0, n), sixteen vectors per step into eight accumulators while they last, then
+// vectors, then floats (a 64-byte aligned): a pure read stream. Two loads per step feed one add
+// each, so the eight add chains (latency 4) never limit two loads per cycle.
 float KLAB_PEAK_CONCAT_(f32_read__, KLAB_PEAK_ISA_SUFFIX)(size_t n, const float* a) noexcept {
   Vec::V acc[8];
   for (int i = 0; i < 8; ++i) acc[i] = Vec::Zero();

@@ -15,6 +15,15 @@ void TriadF32(size_t n, float s, const float* b, const float* c, float* a) noexc
   }
 }
 
+void CopyF32(size_t n, const float* x, float* y) noexcept {
+  static const bool avx512 = CpuSupports(Isa::kAvx512);
+  if (avx512) {
+    f32_copy__avx512(n, x, y);
+  } else {
+    f32_copy__avx2(n, x, y);
+  }
+}
+
 float ReadF32(size_t n, const float* a) noexcept {
   static const bool avx512 = CpuSupports(Isa::kAvx512);
   return avx512 ? f32_read__avx512(n, a) : f32_read__avx2(n, a);

@@ -17,6 +17,8 @@ void f32_triad__avx2(size_t n, float s, const float* b, const float* c, float* a
 void f32_triad__avx512(size_t n, float s, const float* b, const float* c, float* a) noexcept;
 // bandwidth.h's ReadF32 per ISA.
 float f32_read__avx2(size_t n, const float* a) noexcept;
+void f32_copy__avx2(size_t n, const float* x, float* y) noexcept;
+void f32_copy__avx512(size_t n, const float* x, float* y) noexcept;
 float f32_read__avx512(size_t n, const float* a) noexcept;
 
 }  // namespace klab::kernels

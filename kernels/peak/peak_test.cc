@@ -49,6 +49,8 @@ TEST(BandwidthTest, ReadSumsAndTriadComputes) {
     ASSERT_EQ(a[i], b[i] + 1.0f) << i;
     sum += a[i];
   }
+  CopyF32(n, a, c);
+  for (size_t i = 0; i < n; ++i) ASSERT_EQ(c[i], a[i]) << i;
   // ReadF32 returns the sum; small integers make every partial sum exact, in any order.
   EXPECT_EQ(ReadF32(n, a), sum);
   // Any length: the fast loop, whole vectors, single floats.
