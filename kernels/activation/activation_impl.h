@@ -33,17 +33,18 @@ typename T::V GeluTanh(typename T::V x) {
 
 // Phi(x) = erfc(-x / sqrt 2) / 2: erfc(|x| / sqrt 2) / 2 for x < 0 (relative, no cancellation)
 // and 1 - that for x >= 0 (Phi >= 1/2 there, so the subtraction loses at most a factor 2).
-// The halved square x^2 / 2 = hi + lo is exact (an FMA gives lo; halving is exact).
+// The halved square x^2 / 2 = hi + lo is exact: with h = -x/2 (exact), -hi = x h rounded and
+// lo = -hi - x h exactly (an FMA). |x| is capped at 14.4: Phi(-14.4) < 2^-150, and hi <= 103.7
+// keeps ErfcCore's exponential in range without a clamp.
 template <class T>
 typename T::V Phi(typename T::V x) {
   using V = typename T::V;
-  const V xa = T::Min(T::Set1(14.5f), T::Abs(x));  // Phi(-14.5) < 2^-150
-  const V xx = T::Mul(xa, xa);
-  const V hi = T::Mul(T::Set1(0.5f), xx);
-  const V lo = T::Mul(T::Set1(0.5f), T::Fms(xa, xa, xx));
-  const V half_erfc =
-      T::Mul(T::Set1(0.5f), vmath::ErfcCore<T>(T::Mul(xa, T::Set1(kSqrtHalf)), hi, lo));
-  return T::Select(T::Ge(x, T::Zero()), T::Sub(T::Set1(1.0f), half_erfc), half_erfc);
+  const V xa = T::Min(T::Set1(14.4f), T::Abs(x));
+  const V h = T::Mul(xa, T::Set1(-0.5f));
+  const V neg_hi = T::Mul(xa, h);
+  const V lo = T::Fnma(xa, h, neg_hi);
+  const V half_erfc = vmath::ErfcCore<T, true>(T::Mul(xa, T::Set1(kSqrtHalf)), neg_hi, lo);
+  return T::SubWhere(T::Ge(x, T::Zero()), T::Set1(1.0f), half_erfc, half_erfc);
 }
 
 template <class T>

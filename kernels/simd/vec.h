@@ -67,6 +67,8 @@ struct VecAvx512 {
   static V Select(M m, V if_true, V if_false) { return _mm512_mask_blend_ps(m, if_false, if_true); }
   // a * b where m is set, `otherwise` elsewhere: one masked multiply.
   static V MulWhere(M m, V a, V b, V otherwise) { return _mm512_mask_mul_ps(otherwise, m, a, b); }
+  // a - b where m is set, `otherwise` elsewhere: one masked subtraction.
+  static V SubWhere(M m, V a, V b, V otherwise) { return _mm512_mask_sub_ps(otherwise, m, a, b); }
   static float ReduceAdd(V a) { return _mm512_reduce_add_ps(a); }
   static float ReduceMax(V a) { return _mm512_reduce_max_ps(a); }
   static __mmask16 TailMask(int count) { return static_cast<__mmask16>((1u << count) - 1u); }
@@ -130,6 +132,7 @@ struct VecAvx2 {
   static M Ge(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
   static V Select(M m, V if_true, V if_false) { return _mm256_blendv_ps(if_false, if_true, m); }
   static V MulWhere(M m, V a, V b, V otherwise) { return Select(m, _mm256_mul_ps(a, b), otherwise); }
+  static V SubWhere(M m, V a, V b, V otherwise) { return Select(m, _mm256_sub_ps(a, b), otherwise); }
   static float ReduceAdd(V a) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));

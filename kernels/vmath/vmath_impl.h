@@ -10,6 +10,7 @@
 
 #include <cfloat>
 #include <cstddef>
+#include <iterator>
 
 #include "kernels/simd/vec.h"
 
@@ -67,11 +68,12 @@ typename T::V ExpTable16(typename T::V x) {
   return T::Scale2(T::Add(hi, T::Fma(hi, p, lo)), q);  // hi + (hi p + lo): one rounding that matters
 }
 
-template <class T, bool kNonPositive = false>
+// kInRange: the caller guarantees x in [-104, 0] (or NaN), so neither clamp is needed.
+template <class T, bool kNonPositive = false, bool kInRange = false>
 typename T::V Exp(typename T::V x) {
   using V = typename T::V;
-  if constexpr (!kNonPositive) x = T::Min(T::Set1(89.0f), x);
-  x = T::Max(T::Set1(-104.0f), x);
+  if constexpr (!kNonPositive && !kInRange) x = T::Min(T::Set1(89.0f), x);
+  if constexpr (!kInRange) x = T::Max(T::Set1(-104.0f), x);
   if constexpr (T::kHasLookup16) return ExpTable16<T>(x);
   constexpr float kRound = 0x1.8p23f;
   const V n = T::Sub(T::Fma(x, T::Set1(1.44269504088896341f), T::Set1(kRound)), T::Set1(kRound));
@@ -117,10 +119,12 @@ typename T::V Tanh(typename T::V x) {
 // in float stays within about an ulp (the fit in the exponent of Numerical Recipes' erfcc summed
 // terms of ~1.5 to ~0 and lost 7 ulp in float). The caller passes z^2 as an unevaluated sum
 // hi + lo (lo from an FMA): exp(-hi) (1 - lo) keeps erfc relative-accurate where z^2 is large
-// (rounding z^2 alone would cost z^2 2^-24 relative, 15 ulp at z = 4). z must be capped by the
-// caller (10.5: erfc(10.5) < 2^-149).
-template <class T>
-typename T::V ErfcCore(typename T::V z, typename T::V z2_hi, typename T::V z2_lo) {
+// (rounding z^2 alone would cost z^2 2^-24 relative, 15 ulp at z = 4). The caller passes
+// -hi (so no negation here) and caps z so that hi <= 103.9 (z <= 10.19: erfc(10.19) < 2^-150),
+// so the exponential needs no clamp. kHalf returns erfc / 2 at no cost: R's coefficients are
+// halved, exactly.
+template <class T, bool kHalf = false>
+typename T::V ErfcCore(typename T::V z, typename T::V neg_z2_hi, typename T::V z2_lo) {
   using V = typename T::V;
   const V t = T::Recip(T::Fma(z, T::Set1(0.5f), T::Set1(1.0f)));
   const V u = T::Fms(t, T::Set1(2.9302325581e+00f), T::Set1(1.9302325581e+00f));
@@ -128,8 +132,10 @@ typename T::V ErfcCore(typename T::V z, typename T::V z2_hi, typename T::V z2_lo
       2.277431655e-06f,  -7.817996535e-06f, -1.871282153e-05f, 1.632585448e-04f,
       3.056183645e-06f,  -2.891165612e-03f, 7.560038231e-04f,  6.978764661e-02f,
       2.977932662e-01f,  6.344121874e-01f};
-  const V r = Horner<T>(u, kR);
-  const V e = Exp<T, true>(T::Sub(T::Zero(), z2_hi));
+  constexpr float kScale = kHalf ? 0.5f : 1.0f;
+  V r = T::Set1(kR[0] * kScale);
+  for (size_t i = 1; i < std::size(kR); ++i) r = T::Fma(r, u, T::Set1(kR[i] * kScale));
+  const V e = Exp<T, true, true>(neg_z2_hi);
   return T::Mul(T::Mul(t, r), T::Fnma(e, z2_lo, e));  // t R(t) e^-hi (1 - lo)
 }
 
@@ -153,8 +159,8 @@ typename T::V Erf(typename T::V x) {
   const V a = T::Abs(x);
   const V small = ErfSmall<T>(a, T::Mul(a, a));
   const V z = T::Min(T::Set1(4.5f), a);
-  const V z2 = T::Mul(z, z);
-  const V large = T::Sub(T::Set1(1.0f), ErfcCore<T>(z, z2, T::Fms(z, z, z2)));
+  const V neg_z2 = T::Fnma(z, z, T::Zero());  // -(z^2), rounded once
+  const V large = T::Sub(T::Set1(1.0f), ErfcCore<T>(z, neg_z2, T::Fma(z, z, neg_z2)));
   return T::CopySign(T::Select(T::Lt(a, T::Set1(1.0f)), small, large), x);
 }
 
