@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "harness/counters.h"
 #include "harness/pfm_events.h"
+#include "harness/row_counters.h"
 
 namespace klab::harness {
 namespace {
@@ -151,10 +152,18 @@ Json CaptureEnvironment(const Topology* topology, const std::vector<std::string>
   env["governor"] = !governor.empty() ? governor
                                       : (virtualised ? "unknown (virtualised)" : "unknown");
   const CounterCapabilities& caps = ProbeCounters();
+  // What each row's hardware counter key counts here (the event and its scale), or why nothing.
+  Json row_events = Json::object();
+  for (const RowCounter& c : RowHardwareCounters()) {
+    row_events[c.key] = c.event.empty()
+                            ? Json{{"event", nullptr}, {"reason", c.reason}}
+                            : Json{{"event", c.event}, {"scale", c.scale}};
+  }
   env["counters"] = {{"hardware", caps.hardware},
                      {"reason", caps.hardware ? "" : caps.reason},
                      {"software", caps.software},
-                     {"libpfm_pmus", DetectedPmus()}};
+                     {"libpfm_pmus", DetectedPmus()},
+                     {"row_events", row_events}};
   env["compiler"] = absl::StrFormat("g++ %s", __VERSION__);
   std::string flags;
 #ifdef __OPTIMIZE__

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "harness/row_counters.h"
 #include "harness/timer.h"
 
 namespace klab::harness {
@@ -32,7 +33,9 @@ void Sampler::Warmup() {
   if (events_ == nullptr) {
     std::vector<std::string> names(std::begin(kSoftwareEvents), std::end(kSoftwareEvents));
     if (ProbeCounters().hardware) {
-      names.insert(names.end(), std::begin(kHardwareEvents), std::end(kHardwareEvents));
+      for (const RowCounter& c : RowHardwareCounters()) {
+        if (!c.event.empty()) names.push_back(c.event);
+      }
     }
     events_ = std::make_unique<EventGroup>(names);
   }
@@ -87,9 +90,26 @@ Measurement Sampler::Finish() {
   };
   m_.counters_per_rep.clear();
   for (int i = 0; i < kSoftwareEventCount; ++i) m_.counters_per_rep.push_back(per_rep(i));
+  // Hardware counters by key: the opened events follow the software ones, in key order, the
+  // keys without an event skipped.
   m_.hardware_per_rep.clear();
-  for (size_t i = 0; i < std::size(kHardwareEvents); ++i) {
-    m_.hardware_per_rep.push_back(per_rep(kSoftwareEventCount + i));
+  m_.hardware_reasons.clear();
+  const bool hardware = ProbeCounters().hardware;
+  size_t next = kSoftwareEventCount;
+  for (const RowCounter& c : RowHardwareCounters()) {
+    if (!hardware) {
+      m_.hardware_per_rep.push_back(std::nullopt);
+      m_.hardware_reasons.push_back(ProbeCounters().reason);
+    } else if (c.event.empty()) {
+      m_.hardware_per_rep.push_back(std::nullopt);
+      m_.hardware_reasons.push_back(c.reason);
+    } else {
+      const size_t i = next++;
+      std::optional<double> v = per_rep(i);
+      if (v) *v *= c.scale;
+      m_.hardware_per_rep.push_back(v);
+      m_.hardware_reasons.push_back(v ? "" : (i < values.size() ? values[i].reason : "not read"));
+    }
   }
   m_.summary = Summarize(m_.samples_ns);
   return std::move(m_);

@@ -52,9 +52,10 @@ struct Measurement {
   double allocs_per_rep = 0;
   // Software counters per call, in kSoftwareEvents order; nullopt if unreadable.
   std::vector<std::optional<double>> counters_per_rep;
-  // Hardware events (kHardwareEvents, through libpfm4) per call; nullopt where the machine
-  // exposes no PMU (env.counters.reason says why).
+  // Hardware counters (RowHardwareCounters(), through libpfm4) per call, in their units;
+  // nullopt where the machine exposes no PMU or the event (hardware_reasons says why).
   std::vector<std::optional<double>> hardware_per_rep;
+  std::vector<std::string> hardware_reasons;
 };
 
 // Measures one body: warm-up, then samples until the stopping rule holds.
@@ -63,8 +64,6 @@ Measurement Measure(const std::function<void()>& body, const MeasureOptions& opt
 // The same, one sample at a time, so a caller can interleave several bodies in rounds (each
 // round takes one sample of every body that is not done), so that drift and bursts of
 // interference on a shared machine hit all of them alike instead of whichever ran at that time.
-// The hardware events every row reports (null where unavailable).
-inline constexpr const char* kHardwareEvents[] = {"cycles", "instructions"};
 
 class Sampler {
  public:
@@ -78,7 +77,7 @@ class Sampler {
   std::function<void()> body_;
   MeasureOptions options_;
   Measurement m_;
-  // kSoftwareEvents, then kHardwareEvents where ProbeCounters() found a PMU: one group,
+  // kSoftwareEvents, then RowHardwareCounters() where ProbeCounters() found a PMU: one group,
   // enabled around each sample and accumulated over them.
   std::unique_ptr<EventGroup> events_;
   double total_s_ = 0;

@@ -2,11 +2,13 @@
 // on any CPU. The PMU comes from the test's environment (KLAB_FORCED_PMU, set in BUILD): one
 // binary per PMU, because the variable must be set before libpfm initialises, once per process.
 #include <cstdlib>
+#include <map>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "harness/flop_event.h"
 #include "harness/pfm_events.h"
+#include "harness/row_counters.h"
 
 namespace klab::harness {
 namespace {
@@ -53,6 +55,27 @@ TEST(PfmEventsForced, FlopEventOfThePmu) {
   }
   // Forcing the PMU hides the generic perf:: events.
   EXPECT_FALSE(EncodeEvent("perf::cycles").ok());
+}
+
+// The rows' counters resolve to this PMU's own events where the generic ones are hidden.
+TEST(PfmEventsForced, RowCountersOfThePmu) {
+  const std::string pmu = ForcePmu();
+  ASSERT_FALSE(pmu.empty());
+  std::map<std::string, RowCounter> by_key;
+  for (const RowCounter& c : RowHardwareCounters()) by_key[c.key] = c;
+  ASSERT_EQ(by_key.size(), 6u);
+  if (pmu == "amd64_fam19h_zen4") {
+    EXPECT_EQ(by_key["l2_misses"].event, "CORE_TO_L2_CACHEABLE_REQUEST_ACCESS_STATUS:LS_RD_BLK_C");
+    EXPECT_EQ(by_key["flops"].event, "RETIRED_SSE_AVX_FLOPS:ANY");
+    EXPECT_EQ(by_key["flops"].scale, 1.0);
+  } else {
+    EXPECT_EQ(by_key["l2_misses"].event, "L2_RQSTS:ALL_DEMAND_MISS");
+    EXPECT_EQ(by_key["flops"].event.rfind("FP_ARITH_INST_RETIRED:", 0), 0u);
+    EXPECT_GE(by_key["flops"].scale, 8.0);
+  }
+  // The generic events are hidden by the forcing: null with the reason, not a wrong event.
+  EXPECT_EQ(by_key["cycles"].event, "");
+  EXPECT_FALSE(by_key["cycles"].reason.empty());
 }
 
 }  // namespace

@@ -4,8 +4,10 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
+#include "harness/row_counters.h"
 
 namespace klab::harness {
 namespace {
@@ -27,6 +29,19 @@ TEST(PfmEvents, GenericEventsEncode) {
   EXPECT_EQ(faults->config, 2u);  // PERF_COUNT_SW_PAGE_FAULTS
   EXPECT_EQ(EncodeEvent("NO_SUCH_EVENT:NOR_UMASK").status().code(), absl::StatusCode::kNotFound);
   EXPECT_FALSE(DetectedPmus().empty());
+}
+
+// The rows' hardware counters on whatever PMU this machine has: the generic events always
+// resolve (libpfm's perf:: tables); the vendor ones where libpfm sees the core PMU.
+TEST(PfmEvents, RowCountersResolveTheGenericEvents) {
+  std::vector<std::string> keys;
+  for (const RowCounter& c : RowHardwareCounters()) {
+    keys.push_back(c.key);
+    EXPECT_NE(c.event.empty(), c.reason.empty()) << c.key;  // an event or a reason, not both
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"cycles", "instructions", "l1d_load_misses",
+                                            "l2_misses", "llc_load_misses", "flops"}));
+  for (size_t i : {0, 1, 2, 4}) EXPECT_FALSE(RowHardwareCounters()[i].event.empty()) << keys[i];
 }
 
 // The version names the library file really loaded (its API version alone says 4.0 for all 4.x).

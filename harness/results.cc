@@ -15,6 +15,7 @@
 #include "absl/strings/str_replace.h"
 #include "harness/alloc_counter.h"
 #include "harness/counters.h"
+#include "harness/row_counters.h"
 #include "harness/env.h"
 
 namespace klab::harness {
@@ -92,10 +93,11 @@ Json TimingJson(const Measurement& m) {
     counters[kSoftwareEvents[i]] = v ? Json(*v) : Json(nullptr);
   }
   // Hardware counters: null unless the machine exposes a PMU (env.counters.reason says why).
-  for (size_t i = 0; i < std::size(kHardwareEvents); ++i) {
+  const std::vector<RowCounter>& hardware = RowHardwareCounters();
+  for (size_t i = 0; i < hardware.size(); ++i) {
     const std::optional<double> v =
         i < m.hardware_per_rep.size() ? m.hardware_per_rep[i] : std::nullopt;
-    counters[kHardwareEvents[i]] = v ? Json(*v) : Json(nullptr);
+    counters[hardware[i].key] = v ? Json(*v) : Json(nullptr);
   }
   j["counters"] = counters;
   return j;
