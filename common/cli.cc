@@ -7,6 +7,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -35,6 +37,15 @@ std::vector<char*> ParseFlagsOrExit(int argc, char** argv, const char* usage) {
   std::string prog = argv[0];
   g_program = prog.substr(prog.find_last_of('/') + 1);
   absl::SetProgramUsageMessage(usage);
+  // --help lists every flag of ours, also those defined once for several binaries (perf/suite.cc's
+  // --out, --pinning, ...), not only those in the file named like the program; Abseil's own stay
+  // under --helpfull.
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view file) {
+    return !absl::StartsWith(file, "absl/") && !absl::StrContains(file, "/absl/");
+  };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  absl::SetFlagsUsageConfig(config);
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
     if (arg == "--") break;

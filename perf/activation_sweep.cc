@@ -53,8 +53,6 @@ ABSL_FLAG(int32_t, min_reps, 15, "Minimum timed repetitions per case.");
 ABSL_FLAG(double, min_time, 0.05, "Minimum total timed seconds per implementation and case.");
 ABSL_FLAG(double, min_sample_time, 0.002,
           "Each sample times back-to-back calls lasting at least this long (recorded per call).");
-ABSL_FLAG(std::string, out, "", "Write activation_sweep.{json,md} into this folder, publish nothing.");
-ABSL_FLAG(bool, no_publish, false, "Write no files (CI, smoke tests).");
 ABSL_FLAG(uint32_t, seed, 1, "Seed of the random inputs.");
 
 namespace klab::perf {
@@ -342,7 +340,7 @@ int Run(int argc, char** argv) {
   }
 
   const harness::OutputOptions output =
-      OutputOptionsOrExit(absl::GetFlag(FLAGS_out), absl::GetFlag(FLAGS_no_publish));
+      OutputOptionsFromFlagsOrExit();
   auto topology = harness::Topology::Load();
   if (!topology.ok()) {
     std::fprintf(stderr, "activation_sweep: %s\n", std::string(topology.status().message()).c_str());

@@ -82,9 +82,6 @@ ABSL_FLAG(double, min_sample_time, 0.005,
           "(small sizes are timed in batches; samples are recorded per call).");
 ABSL_FLAG(double, max_time, 20.0,
           "A case whose repetitions exceed this many seconds stops after 3 (recorded per row).");
-ABSL_FLAG(std::string, out, "",
-          "Write matmul_sweep.json/.md into this folder instead of publishing under results/.");
-ABSL_FLAG(bool, no_publish, false, "Write no files at all (CI smoke runs).");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the random inputs.");
 
 namespace klab::perf {
@@ -184,9 +181,6 @@ Settings ReadSettingsOrExit() {
     if (parsed->size() != 3) ExitWithUsageError("--blocking takes three numbers: MC,KC,NC");
     s.blocking = kernels::Blocking{static_cast<int>((*parsed)[0]), static_cast<int>((*parsed)[1]),
                                    static_cast<int>((*parsed)[2])};
-  }
-  if (!absl::GetFlag(FLAGS_out).empty() && absl::GetFlag(FLAGS_no_publish)) {
-    ExitWithUsageError("--out and --no_publish contradict each other");
   }
   for (const std::string& name : absl::GetFlag(FLAGS_peers)) {
     const std::vector<std::string> known = PeerNames();
@@ -438,7 +432,7 @@ int Run(int argc, char** argv) {
   const std::regex variant_filter(absl::GetFlag(FLAGS_variants));
 
   const harness::OutputOptions output =
-      OutputOptionsOrExit(absl::GetFlag(FLAGS_out), absl::GetFlag(FLAGS_no_publish));
+      OutputOptionsFromFlagsOrExit();
 
   auto topology = harness::Topology::Load();
   if (!topology.ok()) {

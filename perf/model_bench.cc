@@ -52,8 +52,6 @@ ABSL_FLAG(bool, no_cache_rows, true, "Also run the tg tests without the KV cache
 ABSL_FLAG(bool, quick, false, "Smoke run: tg25 and pp64 only, 3 repetitions.");
 ABSL_FLAG(int32_t, min_reps, 15, "Minimum timed repetitions per case.");
 ABSL_FLAG(double, min_time, 0.5, "Minimum total timed seconds per case.");
-ABSL_FLAG(std::string, out, "", "Write model_bench.{json,md} into this folder, publish nothing.");
-ABSL_FLAG(bool, no_publish, false, "Write no files (CI, smoke tests).");
 
 namespace klab::perf {
 namespace {
@@ -178,7 +176,7 @@ int Run(int argc, char** argv) {
   measure.min_sample_s = 0;  // a sample is one whole test (>= tens of microseconds)
 
   const harness::OutputOptions output =
-      OutputOptionsOrExit(absl::GetFlag(FLAGS_out), absl::GetFlag(FLAGS_no_publish));
+      OutputOptionsFromFlagsOrExit();
   auto topology = harness::Topology::Load();
   if (!topology.ok()) {
     std::fprintf(stderr, "model_bench: %s\n", std::string(topology.status().message()).c_str());

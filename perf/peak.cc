@@ -31,8 +31,6 @@
 ABSL_FLAG(bool, quick, false, "Smoke run: few repetitions, L1 and L2 working sets only.");
 ABSL_FLAG(double, min_time, 0.3, "Minimum total timed seconds per case.");
 ABSL_FLAG(int64_t, dram_mib, 1024, "Working set of the DRAM case, MiB per core.");
-ABSL_FLAG(std::string, out, "", "Write peak.{json,md} into this folder, publish nothing.");
-ABSL_FLAG(bool, no_publish, false, "Write no files (CI, smoke tests).");
 
 namespace klab::perf {
 namespace {
@@ -58,7 +56,7 @@ int Run(int argc, char** argv) {
   const int64_t dram_mib = absl::GetFlag(FLAGS_dram_mib);
   if (dram_mib < 1 || dram_mib > 65536) ExitWithUsageError("--dram_mib must be in [1, 65536]");
   const harness::OutputOptions output =
-      OutputOptionsOrExit(absl::GetFlag(FLAGS_out), absl::GetFlag(FLAGS_no_publish));
+      OutputOptionsFromFlagsOrExit();
   auto topology = harness::Topology::Load();
   if (!topology.ok()) {
     std::fprintf(stderr, "peak: %s\n", std::string(topology.status().message()).c_str());

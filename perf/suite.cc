@@ -11,6 +11,9 @@
 #include "kernels/cpu/cpu.h"
 #include "common/cli.h"
 
+ABSL_FLAG(std::string, out, "",
+          "Write <suite>.{json,md} into this folder instead of publishing under results/.");
+ABSL_FLAG(bool, no_publish, false, "Write no files (CI, smoke tests).");
 ABSL_FLAG(std::string, pinning, "compact",
           "Where the threads go: compact (cores 0, 1, ...) or scatter (across packages first).");
 ABSL_FLAG(std::string, cpus, "",
@@ -51,10 +54,13 @@ std::string PinningDescription() {
   return cpus.empty() ? absl::GetFlag(FLAGS_pinning) : "--cpus=" + cpus;
 }
 
-harness::OutputOptions OutputOptionsOrExit(const std::string& out_dir, bool no_publish) {
+harness::OutputOptions OutputOptionsFromFlagsOrExit() {
   harness::OutputOptions output;
-  output.publish = !no_publish;
-  output.out_dir = out_dir;
+  output.publish = !absl::GetFlag(FLAGS_no_publish);
+  output.out_dir = absl::GetFlag(FLAGS_out);
+  if (!output.publish && !output.out_dir.empty()) {
+    ExitWithUsageError("--out and --no_publish contradict each other");
+  }
   if (output.publish && output.out_dir.empty()) {
     auto root = harness::DefaultResultsRoot();
     if (!root.ok()) ExitWithUsageError(std::string(root.status().message()));

@@ -23,8 +23,9 @@ std::vector<int> CoresFromFlagsOrExit(const harness::Topology& topology, int thr
 // "compact", "scatter" or "--cpus=LIST": how the cores were chosen, for env.pinning.
 std::string PinningDescription();
 
-// From the values of --out and --no_publish; exits 2 when there is nowhere to publish.
-harness::OutputOptions OutputOptionsOrExit(const std::string& out_dir, bool no_publish);
+// Every suite's --out (write into this folder only) and --no_publish (write nothing) flags,
+// defined once here; exits 2 when they contradict or there is nowhere to publish.
+harness::OutputOptions OutputOptionsFromFlagsOrExit();
 
 // {"schema", "suite", "run_id", "command", "env"}: the environment captured now; run id from its
 // start time, the short host name and the git commit; the command as `bazel run //perf:<suite>`.
