@@ -2,16 +2,30 @@
 
 `perf_suite(name = "x", deps = [...])` declares the cc_binary //perf:x from x.cc and the
 sh_test //perf:x_smoke_test from x_smoke_test.sh with the binary (and `test_data`) as data.
-Every suite links the allocation-counting hook, so every row carries its allocations.
+Every suite gets what every suite uses (the suite frame, flags, measurement, results) and links
+the allocation-counting hook, so every row carries its allocations; `deps` lists the rest.
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_binary")
+
+# What every suite's main file uses.
+_SUITE_DEPS = [
+    ":suite",
+    "//common:cli",
+    "//harness:alloc_counter",
+    "//harness:json",
+    "//harness:measure",
+    "//harness:results",
+    "//harness:topology",
+    "//third_party:absl_flags",
+    "//third_party:absl_strings",
+]
 
 def perf_suite(name, deps, test_data = []):
     cc_binary(
         name = name,
         srcs = [name + ".cc"],
-        deps = deps + ([] if "//harness:alloc_counter" in deps else ["//harness:alloc_counter"]),
+        deps = _SUITE_DEPS + [d for d in deps if d not in _SUITE_DEPS],
     )
     native.sh_test(
         name = name + "_smoke_test",
