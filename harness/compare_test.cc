@@ -76,6 +76,16 @@ Json Record(const std::string& run_id, const std::string& cpu, Json rows) {
   return r;
 }
 
+// A row of `impl` on the n x n x n case, its samples around `center`.
+Json ImplRow(const std::string& name, const std::string& impl, int n, double center,
+             std::mt19937& rng, int samples = 20) {
+  Json r = Row(name, "sgemm", Noisy(center, samples, rng));
+  r["impl"] = impl;
+  r["shape"] = {{"m", n}, {"n", n}, {"k", n}};
+  r["threads"] = 1;
+  return r;
+}
+
 // A row slowed by 20% is `slower`; an unchanged row `noise`; a real but 2% change `noise` (below
 // the practical threshold); rows without a partner are listed.
 TEST(CompareRuns, Verdicts) {
@@ -153,25 +163,16 @@ TEST(Runs, ListAndPrevious) {
   EXPECT_EQ(*SuiteOfRun((root / "runs" / "20260103-000000-vm-c").string()), "activation_sweep");
 }
 
-}  // namespace
-}  // namespace klab::harness
-
-namespace klab::harness {
-namespace {
 
 // Peer rows (impl other than kernel-lab) measure the machine's drift: both got 10% faster here.
 TEST(CompareRuns, PeerRowsAreTheControl) {
   std::mt19937 rng(3);
-  Json a = Row("openblas/r", "sgemm", Noisy(1000, 20, rng)),
-       b = Row("blis/r", "sgemm", Noisy(2000, 20, rng)), k = Row("ours/r", "sgemm", Noisy(500, 20, rng));
-  a["impl"] = "openblas";
-  b["impl"] = "blis";
-  k["impl"] = "kernel-lab";
-  Json a2 = Row("openblas/r", "sgemm", Noisy(1000 / 1.1, 20, rng)),
-       b2 = Row("blis/r", "sgemm", Noisy(2000 / 1.1, 20, rng)), k2 = Row("ours/r", "sgemm", Noisy(500, 20, rng));
-  a2["impl"] = "openblas";
-  b2["impl"] = "blis";
-  k2["impl"] = "kernel-lab";
+  const Json a = ImplRow("openblas/r", "openblas", 64, 1000, rng),
+             b = ImplRow("blis/r", "blis", 64, 2000, rng),
+             k = ImplRow("ours/r", "kernel-lab", 64, 500, rng);
+  const Json a2 = ImplRow("openblas/r", "openblas", 64, 1000 / 1.1, rng),
+             b2 = ImplRow("blis/r", "blis", 64, 2000 / 1.1, rng),
+             k2 = ImplRow("ours/r", "kernel-lab", 64, 500, rng);
   const Json before = Record("a", "cpu", {a, b, k}), after = Record("b", "cpu", {a2, b2, k2});
   auto c = CompareRuns(after, before, {});
   ASSERT_TRUE(c.ok());
@@ -180,11 +181,6 @@ TEST(CompareRuns, PeerRowsAreTheControl) {
   EXPECT_NE(ReportMarkdown(after, before, *c, {}).find("Control: the 2 rows"), std::string::npos);
 }
 
-}  // namespace
-}  // namespace klab::harness
-
-namespace klab::harness {
-namespace {
 
 // Per case: the machine got 25% faster on one shape between the runs (the peers show it); our
 // unchanged variant there is `faster` by the raw rule but `noise` against the control, and a
@@ -192,11 +188,7 @@ namespace {
 TEST(CompareRuns, PerCaseDriftControl) {
   std::mt19937 rng(4);
   auto row = [&](const std::string& name, const std::string& impl, int n, double center) {
-    Json r = Row(name, "sgemm", Noisy(center, 25, rng));
-    r["impl"] = impl;
-    r["shape"] = {{"m", n}, {"n", n}, {"k", n}};
-    r["threads"] = 1;
-    return r;
+    return ImplRow(name, impl, n, center, rng, 25);
   };
   const Json before = Record("a", "cpu", {row("ours/128", "kernel-lab", 128, 100),
                                           row("peer/128", "openblas", 128, 120),
