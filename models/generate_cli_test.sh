@@ -11,8 +11,7 @@ if [ -z "$dir" ] || [ ! -f "$dir/stories260K.bin" ]; then
   exit 0
 fi
 t="$TEST_TMPDIR"
-fail=0
-check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; }
+source "$TEST_SRCDIR/$TEST_WORKSPACE/common/check.sh"
 
 "$gen" --model="$dir/stories260K.bin" --tokenizer="$dir/tok512.bin" --prompt="Once upon a time" \
   --steps=64 >"$t/story" 2>"$t/stats"

@@ -5,8 +5,7 @@
 set -u
 sweep="$TEST_SRCDIR/$TEST_WORKSPACE/perf/activation_sweep"
 out="$TEST_TMPDIR/out"
-fail=0
-check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; }
+source "$TEST_SRCDIR/$TEST_WORKSPACE/common/check.sh"
 
 "$sweep" --quick --sizes=100,1000 --out="$out" >"$TEST_TMPDIR/stdout" 2>"$TEST_TMPDIR/stderr"
 rc=$?
@@ -26,8 +25,6 @@ check "kernels allocate nothing" '! grep "\"impl\": *\"kernel-lab\"" "$out/activ
 check "--no_publish exits 0" '[ $? -eq 0 ]'
 
 for bad in "--sizes=0" "--sizes=abc" "--bogus=1" "--ops=nothing_matches" "--ops=(("; do
-  "$sweep" $bad --no_publish >/dev/null 2>"$TEST_TMPDIR/err"
-  rc=$?
-  check "$bad exits 2 (got $rc: $(head -1 "$TEST_TMPDIR/err"))" '[ $rc -eq 2 ]'
+  expect_exit2 "$sweep" $bad --no_publish
 done
 exit $fail

@@ -10,8 +10,7 @@ sweep="$TEST_SRCDIR/$TEST_WORKSPACE/perf/matmul_sweep"
 # without the sanitizer.
 export LSAN_OPTIONS="use_tls=0:suppressions=$TEST_SRCDIR/$TEST_WORKSPACE/perf/lsan_peers.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 out="$TEST_TMPDIR/out"
-fail=0
-check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; }
+source "$TEST_SRCDIR/$TEST_WORKSPACE/common/check.sh"
 
 # A tiny run into --out: both files, schema, rows checked ok, every expected implementation.
 "$sweep" --sizes=16,33 --min_reps=2 --min_time=0 --out="$out" >"$TEST_TMPDIR/stdout" 2>"$TEST_TMPDIR/stderr"

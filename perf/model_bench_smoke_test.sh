@@ -6,15 +6,12 @@ set -u
 bench="$TEST_SRCDIR/$TEST_WORKSPACE/perf/model_bench"
 dir="${KLAB_MODELS_DIR:-}"
 t="$TEST_TMPDIR"
-fail=0
-check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; }
+source "$TEST_SRCDIR/$TEST_WORKSPACE/common/check.sh"
 
 "$bench" --models_dir="$t/empty" --no_publish >"$t/stdout" 2>"$t/stderr"
 check "absent models are skipped with a message, exit 0 ($?)" 'grep -q "skipping" "$t/stderr"'
 for bad in "--models=gpt3" "--tests=xx5" "--tests=tg0" "--threads=0" "--bogus=1"; do
-  "$bench" $bad --no_publish >/dev/null 2>"$t/err"
-  rc=$?
-  check "$bad exits 2 (got $rc: $(head -1 "$t/err"))" '[ $rc -eq 2 ]'
+  expect_exit2 "$bench" $bad --no_publish
 done
 
 if [ -z "$dir" ] || [ ! -f "$dir/stories260K.bin" ]; then

@@ -4,8 +4,7 @@
 set -u
 peak="$TEST_SRCDIR/$TEST_WORKSPACE/perf/peak"
 out="$TEST_TMPDIR/out"
-fail=0
-check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; }
+source "$TEST_SRCDIR/$TEST_WORKSPACE/common/check.sh"
 
 "$peak" --quick --out="$out" >"$TEST_TMPDIR/stdout" 2>"$TEST_TMPDIR/stderr"
 rc=$?
@@ -19,8 +18,6 @@ done
 check "env.peak_gflops_per_core is a number" 'grep -q "\"peak_gflops_per_core\": *[0-9]" "$j"'
 check "env.bandwidth_gbs has l1 and l2" 'grep -A12 "\"bandwidth_gbs\"" "$j" | grep -q "\"l2\""'
 for bad in "--dram_mib=0" "--bogus=1" "--quick=maybe" "--pinning=weird" "--cpus=999" "--cpus=x"; do
-  "$peak" $bad --no_publish >/dev/null 2>"$TEST_TMPDIR/err"
-  rc=$?
-  check "$bad exits 2 (got $rc: $(head -1 "$TEST_TMPDIR/err"))" '[ $rc -eq 2 ]'
+  expect_exit2 "$peak" $bad --no_publish
 done
 exit $fail

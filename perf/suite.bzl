@@ -31,5 +31,5 @@ def perf_suite(name, deps, test_data = []):
         name = name + "_smoke_test",
         size = "medium",
         srcs = [name + "_smoke_test.sh"],
-        data = [":" + name] + test_data,
+        data = [":" + name, "//common:check.sh"] + test_data,
     )

@@ -5,8 +5,7 @@
 set -u
 compare="$TEST_SRCDIR/$TEST_WORKSPACE/tools/compare"
 root="$TEST_TMPDIR/results"
-fail=0
-check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; }
+source "$TEST_SRCDIR/$TEST_WORKSPACE/common/check.sh"
 
 run() {  # run <id> <host> <median of row a> <median of row b>
   mkdir -p "$root/runs/$1"

@@ -5,8 +5,7 @@
 set -u
 tool="$TEST_SRCDIR/$TEST_WORKSPACE/tools/count_instructions.sh"
 case_bin="$TEST_SRCDIR/$TEST_WORKSPACE/lab/gemm/gemm_case"
-fail=0
-check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; }
+source "$TEST_SRCDIR/$TEST_WORKSPACE/common/check.sh"
 if ! command -v valgrind >/dev/null; then echo "SKIP: valgrind not installed"; exit 0; fi
 # AddressSanitizer and Valgrind cannot run one program together (--config=asan builds it so).
 if grep -q "__asan_init" "$case_bin"; then echo "SKIP: built with AddressSanitizer"; exit 0; fi
