@@ -14,10 +14,7 @@ namespace klab::harness {
 namespace {
 
 TEST(FlopEvent, CalibratesOrSaysWhyNot) {
-  const kernels::FmaPeakKernel* widest = nullptr;
-  for (const kernels::FmaPeakKernel& k : kernels::FmaPeakKernels()) {
-    if (kernels::CpuSupports(k.isa)) widest = &k;
-  }
+  const kernels::FmaPeakKernel* widest = kernels::WidestFmaPeakKernel();
   if (widest == nullptr) GTEST_SKIP() << "this CPU has neither AVX2 nor AVX-512";
   const kernels::FmaPeakKernel& k = *widest;
   constexpr int64_t kIterations = 1'000'000;

@@ -215,10 +215,7 @@ int Run(int argc, char** argv) {
   env["bandwidth_gbs"] = bandwidth;
 
   // The FLOP event checked against the widest FMA kernel's exact count (harness/flop_event.h).
-  const kernels::FmaPeakKernel* widest = nullptr;
-  for (const kernels::FmaPeakKernel& k : kernels::FmaPeakKernels()) {
-    if (kernels::CpuSupports(k.isa)) widest = &k;
-  }
+  const kernels::FmaPeakKernel* widest = kernels::WidestFmaPeakKernel();
   harness::FlopCalibration calibration;
   calibration.reason = "no FMA kernel for this CPU";
   if (widest != nullptr) {

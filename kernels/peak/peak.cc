@@ -16,4 +16,12 @@ absl::Span<const FmaPeakKernel> FmaPeakKernels() {
   return absl::MakeConstSpan(kKernels, std::size(kKernels));
 }
 
+const FmaPeakKernel* WidestFmaPeakKernel() {
+  const FmaPeakKernel* widest = nullptr;
+  for (const FmaPeakKernel& k : FmaPeakKernels()) {
+    if (CpuSupports(k.isa)) widest = &k;
+  }
+  return widest;
+}
+
 }  // namespace klab::kernels

@@ -29,6 +29,9 @@ struct FmaPeakKernel {
 // AVX2 and AVX-512 kernels, lowest ISA first.
 absl::Span<const FmaPeakKernel> FmaPeakKernels();
 
+// The widest kernel this CPU runs, or null where it has neither ISA.
+const FmaPeakKernel* WidestFmaPeakKernel();
+
 }  // namespace klab::kernels
 
 #endif  // KLAB_KERNELS_PEAK_PEAK_H_
