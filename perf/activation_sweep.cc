@@ -281,8 +281,10 @@ std::vector<Case> BuildCases(const std::vector<int64_t>& sizes, const std::vecto
       const size_t total = rows * cols;
       Case c = NewCase(op, bcast ? absl::StrFormat("%dx%d", rows, cols) : absl::StrCat("n=", n),
              bcast ? Json{{"rows", rows}, {"cols", cols}} : Json{{"n", n}}, double(total),
-             bcast ? 8.0 * total : 12.0 * total);
-      c.inputs = bcast ? 1 : 2;  // the bias row of a broadcast add stays in L1
+             bcast ? 8.0 * total + 4.0 * cols : 12.0 * total);
+      // Over many rows the bias row is re-read from L1 and the traffic is a copy's (x in, y out);
+      // a single row is an add of two equal arrays, both loads per vector real: a triad's mix.
+      c.inputs = bcast && rows > 1 ? 1 : 2;
       auto a = Random(total, -10, 10, rng), b = Random(bcast ? cols : total, -10, 10, rng);
       auto y = std::make_shared<Buffer>(total);
       c.keep = {a, b, y};
