@@ -57,6 +57,28 @@ typename T::V Silu(typename T::V x) {
   return T::Mul(vmath::FiniteBelow<T>(x), vmath::Sigmoid<T>(x));
 }
 
+// The forward functions as types, for vmath::MapInterleaved.
+template <class T>
+struct GeluTanhOp {
+  static typename T::V Apply(typename T::V x) { return GeluTanh<T>(x); }
+};
+template <class T>
+struct GeluErfOp {
+  static typename T::V Apply(typename T::V x) { return GeluErf<T>(x); }
+};
+template <class T>
+struct SiluOp {
+  static typename T::V Apply(typename T::V x) { return Silu<T>(x); }
+};
+template <class T>
+struct SwigluOp {
+  static typename T::V Apply(typename T::V a, typename T::V b) { return T::Mul(Silu<T>(a), b); }
+};
+template <class T>
+struct BiasGeluTanhOp {
+  static typename T::V Apply(typename T::V x, typename T::V bias) { return GeluTanh<T>(T::Add(x, bias)); }
+};
+
 template <class T>
 typename T::V ClampForGrad(typename T::V x) {
   return T::Max(T::Set1(-kGradClamp), T::Min(T::Set1(kGradClamp), x));

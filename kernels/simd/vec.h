@@ -52,7 +52,9 @@ struct VecAvx512 {
   // table[j] in each lane, j the low 4 bits of the lane's bit pattern: one permute (vpermps),
   // so a 16-entry table lives in one register.
   static constexpr bool kHasLookup16 = true;
-  static V Lookup16(V index_bits, V table) {
+  using Table = V;
+  static Table Table16(const float* p) { return LoadU(p); }
+  static V Lookup16(V index_bits, Table table) {
     return _mm512_permutexvar_ps(_mm512_castps_si512(index_bits), table);
   }
   // 1 / d for normal d with |d| < 2^126: the 14-bit estimate and one Newton step, relative
@@ -93,6 +95,7 @@ struct VecAvx2 {
   using V = __m256;
   static constexpr int kLanes = 8;
   static constexpr bool kHasLookup16 = false;  // a permute reaches 8 entries only
+  using Table = V;
   static V Zero() { return _mm256_setzero_ps(); }
   static V Load(const float* p) { return _mm256_load_ps(p); }
   static V LoadU(const float* p) { return _mm256_loadu_ps(p); }
@@ -159,6 +162,71 @@ struct VecAvx2 {
   }
 };
 #endif
+
+
+// N vectors of T as one value: every operation applies to the N members in turn, so a function
+// written once over the traits, instantiated with Interleaved<T, N>, emits its operations
+// op-major (op 1 on all N, then op 2 ...). The vector math functions are chains of dependent
+// 4-cycle operations, and the out-of-order window holds only ~100 operations: written one
+// vector after another it sees about three chains, too few to keep two vector ports busy;
+// interleaved it sees N at every point. Only the elementwise operations are provided.
+template <class T, int N>
+struct Interleaved {
+  struct V {
+    typename T::V v[N];
+  };
+  struct M {
+    typename T::M m[N];
+  };
+  static constexpr int kLanes = T::kLanes;
+  static constexpr bool kHasLookup16 = T::kHasLookup16;
+
+#define KLAB_EACH_(expr)            \
+  V r;                              \
+  for (int i = 0; i < N; ++i) r.v[i] = expr; \
+  return r;
+  static V Zero() { KLAB_EACH_(T::Zero()) }
+  static V Set1(float x) { KLAB_EACH_(T::Set1(x)) }
+  static V Fma(V a, V b, V c) { KLAB_EACH_(T::Fma(a.v[i], b.v[i], c.v[i])) }
+  static V Add(V a, V b) { KLAB_EACH_(T::Add(a.v[i], b.v[i])) }
+  static V Mul(V a, V b) { KLAB_EACH_(T::Mul(a.v[i], b.v[i])) }
+  static V Sub(V a, V b) { KLAB_EACH_(T::Sub(a.v[i], b.v[i])) }
+  static V Div(V a, V b) { KLAB_EACH_(T::Div(a.v[i], b.v[i])) }
+  static V Min(V a, V b) { KLAB_EACH_(T::Min(a.v[i], b.v[i])) }
+  static V Max(V a, V b) { KLAB_EACH_(T::Max(a.v[i], b.v[i])) }
+  static V Fnma(V a, V b, V c) { KLAB_EACH_(T::Fnma(a.v[i], b.v[i], c.v[i])) }
+  static V Fms(V a, V b, V c) { KLAB_EACH_(T::Fms(a.v[i], b.v[i], c.v[i])) }
+  static V Abs(V a) { KLAB_EACH_(T::Abs(a.v[i])) }
+  static V NegAbs(V a) { KLAB_EACH_(T::NegAbs(a.v[i])) }
+  static V CopySign(V m, V s) { KLAB_EACH_(T::CopySign(m.v[i], s.v[i])) }
+  static V Scale2(V p, V n) { KLAB_EACH_(T::Scale2(p.v[i], n.v[i])) }
+  using Table = typename T::Table;
+  static Table Table16(const float* p) { return T::Table16(p); }
+  static V Lookup16(V index_bits, Table table) { KLAB_EACH_(T::Lookup16(index_bits.v[i], table)) }
+  static V Recip(V d) { KLAB_EACH_(T::Recip(d.v[i])) }
+  static V Select(M m, V a, V b) { KLAB_EACH_(T::Select(m.m[i], a.v[i], b.v[i])) }
+  static V MulWhere(M m, V a, V b, V o) { KLAB_EACH_(T::MulWhere(m.m[i], a.v[i], b.v[i], o.v[i])) }
+  static V SubWhere(M m, V a, V b, V o) { KLAB_EACH_(T::SubWhere(m.m[i], a.v[i], b.v[i], o.v[i])) }
+#undef KLAB_EACH_
+  static M Lt(V a, V b) {
+    M r;
+    for (int i = 0; i < N; ++i) r.m[i] = T::Lt(a.v[i], b.v[i]);
+    return r;
+  }
+  static M Ge(V a, V b) {
+    M r;
+    for (int i = 0; i < N; ++i) r.m[i] = T::Ge(a.v[i], b.v[i]);
+    return r;
+  }
+  static V LoadU(const float* p) {
+    V r;
+    for (int i = 0; i < N; ++i) r.v[i] = T::LoadU(p + i * T::kLanes);
+    return r;
+  }
+  static void StoreU(float* p, V v) {
+    for (int i = 0; i < N; ++i) T::StoreU(p + i * T::kLanes, v.v[i]);
+  }
+};
 
 }  // namespace
 }  // namespace klab::kernels::simd

@@ -62,8 +62,8 @@ typename T::V ExpTable16(typename T::V x) {
   const V q = T::Sub(t, T::Set1(kRound));                 // n / 16, exact
   V r = T::Fnma(q, T::Set1(0.693359375f), x);             // q has <= 12 significant bits and
   r = T::Fnma(q, T::Set1(-2.12194440e-4f), r);            // ln2_hi 9: the first product is exact
-  const V hi = T::Lookup16(t, T::LoadU(kTableHi));
-  const V lo = T::Lookup16(t, T::LoadU(kTableLo));
+  const V hi = T::Lookup16(t, T::Table16(kTableHi));
+  const V lo = T::Lookup16(t, T::Table16(kTableLo));
   const V p = T::Mul(T::Fma(T::Fma(r, T::Set1(1.0f / 6), T::Set1(0.5f)), r, T::Set1(1.0f)), r);
   return T::Scale2(T::Add(hi, T::Fma(hi, p, lo)), q);  // hi + (hi p + lo): one rounding that matters
 }
@@ -219,6 +219,42 @@ void Map(size_t n, const float* x, float* y, F f) noexcept {
   if (i < n) {
     const int rest = static_cast<int>(n - i);
     T::StorePartial(y + i, f(T::LoadPartial(x + i, rest)), rest);
+  }
+}
+
+// y[i] = Op<Traits>::Apply(x[i]), the function instantiated twice: over Interleaved<T, N> for
+// the main loop (N vectors per step, their operations interleaved: see vec.h) and over T for the
+// remaining vectors and the masked tail. flatten inlines the whole function into the loop (GCC
+// otherwise calls the N-vector sigmoid out of line, passing its vectors through the stack).
+// N = 4 measured best for AVX-512 (gelu_erf 0.572 -> 0.506 ns/element, gelu_tanh 0.360 -> 0.349,
+// silu 0.297 -> 0.289 at n = 1e4, minimum of 4 alternated runs; N = 2 gained less).
+template <class T, template <class> class Op, int N = 4>
+[[gnu::flatten]] void MapInterleaved(size_t n, const float* x, float* y) noexcept {
+  using I = simd::Interleaved<T, N>;
+  constexpr size_t kL = T::kLanes;
+  size_t i = 0;
+  for (; i + N * kL <= n; i += N * kL) I::StoreU(y + i, Op<I>::Apply(I::LoadU(x + i)));
+  for (; i + kL <= n; i += kL) T::StoreU(y + i, Op<T>::Apply(T::LoadU(x + i)));
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    T::StorePartial(y + i, Op<T>::Apply(T::LoadPartial(x + i, rest)), rest);
+  }
+}
+
+// y[i] = Op<Traits>::Apply(a[i], b[i]), interleaved as MapInterleaved.
+template <class T, template <class> class Op, int N = 4>
+[[gnu::flatten]] void Map2Interleaved(size_t n, const float* a, const float* b, float* y) noexcept {
+  using I = simd::Interleaved<T, N>;
+  constexpr size_t kL = T::kLanes;
+  size_t i = 0;
+  for (; i + N * kL <= n; i += N * kL) {
+    I::StoreU(y + i, Op<I>::Apply(I::LoadU(a + i), I::LoadU(b + i)));
+  }
+  for (; i + kL <= n; i += kL) T::StoreU(y + i, Op<T>::Apply(T::LoadU(a + i), T::LoadU(b + i)));
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    T::StorePartial(y + i, Op<T>::Apply(T::LoadPartial(a + i, rest), T::LoadPartial(b + i, rest)),
+                    rest);
   }
 }
 
