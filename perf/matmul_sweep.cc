@@ -38,6 +38,7 @@
 #include "kernels/peak/peak.h"
 #include "kernels/testing/gemm_reference.h"
 #include "common/cli.h"
+#include "kernels/linear/linear.h"
 #include "perf/peers.h"
 #include "perf/suite.h"
 
@@ -104,6 +105,20 @@ struct Impl {
   int max_threads;
   const kernels::GemmVariant* variant_ptr = nullptr;
   PeerGemm* peer = nullptr;
+  // kernels::LinearThreaded on W packed once before timing (transformer shapes only): the call
+  // the models make, whose weights are packed when a model is loaded.
+  bool linear = false;
+  // Not a GEMM: the read ceiling of an M = 1 case (kernels::LinearReadThreaded over the packed
+  // W: the same bytes, split over the threads as linear_packed splits them), sampled in the
+  // same rounds as the implementations.
+  bool read_ceiling = false;
+};
+
+// The read ceiling measured for one M = 1 case.
+struct ReadCeiling {
+  int64_t threads;
+  std::string shape;
+  double weight_bytes, gbs;
 };
 
 // One problem of the sweep.
@@ -235,8 +250,48 @@ struct SweepRow {
   std::string status;  // "ok", "WRONG", "skipped: why"
 };
 
+// M = 1 is a stream of the weights: each case's weight GB/s (4 N K bytes per call) for the best
+// kernel-lab row and the best peer, against the read ceiling sampled in the same rounds.
+std::string RenderReadCeilings(const std::vector<SweepRow>& rows,
+                               const std::vector<ReadCeiling>& ceilings) {
+  if (ceilings.empty()) return "";
+  std::string md =
+      "## M = 1: the weights streamed, against the read ceiling\n\n"
+      "GB/s of W (4 N K bytes per call; the compulsory traffic) from the median time. The ceiling "
+      "reads the same packed bytes with the same split over the threads and only sums them "
+      "(`kernels::LinearReadThreaded`), sampled in the same rounds: the bandwidth these weights "
+      "can stream at from wherever the calls leave them (L2 here for every shape).\n\n";
+  std::vector<std::vector<std::string>> table;
+  for (const ReadCeiling& c : ceilings) {
+    const SweepRow* best_ours = nullptr;
+    const SweepRow* best_peer = nullptr;
+    for (const SweepRow& r : rows) {
+      if (r.threads != c.threads || r.shape != c.shape || r.status != "ok") continue;
+      const SweepRow*& best = r.impl == "kernel-lab" ? best_ours : best_peer;
+      if (best == nullptr || r.gflops > best->gflops) best = &r;
+    }
+    // M = 1: 2 N K FLOP and 4 N K bytes of W per call, so GB/s of W = 2 x GFLOP/s.
+    auto cells = [&](const SweepRow* r) -> std::vector<std::string> {
+      if (r == nullptr) return {"—", "—", "—"};
+      const double gbs = 2.0 * r->gflops;
+      return {r->impl == "kernel-lab" ? r->variant : r->impl, Fmt(gbs, 1),
+              Fmt(100.0 * gbs / c.gbs, 1) + "%"};
+    };
+    std::vector<std::string> line = {absl::StrCat(c.threads), c.shape, Fmt(c.weight_bytes / 1024, 0),
+                                     Fmt(c.gbs, 1)};
+    for (const auto& v : cells(best_ours)) line.push_back(v);
+    for (const auto& v : cells(best_peer)) line.push_back(v);
+    table.push_back(line);
+  }
+  md += harness::MarkdownTable({"threads", "M x K x N", "W KiB", "read ceiling GB/s", "best kernel-lab",
+                                "GB/s", "% of ceiling", "best peer", "GB/s", "% of ceiling"},
+                               {true, false, true, true, false, true, true, false, true, true}, table);
+  return md + "\n";
+}
+
 std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepRow>& rows,
-                           const std::vector<Impl>& impls, const Settings& settings) {
+                           const std::vector<Impl>& impls, const Settings& settings,
+                           const std::vector<ReadCeiling>& ceilings) {
   const harness::Json& env = record["env"];
   std::string md = absl::StrFormat("# matmul_sweep — %s\n\n", record["run_id"].get<std::string>());
   md += absl::StrFormat("`%s`\n\n", record["command"].get<std::string>());
@@ -266,7 +321,9 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
   md += settings.shapes == "square"
             ? "Square problems n x n x n, A and B row-major. "
             : "Transformer shapes M x K x N: Y (M x N) = X (M x K) W^T with W stored (N, K), the "
-              "layout of a linear layer. ";
+              "layout of a linear layer; `linear_packed` is the call the models make "
+              "(kernels::LinearThreaded), on W packed once before timing as a model packs it at load, "
+              "the other rows take W as it is stored. ";
   md += "GFLOP/s from the median time (2MNK FLOP per call); `—` not run (reason below the "
         "table); WRONG failed the check against the fp64 reference and was not timed.\n\n";
 
@@ -314,6 +371,8 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
                             absl::StrJoin(serial, ", "));
     }
   }
+
+  md += RenderReadCeilings(rows, ceilings);
 
   std::vector<std::vector<std::string>> skipped;
   for (const SweepRow& r : rows) {
@@ -499,6 +558,10 @@ int Run(int argc, char** argv) {
     impls.push_back({"sgemm_auto", "kernel-lab", std::string(kernels::IsaName(kernels::BestIsa())),
                      1 << 20, nullptr, nullptr});
   }
+  if (settings.shapes == "transformer" && std::regex_match(std::string("linear_packed"), variant_filter)) {
+    impls.push_back({"linear_packed", "kernel-lab", std::string(kernels::IsaName(kernels::BestLinear().isa)),
+                     1 << 20, nullptr, nullptr, /*linear=*/true});
+  }
   for (const auto& peer : peers) {
     impls.push_back({std::string(peer->name()), std::string(peer->name()), "library", 1 << 20,
                      nullptr, peer.get()});
@@ -509,6 +572,11 @@ int Run(int argc, char** argv) {
 
   const double peak = env["peak"]["gflops"].is_number() ? env["peak"]["gflops"].get<double>() : 0;
   std::vector<SweepRow> rows;
+  std::vector<ReadCeiling> ceilings;
+  harness::Json read_ceilings = harness::Json::array();  // into record at the end: record's
+                                                          // members are referenced until then
+  const Impl ceiling_impl{"read_ceiling", "ceiling", std::string(kernels::IsaName(kernels::BestLinear().isa)),
+                          1 << 20, nullptr, nullptr, false, /*read_ceiling=*/true};
   const int total = static_cast<int>(settings.threads.size() * settings.cases.size() * impls.size());
   int done = 0, wrong = 0;
   std::fprintf(stderr, "%-9s %-6s %9s  %-18s %-10s %9s %7s %10s %6s %5s  %s\n", "progress",
@@ -553,6 +621,8 @@ int Run(int argc, char** argv) {
       kernels::SgemmArgs args{kernels::Trans::kNo, cs.trans_b, m, n, k, 1.0f, a.data(), k,
                               b.data(), ldb, 0.0f, c.data(), n};
       std::unique_ptr<kernels::testing::GemmReference> reference;
+      // W packed for linear_packed (transformer shapes store W as (N, K)), outside the timing.
+      std::unique_ptr<harness::AlignedBuffer> packed_w;
       const double flops = 2.0 * m * n * k;
       const double bytes = 4.0 * (m * k + k * n + m * n);  // compulsory: read A and B, write C
       // Phase 1: skip rules and the correctness check of every implementation.
@@ -585,9 +655,17 @@ int Run(int argc, char** argv) {
           }
           reference = std::make_unique<kernels::testing::GemmReference>(args);
         }
+        if (im.linear && packed_w == nullptr) {
+          packed_w = std::make_unique<harness::AlignedBuffer>(kernels::PackedLinearSize(n, k));
+          kernels::PackLinearWeights(n, k, b.data(), k, packed_w->data());
+        }
         const Impl* imp = &im;
-        std::function<void()> call = [imp, &args] {
-          if (imp->peer != nullptr) {
+        const float* packed = packed_w != nullptr ? packed_w->data() : nullptr;
+        std::function<void()> call = [imp, &args, packed] {
+          if (imp->linear) {
+            kernels::LinearThreaded(args.m, args.n, args.k, args.a, args.lda, packed, nullptr,
+                                    args.c, args.ldc, /*accumulate=*/false);
+          } else if (imp->peer != nullptr) {
             imp->peer->Sgemm(args);
           } else if (imp->variant_ptr != nullptr) {
             imp->variant_ptr->fn(args);
@@ -610,6 +688,7 @@ int Run(int argc, char** argv) {
         j["shape"] = {{"m", m}, {"n", n}, {"k", k}};
         j["layout"] = cs.trans_b == kernels::Trans::kYes ? "NT" : "NN";
         j["threads"] = threads;
+        if (im.linear) j["weights"] = "packed once before timing (kernels::PackLinearWeights), as a model is";
         if (im.variant == "sgemm_auto") j["chose"] = std::string(kernels::ChooseGemmVariant(args).name);
         if (im.variant_ptr != nullptr && im.variant_ptr->mr * im.variant_ptr->nr > 1) {
           const kernels::Blocking blk =
@@ -641,6 +720,19 @@ int Run(int argc, char** argv) {
           continue;
         }
         pending.push_back({&im, std::move(j), row, std::move(call), check.max_err_ratio});
+      }
+      if (m == 1 && cs.trans_b == kernels::Trans::kYes) {
+        if (packed_w == nullptr) {
+          packed_w = std::make_unique<harness::AlignedBuffer>(kernels::PackedLinearSize(n, k));
+          kernels::PackLinearWeights(n, k, b.data(), k, packed_w->data());
+        }
+        const float* packed = packed_w->data();
+        pending.push_back({&ceiling_impl, harness::Json(), SweepRow{threads, cs.label, "read_ceiling", "ceiling"},
+                           [packed, n, k] {
+                             volatile float sink = kernels::LinearReadThreaded(1, n, k, packed);
+                             (void)sink;
+                           },
+                           0.0});
       }
 
       // Phase 2: warm up each, then take samples in rounds (one sample of every unfinished
@@ -676,6 +768,20 @@ int Run(int argc, char** argv) {
       for (size_t i = 0; i < pending.size(); ++i) {
         Pending& pd = pending[i];
         const harness::Measurement meas = samplers[i]->Finish();
+        if (pd.im->read_ceiling) {
+          const double weight_bytes = 4.0 * n * k;
+          const double gbs = weight_bytes / meas.summary.median;
+          ceilings.push_back({threads, cs.label, weight_bytes, gbs});
+          harness::Json cj = {{"threads", threads}, {"shape", {{"m", m}, {"n", n}, {"k", k}}},
+                              {"kernel", "kernels::LinearReadThreaded"}, {"bytes", weight_bytes},
+                              {"gbs", gbs}};
+          const harness::Json timing = harness::TimingJson(meas);
+          for (const auto& [key, v] : timing.items()) cj[key] = v;
+          read_ceilings.push_back(cj);
+          std::fprintf(stderr, "          %-6d %9s  read ceiling %.1f GB/s (%.0f KiB of W)\n",
+                       static_cast<int>(threads), cs.label.c_str(), gbs, weight_bytes / 1024);
+          continue;
+        }
         harness::Json& j = pd.row_json;
         const harness::Json timing = harness::TimingJson(meas);
         for (const auto& [key, v] : timing.items()) j[key] = v;
@@ -709,7 +815,8 @@ int Run(int argc, char** argv) {
     }
   }
 
-  const std::string md = RenderMarkdown(record, rows, impls, settings);
+  if (!ceilings.empty()) record["read_ceilings"] = read_ceilings;
+  const std::string md = RenderMarkdown(record, rows, impls, settings, ceilings);
   const std::string summary = absl::StrFormat(
       "matmul_sweep, %d rows, %s, threads %s", record["rows"].size(),
       settings.shapes == "square" ? "sizes " + absl::StrJoin(settings.sizes, ",")
