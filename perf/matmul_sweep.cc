@@ -621,8 +621,16 @@ int Run(int argc, char** argv) {
       kernels::SgemmArgs args{kernels::Trans::kNo, cs.trans_b, m, n, k, 1.0f, a.data(), k,
                               b.data(), ldb, 0.0f, c.data(), n};
       std::unique_ptr<kernels::testing::GemmReference> reference;
-      // W packed for linear_packed (transformer shapes store W as (N, K)), outside the timing.
+      // W packed for linear_packed and the M = 1 read ceiling (transformer shapes store W as
+      // (N, K)), once per case, outside the timing.
       std::unique_ptr<harness::AlignedBuffer> packed_w;
+      auto packed_weights = [&]() -> const float* {
+        if (packed_w == nullptr) {
+          packed_w = std::make_unique<harness::AlignedBuffer>(kernels::PackedLinearSize(n, k));
+          kernels::PackLinearWeights(n, k, b.data(), k, packed_w->data());
+        }
+        return packed_w->data();
+      };
       const double flops = 2.0 * m * n * k;
       const double bytes = 4.0 * (m * k + k * n + m * n);  // compulsory: read A and B, write C
       // Phase 1: skip rules and the correctness check of every implementation.
@@ -655,12 +663,8 @@ int Run(int argc, char** argv) {
           }
           reference = std::make_unique<kernels::testing::GemmReference>(args);
         }
-        if (im.linear && packed_w == nullptr) {
-          packed_w = std::make_unique<harness::AlignedBuffer>(kernels::PackedLinearSize(n, k));
-          kernels::PackLinearWeights(n, k, b.data(), k, packed_w->data());
-        }
         const Impl* imp = &im;
-        const float* packed = packed_w != nullptr ? packed_w->data() : nullptr;
+        const float* packed = im.linear ? packed_weights() : nullptr;
         std::function<void()> call = [imp, &args, packed] {
           if (imp->linear) {
             kernels::LinearThreaded(args.m, args.n, args.k, args.a, args.lda, packed, nullptr,
@@ -722,12 +726,9 @@ int Run(int argc, char** argv) {
         pending.push_back({&im, std::move(j), row, std::move(call), check.max_err_ratio});
       }
       if (m == 1 && cs.trans_b == kernels::Trans::kYes) {
-        if (packed_w == nullptr) {
-          packed_w = std::make_unique<harness::AlignedBuffer>(kernels::PackedLinearSize(n, k));
-          kernels::PackLinearWeights(n, k, b.data(), k, packed_w->data());
-        }
-        const float* packed = packed_w->data();
-        pending.push_back({&ceiling_impl, harness::Json(), SweepRow{threads, cs.label, "read_ceiling", "ceiling"},
+        const float* packed = packed_weights();
+        pending.push_back({&ceiling_impl, harness::Json(),
+                           SweepRow{threads, cs.label, "read_ceiling", "ceiling", std::nan(""), ""},
                            [packed, n, k] {
                              volatile float sink = kernels::LinearReadThreaded(1, n, k, packed);
                              (void)sink;
