@@ -33,6 +33,18 @@ check "counters reason recorded" 'grep -q "\"reason\"" "$out/matmul_sweep.json"'
 "$sweep" --sizes=40 --naive_max_size=32 --variants=naive_ijk --peers=none --min_reps=1 --min_time=0 --out="$out/naive" >"$TEST_TMPDIR/naive" 2>&1
 check "naive skip is explained" 'grep -q "naive above 32" "$out/naive/matmul_sweep.md"'
 
+# Transformer shapes: linear_packed (the models' call on packed W) is timed and checked, and every
+# M = 1 shape gets its read ceiling and a row in the weight-streaming table.
+"$sweep" --shapes=transformer --variants='linear_packed|smallm__avx512' --peers=none --min_reps=1 \
+  --min_time=0 --min_sample_time=0 --out="$out/tr" >"$TEST_TMPDIR/tr" 2>&1
+rc=$?
+check "transformer run exits 0 (tail: $(tail -3 "$TEST_TMPDIR/tr"))" '[ $rc -eq 0 ]'
+check "linear_packed rows" 'grep -q "\"variant\": *\"linear_packed\"" "$out/tr/matmul_sweep.json"'
+check "linear_packed rows checked ok" '! grep -q "\"ok\": *false" "$out/tr/matmul_sweep.json"'
+check "read ceilings recorded" 'grep -q "\"read_ceilings\"" "$out/tr/matmul_sweep.json"'
+check "eight M = 1 rows against the ceiling" \
+  '[ "$(grep -c "^| 1 | 1x" "$out/tr/matmul_sweep.md")" -eq 8 ]'
+
 # --no_publish writes nothing.
 "$sweep" --quick --sizes=8 --peers=none --no_publish >/dev/null 2>&1
 check "--no_publish exits 0" '[ $? -eq 0 ]'
