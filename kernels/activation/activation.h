@@ -23,9 +23,9 @@
 // are ill-conditioned: their relative condition number grows like x^2, and rounding the argument
 // u of the exponential alone moves the result by |u| 2^-24 relative (~10 ulp at x = -2.8).
 // Measured by //kernels/testing:ulp_sweep over EVERY float in [-12, 12], ulp beyond the floor,
-// AVX2 / AVX-512: gelu_tanh 3.749 / 3.658, gelu_erf 3.987 / 3.763, silu 2.554 / 3.097
-// (lab/activation/README.md; AVX-512's exp is the table form of vmath_impl.h, without its lo
-// table inside sigma);
+// AVX2 / AVX-512: gelu_tanh 3.006 / 3.193, gelu_erf 3.987 / 3.763, silu 1.915 / 1.993
+// (lab/activation/README.md; sigma is vmath_impl.h's SigmoidAbove, 1 / (1 + exp(-v)) with the
+// negative tail below x = -9 (gelu_tanh) and -80 (silu) returned as -0, under the floor);
 // activation_test holds every variant to the bound over a strided sweep and at random points.
 // Backward: relative 2^-19 of |dy| (|f'(x)| + |x f''(x)|) — the derivative's own condition —
 // plus the same floor; see activation_test.cc.

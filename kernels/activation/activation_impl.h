@@ -24,11 +24,19 @@ inline constexpr float kInvSqrt2Pi = 0.39894228040143268f;
 // |x| = 20, and the clamp keeps inf * 0 out of the products.
 inline constexpr float kGradClamp = 1e4f;
 
+// Below these inputs the activations are -0: |gelu_tanh(x)| < 9 e^-66.4 = 1.5e-28 for x < -9 and
+// |silu(x)| < 80 e^-80 = 1.4e-33 for x < -80, far under the absolute floor of the bound
+// (activation.h), and there sigma's argument stays above -88.7, where exp(-v) is finite.
+// NaN is kept (NotLt is true for it) and propagates; -inf gives -0.
+inline constexpr float kGeluTanhZeroBelow = -9.0f;
+inline constexpr float kSiluZeroBelow = -80.0f;
+
 template <class T>
 typename T::V GeluTanh(typename T::V x) {
   const auto q = T::Fma(T::Mul(x, x), T::Set1(kB), T::Set1(kAHi));
   const auto v = T::Fma(x, q, T::Mul(x, T::Set1(kALo)));  // x (kA + kB x^2), kA to double
-  return T::Mul(vmath::FiniteBelow<T>(x), vmath::Sigmoid<T>(v));
+  const auto keep = T::NotLt(x, T::Set1(kGeluTanhZeroBelow));
+  return T::MulWhere(keep, x, vmath::SigmoidAbove<T>(v), T::Set1(-0.0f));
 }
 
 // Phi(x) = erfc(-x / sqrt 2) / 2: erfc(|x| / sqrt 2) / 2 for x < 0 (relative, no cancellation)
@@ -54,7 +62,8 @@ typename T::V GeluErf(typename T::V x) {
 
 template <class T>
 typename T::V Silu(typename T::V x) {
-  return T::Mul(vmath::FiniteBelow<T>(x), vmath::Sigmoid<T>(x));
+  const auto keep = T::NotLt(x, T::Set1(kSiluZeroBelow));
+  return T::MulWhere(keep, x, vmath::SigmoidAbove<T>(x), T::Set1(-0.0f));
 }
 
 // The forward functions as types, for vmath::MapInterleaved.

@@ -66,6 +66,8 @@ struct VecAvx512 {
   using M = __mmask16;
   static M Lt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
   static M Ge(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+  // !(a < b): a >= b, or either is NaN.
+  static M NotLt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_NLT_UQ); }
   static V Select(M m, V if_true, V if_false) { return _mm512_mask_blend_ps(m, if_false, if_true); }
   // a * b where m is set, `otherwise` elsewhere: one masked multiply.
   static V MulWhere(M m, V a, V b, V otherwise) { return _mm512_mask_mul_ps(otherwise, m, a, b); }
@@ -133,6 +135,7 @@ struct VecAvx2 {
   using M = __m256;
   static M Lt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
   static M Ge(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+  static M NotLt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_NLT_UQ); }
   static V Select(M m, V if_true, V if_false) { return _mm256_blendv_ps(if_false, if_true, m); }
   static V MulWhere(M m, V a, V b, V otherwise) { return Select(m, _mm256_mul_ps(a, b), otherwise); }
   static V SubWhere(M m, V a, V b, V otherwise) { return Select(m, _mm256_sub_ps(a, b), otherwise); }
@@ -216,6 +219,11 @@ struct Interleaved {
   static M Ge(V a, V b) {
     M r;
     for (int i = 0; i < N; ++i) r.m[i] = T::Ge(a.v[i], b.v[i]);
+    return r;
+  }
+  static M NotLt(V a, V b) {
+    M r;
+    for (int i = 0; i < N; ++i) r.m[i] = T::NotLt(a.v[i], b.v[i]);
     return r;
   }
   static V LoadU(const float* p) {

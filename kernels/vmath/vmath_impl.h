@@ -41,10 +41,13 @@ typename T::V Horner(typename T::V x, const float (&c)[N]) {
 // the permute reads directly; subtracting it back gives n/16 exactly, whose floor Scale2
 // (scalef) applies. The table is hi + lo, so 2^(j/16) (1 + p) = hi + (hi p + lo) rounds once in
 // earnest (the inner FMA's result is ~0.02 of the total): thirteen operations instead of fifteen,
-// and a smaller error (vmath.h). With the table's hi alone (kLoTable = false: eleven operations,
-// 2^(j/16) rounded to 0.5 ulp) tanh reached 2.02 ulp, over its bound; the sigmoid of the
-// activations, whose bound is 4 ulp, takes that form (activation.h).
-template <class T, bool kLoTable = true>
+// and a smaller error (vmath.h).
+//
+// kNegate computes exp(-x) with the negation folded into the reduction (t from -x / ln 2, then
+// r' = x + n ln2/16 = -r, and the polynomial takes r' with alternating signs), at no cost.
+// kLoTable = false drops the lo table (eleven operations, 2^(j/16) rounded to 0.5 ulp): tanh then
+// reached 2.02 ulp, over its bound, so only the sigmoid of the activations (bound 4) takes it.
+template <class T, bool kNegate = false, bool kLoTable = true>
 typename T::V ExpTable16(typename T::V x) {
   using V = typename T::V;
   // 2^(j/16) as hi + lo: hi the nearest float, lo the nearest float to the rest.
@@ -59,24 +62,33 @@ typename T::V ExpTable16(typename T::V x) {
       2.42032350e-08f, -4.50089885e-08f, 8.07090483e-09f, 9.83621717e-09f,
       -2.47553267e-08f, -9.23577037e-09f, -1.12392780e-08f, 9.84532811e-09f};
   constexpr float kRound = 0x1.8p19f;
-  const V t = T::Fma(x, T::Set1(1.44269504088896341f), T::Set1(kRound));
-  const V q = T::Sub(t, T::Set1(kRound));                 // n / 16, exact
-  V r = T::Fnma(q, T::Set1(0.693359375f), x);             // q has <= 12 significant bits and
-  r = T::Fnma(q, T::Set1(-2.12194440e-4f), r);            // ln2_hi 9: the first product is exact
+  constexpr float kSign = kNegate ? -1.0f : 1.0f;
+  const V t = T::Fma(x, T::Set1(kSign * 1.44269504088896341f), T::Set1(kRound));
+  const V q = T::Sub(t, T::Set1(kRound));  // n / 16, exact
+  // q has <= 12 significant bits and ln2_hi 9: the first product is exact.
+  V p;
+  if constexpr (kNegate) {
+    V r = T::Fma(q, T::Set1(0.693359375f), x);      // r' = x + q ln2 = -r
+    r = T::Fma(q, T::Set1(-2.12194440e-4f), r);
+    p = T::Mul(T::Fma(T::Fma(r, T::Set1(-1.0f / 6), T::Set1(0.5f)), r, T::Set1(-1.0f)), r);
+  } else {
+    V r = T::Fnma(q, T::Set1(0.693359375f), x);
+    r = T::Fnma(q, T::Set1(-2.12194440e-4f), r);
+    p = T::Mul(T::Fma(T::Fma(r, T::Set1(1.0f / 6), T::Set1(0.5f)), r, T::Set1(1.0f)), r);
+  }
   const V hi = T::Lookup16(t, T::Table16(kTableHi));
-  const V p = T::Mul(T::Fma(T::Fma(r, T::Set1(1.0f / 6), T::Set1(0.5f)), r, T::Set1(1.0f)), r);
   if constexpr (!kLoTable) return T::Scale2(T::Fma(hi, p, hi), q);
   const V lo = T::Lookup16(t, T::Table16(kTableLo));
   return T::Scale2(T::Add(hi, T::Fma(hi, p, lo)), q);  // hi + (hi p + lo): one rounding that matters
 }
 
 // kInRange: the caller guarantees x in [-104, 0] (or NaN), so neither clamp is needed.
-template <class T, bool kNonPositive = false, bool kInRange = false, bool kLoTable = true>
+template <class T, bool kNonPositive = false, bool kInRange = false>
 typename T::V Exp(typename T::V x) {
   using V = typename T::V;
   if constexpr (!kNonPositive && !kInRange) x = T::Min(T::Set1(89.0f), x);
   if constexpr (!kInRange) x = T::Max(T::Set1(-104.0f), x);
-  if constexpr (T::kHasLookup16) return ExpTable16<T, kLoTable>(x);
+  if constexpr (T::kHasLookup16) return ExpTable16<T>(x);
   constexpr float kRound = 0x1.8p23f;
   const V n = T::Sub(T::Fma(x, T::Set1(1.44269504088896341f), T::Set1(kRound)), T::Set1(kRound));
   V r = T::Fnma(n, T::Set1(0.693359375f), x);
@@ -184,17 +196,27 @@ SigmoidPair<T> Sigmoid2(typename T::V v) {
   return {T::Select(positive, r, er), T::Select(positive, er, r)};
 }
 
-// sigma alone: 1/(1+e) for v >= 0 and e/(1+e) below, the product taken only in those lanes (one
-// masked multiply on AVX-512 instead of a multiply, a compare and a blend... less one). e comes
-// from the table exp without its lo table (two operations fewer, ~0.5 ulp more in e): gelu_tanh
-// and silu, the users, stay within their 4-ulp bound (3.66 and 3.10 ulp over every float,
-// activation.h) and run ~9% faster.
+// exp(-u) for u in [-88.7, 104] or NaN (the caller clamps): the table form negated and without
+// its lo table where it exists.
 template <class T>
-typename T::V Sigmoid(typename T::V v) {
-  using V = typename T::V;
-  const V e = Exp<T, true, false, false>(T::NegAbs(v));
-  const V r = T::Recip(T::Add(T::Set1(1.0f), e));
-  return T::MulWhere(T::Lt(v, T::Zero()), e, r, r);
+typename T::V ExpNegInRange(typename T::V u) {
+  if constexpr (T::kHasLookup16) {
+    return ExpTable16<T, /*kNegate=*/true, /*kLoTable=*/false>(u);
+  } else {
+    return Exp<T>(T::Sub(T::Zero(), u));
+  }
+}
+
+// sigma(v) = 1 / (1 + exp(-v)) for v >= -88.7 (or NaN); lanes below are garbage, for the caller
+// to mask. With e = exp(-v) up to e^88.7 (no overflow) the reciprocal stays normal, and where
+// sigma is small (v < 0) it is 1/(1 + e) with e large: relative accuracy without the product
+// e/(1 + e) of Sigmoid2 (one rounding fewer). For the activations, whose negative tail the
+// caller zeroes below a threshold where |x sigma| is far under their absolute floor: no NegAbs,
+// compare or masked product, and exp without its upper clamp or lo table.
+template <class T>
+typename T::V SigmoidAbove(typename T::V v) {
+  const auto e = ExpNegInRange<T>(T::Min(T::Set1(104.0f), v));
+  return T::Recip(T::Add(T::Set1(1.0f), e));
 }
 
 // x with -inf replaced by -FLT_MAX: x * sigma(x) -> -0 rather than -inf * 0 = NaN at x = -inf.
