@@ -23,7 +23,7 @@
 // are ill-conditioned: their relative condition number grows like x^2, and rounding the argument
 // u of the exponential alone moves the result by |u| 2^-24 relative (~10 ulp at x = -2.8).
 // Measured by //kernels/testing:ulp_sweep over EVERY float in [-12, 12], ulp beyond the floor,
-// AVX2 / AVX-512: gelu_tanh 3.006 / 3.193, gelu_erf 3.987 / 3.763, silu 1.915 / 1.993
+// AVX2 / AVX-512: gelu_tanh 3.006 / 3.193, gelu_erf 3.987 / 3.763, silu 1.915 / 1.979
 // (lab/activation/README.md; sigma is vmath_impl.h's SigmoidAbove, 1 / (1 + exp(-v)) with the
 // negative tail below x = -9 (gelu_tanh) and -80 (silu) returned as -0, under the floor);
 // activation_test holds every variant to the bound over a strided sweep and at random points.
