@@ -23,8 +23,10 @@ struct Blocking {
 };
 
 // kc: the KC x NR B micro-panel fills about half of L1d (the other half holds the streaming A
-// micro-panel and C's tile); mc: the MC x KC A block fills about half of L2; nc: KC x NC of B
-// fills at most a quarter of L3 (shared with the other cores), capped at 4096 columns.
+// micro-panel and C's tile); mc: the MC x KC A block fills about an eighth of L2 (see
+// gemm_config.cc: every C tile passes through L2 too, and a larger A block loses lines to it);
+// nc: KC x NC of B fills at most a quarter of L3 (shared with the other cores), capped at 4096
+// columns.
 Blocking DeriveBlocking(int mr, int nr, int64_t l1d_bytes, int64_t l2_bytes, int64_t l3_bytes);
 
 // DeriveBlocking with the cache sizes of this CPU (cpuid), or the override if one is set.
