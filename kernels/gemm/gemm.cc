@@ -70,7 +70,8 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
 //                                                   step with edge tiles): packing costs more than
 //                                                   it saves while B fits in L2 (169 vs 154
 //                                                   GFLOP/s at n = 256, 163 vs 151 at 512)
-//             pool threads > 1, 2mnk >= 2^22:
+//             pool threads > 1, 2mnk >= 2^19 (n = 64 and up; 2 threads measured 178-186 GFLOP/s
+//             against 151-162 on one at n = 64, and no gain at 48, in two runs):
 //               B row-major, max(m, n, k) <= 512 -> smallm_mt__avx512 (315 vs 228 GFLOP/s at 256)
 //               otherwise                        -> packed_mt_8x32__avx512
 //             otherwise                          -> packed_8x32__avx512
@@ -90,7 +91,7 @@ const GemmVariant& ChooseGemmVariant(const SgemmArgs& p) {
     const bool threaded = GemmThreadPool().threads() > 1;
     const double flops = 2.0 * p.m * p.n * p.k;
     if (p.m <= 16) return threaded && flops >= 262144.0 ? *smallm_mt : *smallm;
-    if (threaded && flops >= 4194304.0) {
+    if (threaded && flops >= 524288.0) {
       return row_major_b && largest <= 512 ? *smallm_mt : *packed_mt;
     }
     return row_major_b && largest <= 512 ? *smallm : *packed512;

@@ -246,7 +246,8 @@ TEST(SgemmTest, DispatcherFollowsTheDocumentedHeuristic) {
     EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "smallm_mt__avx512");
     EXPECT_EQ(choose(1024, 1024, 1024, Trans::kNo), "packed_mt_8x32__avx512");
     EXPECT_EQ(choose(512, 512, 512, Trans::kYes), "packed_mt_8x32__avx512");
-    EXPECT_EQ(choose(64, 64, 64, Trans::kNo), "smallm__avx512");  // too small to split
+    EXPECT_EQ(choose(64, 64, 64, Trans::kNo), "smallm_mt__avx512");
+    EXPECT_EQ(choose(48, 48, 48, Trans::kNo), "smallm__avx512");  // too small to split
     EXPECT_EQ(choose(1, 1024, 256, Trans::kYes), "smallm_mt__avx512");
     EXPECT_EQ(choose(1, 64, 64, Trans::kYes), "smallm__avx512");
     SetGemmThreads(1);

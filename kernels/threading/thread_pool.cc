@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <cstring>
+
 namespace klab::kernels {
 namespace {
 // ~50-100 us of spinning before sleeping: longer than the gap between the GEMMs of one forward
@@ -19,46 +21,72 @@ void PinToCpu(int cpu) {
 }  // namespace
 
 ThreadPool::ThreadPool(int threads, std::vector<int> cpus)
-    : threads_(threads < 1 ? 1 : threads), cpus_(std::move(cpus)) {
+    : threads_(threads < 1 ? 1 : threads), cpus_(std::move(cpus)), slots_(threads_) {
   for (int id = 1; id < threads_; ++id) workers_.emplace_back([this, id] { WorkerLoop(id); });
 }
 
 ThreadPool::~ThreadPool() {
-  stop_.store(true, std::memory_order_release);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
+  for (int id = 1; id < threads_; ++id) {
+    slots_[id].stop.store(true, std::memory_order_relaxed);
+    slots_[id].go.store(generation_ + 1, std::memory_order_seq_cst);
+    slots_[id].go.notify_one();
+  }
   for (std::thread& t : workers_) t.join();
 }
 
 void ThreadPool::WorkerLoop(int id) {
   if (id < static_cast<int>(cpus_.size())) PinToCpu(cpus_[id]);
-  // Generation 0 is "no run yet"; reading generation_ here instead could miss a Run() that
-  // started before this thread did.
+  Slot& slot = slots_[id];
+  // Generation 0 is "no run yet"; reading `go` here instead could miss a Run() that started
+  // before this thread did.
   uint64_t seen = 0;
   while (true) {
-    for (int s = 0; s < kSpinIterations && generation_.load(std::memory_order_acquire) == seen; ++s) {
+    uint64_t now = slot.go.load(std::memory_order_acquire);
+    for (int s = 0; s < kSpinIterations && now == seen; ++s) {
       _mm_pause();
+      now = slot.go.load(std::memory_order_acquire);
     }
-    generation_.wait(seen, std::memory_order_acquire);
-    seen = generation_.load(std::memory_order_acquire);
-    if (stop_.load(std::memory_order_acquire)) return;
-    call_(ctx_, id);
-    done_.fetch_add(1, std::memory_order_acq_rel);
+    if (now == seen) {
+      // Sleep, announced first. The increment and Run's fence order against each other: either
+      // Run sees this sleeper and notifies, or wait() sees the new generation and returns.
+      sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      slot.go.wait(seen, std::memory_order_seq_cst);
+      sleepers_.fetch_sub(1, std::memory_order_relaxed);
+      now = slot.go.load(std::memory_order_acquire);
+    }
+    seen = now;
+    if (slot.stop.load(std::memory_order_relaxed)) return;
+    slot.call(slot.data, id);
+    slot.done.store(seen, std::memory_order_release);
   }
 }
 
-void ThreadPool::RunErased(void (*call)(void*, int), void* ctx) {
+void ThreadPool::WakeSleepers() {
+  if (sleepers_.load(std::memory_order_relaxed) == 0) return;
+  for (int id = 1; id < threads_; ++id) slots_[id].go.notify_one();
+}
+
+void ThreadPool::RunErased(Call call, const void* data, size_t bytes, Call self) {
   if (threads_ == 1) {
-    call(ctx, 0);
+    self(data, 0);
     return;
   }
-  call_ = call;
-  ctx_ = ctx;
-  done_.store(0, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
-  generation_.notify_all();
-  call(ctx, 0);
-  while (done_.load(std::memory_order_acquire) != threads_ - 1) _mm_pause();
+  const uint64_t gen = ++generation_;
+  for (int id = 1; id < threads_; ++id) {
+    slots_[id].call = call;
+    std::memcpy(slots_[id].data, data, bytes);
+    slots_[id].go.store(gen, std::memory_order_release);  // publishes call and data
+  }
+  // Sleeping workers (after ~0.1 ms idle) need a futex wake. A plain read catches them before
+  // the caller's own share; the fenced read after it closes the race with a worker that was
+  // just going to sleep (the fence is off the workers' path: they are already running).
+  WakeSleepers();
+  self(data, 0);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  WakeSleepers();
+  for (int id = 1; id < threads_; ++id) {
+    while (slots_[id].done.load(std::memory_order_acquire) != gen) _mm_pause();
+  }
 }
 
 }  // namespace klab::kernels

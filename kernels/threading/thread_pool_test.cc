@@ -3,6 +3,8 @@
 #include <sched.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -54,6 +56,42 @@ TEST(ThreadPoolTest, SleepsAndWakesAfterIdle) {
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // past the spin phase
   pool.Run([&](int) { n.fetch_add(1); });
   EXPECT_EQ(n.load(), 4);
+}
+
+// Both ways a task reaches the workers: copied into their slots (small, trivially copyable) or
+// called through a pointer to the caller's copy (here: 64 bytes of captures by value, and a
+// closure that is not trivially copyable).
+TEST(ThreadPoolTest, LargeAndNonTrivialTasksRunOnEveryParticipant) {
+  ThreadPool pool(3);
+  struct Big {
+    int v[16];
+  };
+  Big big{};
+  for (int i = 0; i < 16; ++i) big.v[i] = i + 1;
+  std::vector<std::atomic<int>> sums(3);
+  for (int run = 0; run < 100; ++run) {
+    pool.Run([&sums, big](int id) {
+      int s = 0;
+      for (int v : big.v) s += v;
+      sums[id].fetch_add(s);
+    });
+  }
+  for (int id = 0; id < 3; ++id) EXPECT_EQ(sums[id].load(), 100 * 136) << id;
+  std::vector<int> owned = {1, 2, 3};
+  std::atomic<int> total{0};
+  pool.Run([&total, owned](int id) { total.fetch_add(owned[id]); });
+  EXPECT_EQ(total.load(), 6);
+}
+
+// A sleeping worker is woken however the caller finds it: a long idle, then runs back to back.
+TEST(ThreadPoolTest, RunsAfterRepeatedSleepsAllComplete) {
+  ThreadPool pool(2);
+  std::atomic<int> n{0};
+  for (int round = 0; round < 5; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int run = 0; run < 50; ++run) pool.Run([&](int) { n.fetch_add(1); });
+  }
+  EXPECT_EQ(n.load(), 5 * 50 * 2);
 }
 
 }  // namespace
