@@ -19,9 +19,9 @@
 //   loop 3 (ic): MC-tall row block;                 pack op(A)[ic, pc] -> Ap   (MC x KC, L2)
 //   loop 2 (jr): NR-wide micro-panel of Bp                                     (KC x NR, L1)
 //   loop 1 (ir): MR-tall micro-panel of Ap, one micro-kernel call
-// Threads split loop 3's rows and share packed B (tall problems), or loop 5's columns (wide,
-// short ones); either way every element of C is computed by the same sequence of operations
-// whatever the thread count, so results are bitwise identical across thread counts.
+// Threads take loop 3's rows in chunks and share packed B (tall problems), or split loop 5's
+// columns (wide, short ones); either way every element of C is computed by the same sequence of
+// operations whatever the thread count, so results are bitwise identical across thread counts.
 #ifndef KLAB_KERNELS_GEMM_GEMM_PACKED_DRIVER_H_
 #define KLAB_KERNELS_GEMM_GEMM_PACKED_DRIVER_H_
 
@@ -256,36 +256,49 @@ class SpinBarrier {
   std::atomic<int> generation_{0};
 };
 
-// Threads split loop 3 (rows of C, MR-aligned) and share one packed B slice: for each (jc, pc)
-// every participant packs a share of the B panels, all wait, each computes its rows (packing its
-// own A blocks), all wait again before the slice is overwritten. B is packed once, not once per
-// thread, and each core's L2 holds only its own A block. Every element of C still sees the same
-// kc slices and the same micro-kernel, so results are bitwise identical to one thread.
+// Threads share one packed B slice and take the rows of C in chunks: for each (jc, pc) every
+// participant packs a share of the B panels, all wait, then each takes chunks of rows (about
+// eight per participant, at most MC) from a shared counter until none is left, packing its own
+// A for each, and all wait again before the slice is overwritten. B is packed once, not once
+// per thread, and each core's L2 holds only its own A chunk. Chunks taken from a counter
+// instead of a fixed half each: on this lab's VM one core is often 10-15% slower than the other
+// (c_tile_probe pinned to each: 168 against 144 GFLOP/s in the same minute), and with fixed
+// halves the faster one waits at every slice. Every element of C still sees the same kc slices
+// and the same micro-kernel, whoever computes it, so results are bitwise identical to one thread.
 template <class Ukr>
 static void PackedRowsShared(const SgemmArgs& p, int parts, const Blocking& blk) {
   constexpr int MR = Ukr::kMr, NR = Ukr::kNr;
   static PackBuffer shared_b;  // used only under the pool, by one GEMM at a time
   float* bp = shared_b.Get(static_cast<int64_t>(blk.nc + NR) * blk.kc);
   const int64_t row_blocks = (p.m + MR - 1) / MR;
+  const int64_t per = row_blocks / (static_cast<int64_t>(parts) * 8);
+  const int64_t chunk = MinI(blk.mc, (per < 1 ? 1 : per) * MR);
+  const int64_t chunks = (p.m + chunk - 1) / chunk;
   SpinBarrier barrier(parts);
+  // The counter of slice s is next[s % 2]; participant 0 clears the other one between the two
+  // barriers of slice s, when nobody uses it any more (slice s - 1 is over) or yet (s + 1).
+  std::atomic<int64_t> next[2];
+  next[0].store(0, std::memory_order_relaxed);
+  next[1].store(0, std::memory_order_relaxed);
   GemmThreadPool().Run([&](int id) {
     if (id >= parts) return;
     static thread_local PackBuffer a_buf;
     float* ap = a_buf.Get(static_cast<int64_t>(blk.mc + MR) * blk.kc);
-    const int64_t r0 = MinI(row_blocks * id / parts * MR, p.m);
-    const int64_t r1 = MinI(row_blocks * (id + 1) / parts * MR, p.m);
+    int64_t slice = 0;
     for (int64_t jc = 0; jc < p.n; jc += blk.nc) {  // loop 5 (jc)
       const int64_t nc = MinI(blk.nc, p.n - jc);
       const int64_t panels = (nc + NR - 1) / NR;
-      for (int64_t pc = 0; pc < p.k; pc += blk.kc) {  // loop 4 (pc)
+      for (int64_t pc = 0; pc < p.k; pc += blk.kc, ++slice) {  // loop 4 (pc)
         const int64_t kc = MinI(blk.kc, p.k - pc);
         const float beta = pc == 0 ? p.beta : 1.0f;
-        // This participant's share of the B panels.
         const int64_t q0 = panels * id / parts * NR, q1 = MinI(panels * (id + 1) / parts * NR, nc);
         if (q1 > q0) PackB<Ukr>(p, pc, kc, jc + q0, q1 - q0, bp + q0 * kc);
         barrier.Wait();
-        for (int64_t ic = r0; ic < r1; ic += blk.mc) {  // loop 3 (ic), this participant's rows
-          const int64_t mc = MinI(blk.mc, r1 - ic);
+        if (id == 0) next[(slice + 1) % 2].store(0, std::memory_order_relaxed);
+        std::atomic<int64_t>& counter = next[slice % 2];
+        for (int64_t c = counter.fetch_add(1, std::memory_order_relaxed); c < chunks;
+             c = counter.fetch_add(1, std::memory_order_relaxed)) {
+          const int64_t ic = c * chunk, mc = MinI(chunk, p.m - ic);  // loop 3 (ic), a chunk
           PackA<Ukr>(p, ic, mc, pc, kc, ap);
           for (int64_t jr = 0; jr < nc; jr += NR) {  // loop 2 (jr)
             const int64_t cols = MinI(NR, nc - jr);
