@@ -148,27 +148,33 @@ TEST_P(GemmVariantTest, BitwiseIdenticalAcrossThreadCounts) {
   // A short problem (9 MR-row blocks) takes the column split; a tall one (>= 32 MR-row blocks per
   // thread at 2 threads) the shared-B row split. Each with the default blocking and with a tiny
   // one, so that every loop (jc, pc, ic) runs several times and threads meet at many barriers.
-  const Shape shapes[] = {{"short", 67, 301, 131}, {"tall", 64 * v.mr + 5, 97, 131}};
+  // A wide one splits many column blocks. B both ways: the small-M kernels have an axpy and a dot
+  // form.
+  const Shape shapes[] = {{"short", 67, 301, 131}, {"tall", 64 * v.mr + 5, 97, 131},
+                          {"wide", 37, 1200, 67}};
   const std::optional<Blocking> blockings[] = {std::nullopt, Blocking{2 * v.mr, 24, 2 * v.nr}};
   for (const Shape& s : shapes) {
     for (const std::optional<Blocking>& blocking : blockings) {
-      SetBlockingOverride(blocking);
-      std::vector<float> first;
-      for (int threads : {1, 2, 3, 4}) {
-        SetGemmThreads(threads);
-        Problem p(s, Trans::kNo, Trans::kYes, kScalars[2], 4242);
-        const GemmReference ref(p.args);
-        ASSERT_TRUE(SgemmVariant(v.name, p.args).ok());
-        const testing::GemmCheck check = ref.Check(p.c.data(), p.c.ld());
-        EXPECT_TRUE(check.ok) << v.name << " on " << threads << " threads, " << s.name << ": "
-                              << check.Describe();
-        std::vector<float> out(p.c.data(), p.c.data() + s.m * p.c.ld());
-        if (first.empty()) {
-          first = out;
-        } else {
-          EXPECT_EQ(0, std::memcmp(first.data(), out.data(), out.size() * sizeof(float)))
-              << v.name << ", " << s.name << (blocking ? " (small blocking)" : "") << ": "
-              << threads << " threads differ from 1 thread";
+      for (Trans tb : {Trans::kNo, Trans::kYes}) {
+        SetBlockingOverride(blocking);
+        std::vector<float> first;
+        for (int threads : {1, 2, 3, 4}) {
+          SetGemmThreads(threads);
+          Problem p(s, Trans::kNo, tb, kScalars[2], 4242);
+          const GemmReference ref(p.args);
+          ASSERT_TRUE(SgemmVariant(v.name, p.args).ok());
+          const testing::GemmCheck check = ref.Check(p.c.data(), p.c.ld());
+          EXPECT_TRUE(check.ok) << v.name << " on " << threads << " threads, " << s.name << ": "
+                                << check.Describe();
+          std::vector<float> out(p.c.data(), p.c.data() + s.m * p.c.ld());
+          if (first.empty()) {
+            first = out;
+          } else {
+            EXPECT_EQ(0, std::memcmp(first.data(), out.data(), out.size() * sizeof(float)))
+                << v.name << ", " << s.name << (blocking ? " (small blocking)" : "")
+                << (tb == Trans::kYes ? ", B transposed" : "") << ": " << threads
+                << " threads differ from 1 thread";
+          }
         }
       }
     }
