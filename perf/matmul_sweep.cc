@@ -75,9 +75,10 @@ ABSL_FLAG(double, min_time, 0.1, "Minimum total timed seconds per case.");
 ABSL_FLAG(bool, interleave, true,
           "At 1 thread, sample the implementations of a shape in rounds (one sample each per "
           "round), so drift and interference hit all alike; --nointerleave measures them one "
-          "after another. Multi-thread tables are always measured one after another: a threaded "
-          "library's idle workers spin for up to ~0.1 s after a call (OpenBLAS, GNU OpenMP) and "
-          "would take the cores from whichever implementation sampled next.");
+          "after another. Multi-thread tables with peers are always measured one after another: "
+          "a threaded library's idle workers spin for up to ~0.1 s after a call (OpenBLAS, GNU "
+          "OpenMP) and would take the cores from whichever implementation sampled next; with "
+          "--peers=none they are interleaved too (the way to compare our threaded variants).");
 ABSL_FLAG(double, min_sample_time, 0.005,
           "Each sample times enough back-to-back calls to last at least this many seconds "
           "(small sizes are timed in batches; samples are recorded per call).");
@@ -583,7 +584,9 @@ int Run(int argc, char** argv) {
                "thr", "shape", "variant", "impl", "GFLOP/s", "%peak", "median ms", "MAD%", "reps",
                "check");
   for (int64_t threads : settings.threads) {
-    const bool interleave = settings.interleave && threads == 1;
+    // Our own threaded variants can share rounds: our pool's workers wait for the next call on
+    // their own cores. A threaded peer's cannot (see --interleave).
+    const bool interleave = settings.interleave && (threads == 1 || peers.empty());
     for (auto& p : peers) p->SetThreads(static_cast<int>(threads));
     // Our threaded variants: a pool of `threads` workers on the same cores, worker i on core i.
     {
