@@ -1,5 +1,5 @@
 // A persistent pool of worker threads for kernels, with a fork-join Run() that costs two
-// cache-line handoffs between cores when the workers are awake (126-140 ns on the lab's VM:
+// cache-line handoffs between cores when the workers are awake (120-147 ns on the lab's VM:
 // `bazel run //kernels/threading:thread_pool_benchmark`, BM_ForkJoin against BM_Handoff).
 //
 // Run(fn) calls fn(0) on the calling thread and fn(1) .. fn(threads - 1) on the workers, and
