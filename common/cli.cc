@@ -1,6 +1,8 @@
 #include "common/cli.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 
 #include "absl/flags/commandlineflag.h"
@@ -26,6 +28,17 @@ bool IsHelpFlag(absl::string_view name) {
          name == "version" || name == "only_check_args" || name == "helpon" ||
          name == "helpmatch";
 }
+// At exit: output that could not be written is an error, not a success. _exit keeps the other
+// exit handlers from running twice.
+void CheckStdoutAtExit() {
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    const int err = errno;
+    std::fprintf(stderr, "%s: error writing to standard output: %s\n", g_program.c_str(),
+                 err != 0 ? std::strerror(err) : "write failed");
+    std::_Exit(1);
+  }
+}
 }  // namespace
 
 void ExitWithUsageError(const std::string& message) {
@@ -33,9 +46,11 @@ void ExitWithUsageError(const std::string& message) {
   std::exit(2);
 }
 
-std::vector<char*> ParseFlagsOrExit(int argc, char** argv, const char* usage) {
+std::vector<char*> ParseFlagsOrExit(int argc, char** argv, const char* usage,
+                                    int max_positional) {
   std::string prog = argv[0];
   g_program = prog.substr(prog.find_last_of('/') + 1);
+  std::atexit(CheckStdoutAtExit);
   absl::SetProgramUsageMessage(usage);
   // --help lists every flag of ours, also those defined once for several binaries (perf/suite.cc's
   // --out, --pinning, ...), not only those in the file named like the program; Abseil's own stay
@@ -79,7 +94,12 @@ std::vector<char*> ParseFlagsOrExit(int argc, char** argv, const char* usage) {
       ExitWithUsageError(absl::StrFormat("bad value for --%s: %s", name, error));
     }
   }
-  return absl::ParseCommandLine(argc, argv);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (static_cast<int>(positional.size()) - 1 > max_positional) {
+    ExitWithUsageError(absl::StrFormat("unexpected argument '%s'%s", positional[max_positional + 1],
+                                       max_positional == 0 ? " (flags start with --)" : ""));
+  }
+  return positional;
 }
 
 absl::StatusOr<std::vector<int64_t>> ParseIntList(const std::string& flag,

@@ -15,8 +15,12 @@
 
 namespace klab {
 
-// Parses flags; returns the positional arguments (argv[0] first).
-std::vector<char*> ParseFlagsOrExit(int argc, char** argv, const char* usage);
+// Parses flags; returns the positional arguments (argv[0] first). More than `max_positional`
+// positional arguments is a usage error (exit 2) rather than something silently ignored. Also
+// makes a failed write to stdout (a full disk, /dev/full, a closed pipe) end the program with
+// status 1 and one line, instead of an exit 0 with the output lost.
+std::vector<char*> ParseFlagsOrExit(int argc, char** argv, const char* usage,
+                                    int max_positional = 0);
 
 // Prints "<program>: <message>" and "Try --help." to stderr, then exits 2.
 [[noreturn]] void ExitWithUsageError(const std::string& message);

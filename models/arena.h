@@ -72,14 +72,25 @@ class FloatArena {
   size_t used_ = 0;
 };
 
-// Sums Rounded(count) over the tensors of a plan, in the order they will be taken.
+// Sums Rounded(count) over the tensors of a plan, in the order they will be taken. The sum
+// saturates at SIZE_MAX instead of wrapping, so a plan too large to hold is never mistaken for a
+// small one (the models' header bounds keep each count far below 2^64 already).
 class ArenaPlan {
  public:
   ArenaPlan& Add(size_t count) {
-    total_ += FloatArena::Rounded(count);
+    const size_t rounded = count > SIZE_MAX - FloatArena::kAlignFloats
+                               ? SIZE_MAX
+                               : FloatArena::Rounded(count);
+    if (__builtin_add_overflow(total_, rounded, &total_)) total_ = SIZE_MAX;
     return *this;
   }
   size_t total() const { return total_; }
+  // The plan in bytes, saturating at INT64_MAX.
+  int64_t bytes() const {
+    return total_ > static_cast<size_t>(INT64_MAX) / sizeof(float)
+               ? INT64_MAX
+               : static_cast<int64_t>(total_ * sizeof(float));
+  }
 
  private:
   size_t total_ = 0;

@@ -8,6 +8,7 @@
 // of the sequence on one line); stderr: prompt and decode speed, time to the first token.
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -41,6 +42,9 @@ ABSL_FLAG(uint64_t, seed, 42, "random seed for sampling");
 ABSL_FLAG(int, threads, 1, "threads for the GEMMs (1..64)");
 ABSL_FLAG(bool, print_ids, false, "print the token ids of the sequence instead of text");
 ABSL_FLAG(bool, kv_cache, true, "keep keys and values (false: recompute the prefix each step)");
+ABSL_FLAG(int64_t, max_memory_mb, klab::models::LoadLimits::kDefaultMaxMemoryBytes >> 20,
+          "refuse a model that needs more memory than this (weights, packed weights, "
+          "activations, KV cache), in MiB");
 ABSL_FLAG(bool, prefill, true, "process the prompt as one batch (false: one position at a time)");
 
 namespace klab::models {
@@ -66,13 +70,15 @@ std::string UserPath(const std::string& path) {
   return (std::filesystem::path(wd) / path).string();
 }
 
+// Whether the file starts with GPT-2's magic (InputFile: never blocks on a FIFO).
 bool IsGpt2File(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return false;
+  auto file = InputFile::Open(path);
+  if (!file.ok()) return false;
+  auto head = file->ReadPrefix(4);
   int32_t magic = 0;
-  const bool read = std::fread(&magic, 4, 1, f) == 1;
-  std::fclose(f);
-  return read && magic == Gpt2Model::kMagic;
+  if (!head.ok() || head->size() != 4) return false;
+  std::memcpy(&magic, head->data(), 4);
+  return magic == Gpt2Model::kMagic;
 }
 
 // "small", "medium" or "V,T,d,L,H".
@@ -136,21 +142,26 @@ int Main(int argc, char** argv) {
     ExitWithUsageError(absl::StrFormat("--threads=%d is outside [1, 64]", threads));
   }
   const bool print_ids = absl::GetFlag(FLAGS_print_ids);
+  const int64_t max_memory_mb = absl::GetFlag(FLAGS_max_memory_mb);
+  if (max_memory_mb < 1 || max_memory_mb > (int64_t{1} << 30)) {
+    ExitWithUsageError(absl::StrFormat("--max_memory_mb=%d is outside [1, 2^30]", max_memory_mb));
+  }
+  const LoadLimits limits{max_memory_mb << 20};
 
   std::unique_ptr<LanguageModel> model;
   int stop_token = -1;
   if (!gpt2_config.empty()) {
     auto config = ParseGpt2Config(gpt2_config);
     if (!config.ok()) ExitWithUsageError(std::string(config.status().message()));
-    auto m = Gpt2Model::Create(*config, absl::GetFlag(FLAGS_weights_seed));
-    if (!m.ok()) ExitWithUsageError(std::string(m.status().message()));
+    auto m = Gpt2Model::Create(*config, absl::GetFlag(FLAGS_weights_seed), limits);
+    if (!m.ok()) Fail(std::string(m.status().message()));
     model = std::move(*m);
   } else if (IsGpt2File(model_path)) {
-    auto m = Gpt2Model::FromFile(model_path);
+    auto m = Gpt2Model::FromFile(model_path, limits);
     if (!m.ok()) Fail(std::string(m.status().message()));
     model = std::move(*m);
   } else {
-    auto m = LlamaModel::FromFile(model_path);
+    auto m = LlamaModel::FromFile(model_path, limits);
     if (!m.ok()) Fail(std::string(m.status().message()));
     model = std::move(*m);
     stop_token = Tokenizer::kBos;  // llama2.c: BOS delimits sequences
@@ -179,7 +190,9 @@ int Main(int argc, char** argv) {
 
   std::vector<int> prompt;
   if (!text.empty()) {
-    prompt = tokenizer->Encode(text);
+    auto encoded = tokenizer->Encode(text, std::min(steps, model->context()));
+    if (!encoded.ok()) Fail(std::string(encoded.status().message()));
+    prompt = std::move(*encoded);
   } else {
     for (absl::string_view item : absl::StrSplit(ids_flag, ',')) {
       int id = 0;

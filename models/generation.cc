@@ -47,19 +47,20 @@ absl::StatusOr<GenerationStats> Generate(LanguageModel& model, const std::vector
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
   // The logits of the prompt's last position.
-  float* logits = nullptr;
+  absl::StatusOr<float*> logits;
   if (!options.kv_cache || options.prefill) {
     logits = model.Forward(sequence->data(), p, 0);
   } else {
-    for (int pos = 0; pos < p; ++pos) {
+    for (int pos = 0; pos < p && (pos == 0 || logits.ok()); ++pos) {
       logits = model.Forward(sequence->data() + pos, 1, pos);
     }
   }
+  if (!logits.ok()) return logits.status();
   const Clock::time_point prompt_done = Clock::now();
   stats.prompt_s = Seconds(start, prompt_done);
 
   for (int pos = p - 1;;) {
-    const int next = sampler.Sample(logits);
+    const int next = sampler.Sample(*logits);
     if (stats.generated_tokens == 0) stats.first_token_s = Seconds(start, Clock::now());
     if (next == options.stop_token) break;
     const int prev = sequence->back();
@@ -69,6 +70,7 @@ absl::StatusOr<GenerationStats> Generate(LanguageModel& model, const std::vector
     if (++pos >= positions) break;
     logits = options.kv_cache ? model.Forward(sequence->data() + pos, 1, pos)
                               : model.Forward(sequence->data(), pos + 1, 0);
+    if (!logits.ok()) return logits.status();
     ++stats.decode_forwards;
   }
   const Clock::time_point end = Clock::now();

@@ -33,7 +33,88 @@ absl::Status CheckRange(const char* field, int64_t value, int64_t max) {
   return CheckInRange("GPT-2 config", field, value, max);
 }
 
+// The three arenas of a model, planned from its config alone (the constructor and
+// PackLinearLayers take exactly these; MemoryBytes adds them up before anything is allocated).
+ArenaPlan WeightPlan(const Gpt2Config& c) {
+  const size_t V = c.vocab, T = c.block, D = c.d, L = c.layers;
+  ArenaPlan weights;
+  weights.Add(V * D).Add(T * D);
+  for (size_t l = 0; l < L; ++l) {
+    weights.Add(D).Add(D).Add(3 * D * D).Add(3 * D).Add(D * D).Add(D).Add(D).Add(D);
+    weights.Add(4 * D * D).Add(4 * D).Add(D * 4 * D).Add(D);
+  }
+  weights.Add(D).Add(D).Add(V * D);
+  return weights;
+}
+
+ArenaPlan StatePlan(const Gpt2Config& c) {
+  const size_t V = c.vocab, T = c.block, D = c.d, L = c.layers;
+  ArenaPlan state;
+  state.Add(T * D).Add(T * D).Add(T * 3 * D).Add(T * D).Add(T * 4 * D);
+  state.Add(kernels::AttentionScoresStride(T)).Add(V);
+  for (size_t l = 0; l < 2 * L; ++l) state.Add(T * D);
+  return state;
+}
+
+ArenaPlan PackedPlan(const Gpt2Config& c) {
+  const int64_t D = c.d, V = c.vocab;
+  ArenaPlan plan;
+  for (int l = 0; l < c.layers; ++l) {
+    plan.Add(kernels::PackedLinearSize(3 * D, D)).Add(kernels::PackedLinearSize(D, D));
+    plan.Add(kernels::PackedLinearSize(4 * D, D)).Add(kernels::PackedLinearSize(D, 4 * D));
+  }
+  plan.Add(kernels::PackedLinearSize(V, D));
+  return plan;
+}
+
+// The header's 8 int32 fields -> a validated config.
+absl::StatusOr<Gpt2Config> ParseHeader(const char* data, size_t size, const std::string& what) {
+  ByteCursor in(data, size, what);
+  int32_t header[kHeaderInts];
+  static constexpr const char* kFields[kHeaderInts] = {"magic", "version", "vocab", "block",
+                                                       "d",     "layers",  "heads", "tied"};
+  for (int i = 0; i < kHeaderInts; ++i) {
+    KLAB_ASSIGN_OR_RETURN(header[i], in.ReadInt32(kFields[i]));
+  }
+  if (header[0] != Gpt2Model::kMagic) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: wrong magic 0x%08x (a GPT-2 file starts with 0x%08x, \"GPT2\")", what,
+        static_cast<uint32_t>(header[0]), Gpt2Model::kMagic));
+  }
+  if (header[1] != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: version %d is not supported (only 1)", what, header[1]));
+  }
+  if (header[7] != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: tied = %d; only untied heads (0) are supported", what, header[7]));
+  }
+  const Gpt2Config config{header[2], header[3], header[4], header[5], header[6]};
+  absl::Status valid = config.Validate();
+  if (!valid.ok()) return absl::InvalidArgumentError(what + ": " + std::string(valid.message()));
+  return config;
+}
+
+absl::Status CheckFileSize(const Gpt2Config& c, int64_t size, const std::string& what) {
+  if (size == c.FileBytes()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "%s: %d bytes, but its header (V %d, T %d, d %d, L %d, H %d) needs exactly %d", what, size,
+      c.vocab, c.block, c.d, c.layers, c.heads, c.FileBytes()));
+}
+
+absl::Status OutOfMemory(const std::string& what, const Gpt2Config& c) {
+  return absl::ResourceExhaustedError(absl::StrFormat(
+      "%s: out of memory allocating the model's %.1f MiB", what, c.MemoryBytes() / 1048576.0));
+}
+
 }  // namespace
+
+int64_t Gpt2Config::FileBytes() const { return kHeaderInts * 4 + Params() * 4; }
+
+int64_t Gpt2Config::MemoryBytes() const {
+  // Each plan is below 2^62 bytes under Validate's bounds; the sum cannot overflow.
+  return WeightPlan(*this).bytes() + StatePlan(*this).bytes() + PackedPlan(*this).bytes();
+}
 
 int64_t Gpt2Config::Params() const {
   const int64_t V = vocab, T = block, D = d, L = layers;
@@ -62,20 +143,8 @@ absl::Status Gpt2Config::Validate() const {
 
 Gpt2Model::Gpt2Model(const Gpt2Config& config) : config_(config) {
   const size_t V = config.vocab, T = config.block, D = config.d, L = config.layers;
-  ArenaPlan weights;
-  weights.Add(V * D).Add(T * D);
-  for (size_t l = 0; l < L; ++l) {
-    weights.Add(D).Add(D).Add(3 * D * D).Add(3 * D).Add(D * D).Add(D).Add(D).Add(D);
-    weights.Add(4 * D * D).Add(4 * D).Add(D * 4 * D).Add(D);
-  }
-  weights.Add(D).Add(D).Add(V * D);
-  weight_arena_ = FloatArena(weights.total());
-
-  ArenaPlan state;
-  state.Add(T * D).Add(T * D).Add(T * 3 * D).Add(T * D).Add(T * 4 * D);
-  state.Add(kernels::AttentionScoresStride(T)).Add(V);
-  for (size_t l = 0; l < 2 * L; ++l) state.Add(T * D);
-  state_arena_ = FloatArena(state.total());
+  weight_arena_ = FloatArena(WeightPlan(config).total());
+  state_arena_ = FloatArena(StatePlan(config).total());
   x_ = state_arena_.Take(T * D);
   xn_ = state_arena_.Take(T * D);
   qkv_ = state_arena_.Take(T * 3 * D);
@@ -93,42 +162,36 @@ Gpt2Model::Gpt2Model(const Gpt2Config& config) : config_(config) {
 template <class Fill>
 void Gpt2Model::LayOutWeights(Fill&& fill) {
   const size_t V = config_.vocab, T = config_.block, D = config_.d;
-  auto take = [&](size_t count, Kind kind) -> const float* {
+  auto take = [&](const char* name, size_t count, Kind kind) -> const float* {
     float* p = weight_arena_.Take(count);
-    fill(p, count, kind);
+    fill(p, count, kind, name);
     return p;
   };
-  w_.wte = take(V * D, Kind::kLinear);
-  w_.wpe = take(T * D, Kind::kLinear);
+  w_.wte = take("wte", V * D, Kind::kLinear);
+  w_.wpe = take("wpe", T * D, Kind::kLinear);
   w_.layers.resize(config_.layers);
   for (Gpt2Weights::Layer& layer : w_.layers) {
-    layer.ln1_w = take(D, Kind::kNormWeight);
-    layer.ln1_b = take(D, Kind::kNormBias);
-    layer.attn_w = take(3 * D * D, Kind::kLinear);
-    layer.attn_b = take(3 * D, Kind::kLinear);
-    layer.attnproj_w = take(D * D, Kind::kLinear);
-    layer.attnproj_b = take(D, Kind::kLinear);
-    layer.ln2_w = take(D, Kind::kNormWeight);
-    layer.ln2_b = take(D, Kind::kNormBias);
-    layer.fc_w = take(4 * D * D, Kind::kLinear);
-    layer.fc_b = take(4 * D, Kind::kLinear);
-    layer.fcproj_w = take(D * 4 * D, Kind::kLinear);
-    layer.fcproj_b = take(D, Kind::kLinear);
+    layer.ln1_w = take("ln1_w", D, Kind::kNormWeight);
+    layer.ln1_b = take("ln1_b", D, Kind::kNormBias);
+    layer.attn_w = take("attn_w", 3 * D * D, Kind::kLinear);
+    layer.attn_b = take("attn_b", 3 * D, Kind::kLinear);
+    layer.attnproj_w = take("attnproj_w", D * D, Kind::kLinear);
+    layer.attnproj_b = take("attnproj_b", D, Kind::kLinear);
+    layer.ln2_w = take("ln2_w", D, Kind::kNormWeight);
+    layer.ln2_b = take("ln2_b", D, Kind::kNormBias);
+    layer.fc_w = take("fc_w", 4 * D * D, Kind::kLinear);
+    layer.fc_b = take("fc_b", 4 * D, Kind::kLinear);
+    layer.fcproj_w = take("fcproj_w", D * 4 * D, Kind::kLinear);
+    layer.fcproj_b = take("fcproj_b", D, Kind::kLinear);
   }
-  w_.lnf_w = take(D, Kind::kNormWeight);
-  w_.lnf_b = take(D, Kind::kNormBias);
-  w_.head_w = take(V * D, Kind::kLinear);
+  w_.lnf_w = take("lnf_w", D, Kind::kNormWeight);
+  w_.lnf_b = take("lnf_b", D, Kind::kNormBias);
+  w_.head_w = take("head_w", V * D, Kind::kLinear);
 }
 
 void Gpt2Model::PackLinearLayers() {
   const int64_t D = config_.d, V = config_.vocab;
-  ArenaPlan plan;
-  for (int l = 0; l < config_.layers; ++l) {
-    plan.Add(kernels::PackedLinearSize(3 * D, D)).Add(kernels::PackedLinearSize(D, D));
-    plan.Add(kernels::PackedLinearSize(4 * D, D)).Add(kernels::PackedLinearSize(D, 4 * D));
-  }
-  plan.Add(kernels::PackedLinearSize(V, D));
-  packed_arena_ = FloatArena(plan.total());
+  packed_arena_ = FloatArena(PackedPlan(config_).total());
   auto pack = [&](const float* w, int64_t out, int64_t in) {
     return PackLinear(packed_arena_, w, out, in);
   };
@@ -141,65 +204,62 @@ void Gpt2Model::PackLinearLayers() {
 }
 
 absl::StatusOr<std::unique_ptr<Gpt2Model>> Gpt2Model::FromBuffer(const char* data, size_t size,
-                                                                 const std::string& what) {
+                                                                 const std::string& what,
+                                                                 const LoadLimits& limits) {
+  KLAB_ASSIGN_OR_RETURN(const Gpt2Config config, ParseHeader(data, size, what));
+  KLAB_RETURN_IF_ERROR(CheckFileSize(config, static_cast<int64_t>(size), what));
+  KLAB_RETURN_IF_ERROR(CheckMemory(what, config.MemoryBytes(), limits));
   ByteCursor in(data, size, what);
-  int32_t header[kHeaderInts];
-  static constexpr const char* kFields[kHeaderInts] = {"magic", "version", "vocab", "block",
-                                                       "d",     "layers",  "heads", "tied"};
-  for (int i = 0; i < kHeaderInts; ++i) {
-    KLAB_ASSIGN_OR_RETURN(header[i], in.ReadInt32(kFields[i]));
+  KLAB_RETURN_IF_ERROR(in.Skip("header", kHeaderInts * 4));
+  try {
+    std::unique_ptr<Gpt2Model> model(new Gpt2Model(config));
+    absl::Status status;
+    model->LayOutWeights([&](float* p, size_t count, Kind, const char* name) {
+      if (status.ok()) status = in.ReadFloats(name, count, p);
+      if (status.ok()) status = CheckFinite(what, name, p, count);
+    });
+    KLAB_RETURN_IF_ERROR(status);
+    model->PackLinearLayers();
+    return model;
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory(what, config);
   }
-  if (header[0] != kMagic) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: wrong magic 0x%08x (a GPT-2 file starts with 0x%08x, \"GPT2\")", what,
-        static_cast<uint32_t>(header[0]), kMagic));
-  }
-  if (header[1] != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: version %d is not supported (only 1)", what, header[1]));
-  }
-  if (header[7] != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s: tied = %d; only untied heads (0) are supported", what, header[7]));
-  }
-  const Gpt2Config config{header[2], header[3], header[4], header[5], header[6]};
-  absl::Status valid = config.Validate();
-  if (!valid.ok()) return absl::InvalidArgumentError(what + ": " + std::string(valid.message()));
-  const int64_t expected = kHeaderInts * 4 + config.Params() * 4;
-  if (static_cast<int64_t>(size) != expected) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: %d bytes, but its header (V %d, T %d, d %d, L %d, H %d) needs exactly %d", what,
-        size, config.vocab, config.block, config.d, config.layers, config.heads, expected));
-  }
-  std::unique_ptr<Gpt2Model> model(new Gpt2Model(config));
-  absl::Status status;
-  model->LayOutWeights([&](float* p, size_t count, Kind) {
-    if (status.ok()) status = in.ReadFloats("weights", count, p);
-  });
-  KLAB_RETURN_IF_ERROR(status);
-  model->PackLinearLayers();
-  return model;
 }
 
-absl::StatusOr<std::unique_ptr<Gpt2Model>> Gpt2Model::FromFile(const std::string& path) {
-  KLAB_ASSIGN_OR_RETURN(std::vector<char> bytes, ReadFileBytes(path));
-  return FromBuffer(bytes.data(), bytes.size(), "'" + path + "'");
+absl::StatusOr<std::unique_ptr<Gpt2Model>> Gpt2Model::FromFile(const std::string& path,
+                                                               const LoadLimits& limits) {
+  const std::string what = "'" + path + "'";
+  KLAB_ASSIGN_OR_RETURN(const InputFile file, InputFile::Open(path));
+  // The header first: a file whose size or memory the header rules out is refused before its
+  // bytes are read.
+  KLAB_ASSIGN_OR_RETURN(const std::vector<char> header, file.ReadPrefix(kHeaderInts * 4));
+  KLAB_ASSIGN_OR_RETURN(const Gpt2Config c, ParseHeader(header.data(), header.size(), what));
+  KLAB_RETURN_IF_ERROR(CheckFileSize(c, file.size(), what));
+  KLAB_RETURN_IF_ERROR(CheckMemory(what, c.MemoryBytes(), limits));
+  KLAB_ASSIGN_OR_RETURN(std::vector<char> bytes, file.ReadAll(c.FileBytes()));
+  return FromBuffer(bytes.data(), bytes.size(), what, limits);
 }
 
 absl::StatusOr<std::unique_ptr<Gpt2Model>> Gpt2Model::Create(const Gpt2Config& config,
-                                                             uint32_t seed) {
+                                                             uint32_t seed,
+                                                             const LoadLimits& limits) {
   KLAB_RETURN_IF_ERROR(config.Validate());
-  std::unique_ptr<Gpt2Model> model(new Gpt2Model(config));
-  XorshiftWeights stream(seed);
-  model->LayOutWeights([&](float* p, size_t count, Kind kind) {
-    switch (kind) {
-      case Kind::kLinear: stream.Fill(p, count, 0x1p-5f, 0.0f); break;
-      case Kind::kNormWeight: stream.Fill(p, count, 0x1p-3f, 1.0f); break;
-      case Kind::kNormBias: stream.Fill(p, count, 0x1p-3f, 0.0f); break;
-    }
-  });
-  model->PackLinearLayers();
-  return model;
+  KLAB_RETURN_IF_ERROR(CheckMemory("GPT-2 config", config.MemoryBytes(), limits));
+  try {
+    std::unique_ptr<Gpt2Model> model(new Gpt2Model(config));
+    XorshiftWeights stream(seed);
+    model->LayOutWeights([&](float* p, size_t count, Kind kind, const char*) {
+      switch (kind) {
+        case Kind::kLinear: stream.Fill(p, count, 0x1p-5f, 0.0f); break;
+        case Kind::kNormWeight: stream.Fill(p, count, 0x1p-3f, 1.0f); break;
+        case Kind::kNormBias: stream.Fill(p, count, 0x1p-3f, 0.0f); break;
+      }
+    });
+    model->PackLinearLayers();
+    return model;
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("GPT-2 config", config);
+  }
 }
 
 int64_t Gpt2Model::weight_bytes_per_token() const {
@@ -228,7 +288,7 @@ int64_t Gpt2Model::kv_cache_bytes() const {
   return int64_t{2} * config_.layers * config_.block * config_.d * 4;
 }
 
-float* Gpt2Model::Forward(const int* tokens, int n, int pos) {
+float* Gpt2Model::ForwardChecked(const int* tokens, int n, int pos) {
   assert(n >= 1 && pos >= 0 && pos + n <= config_.block);
   const int64_t D = config_.d;
   const AttentionShape shape{config_.heads, config_.heads, config_.d / config_.heads};

@@ -16,6 +16,7 @@
 #include "models/arena.h"
 #include "models/language_model.h"
 #include "models/layers.h"
+#include "models/model_file.h"
 
 namespace klab::models {
 
@@ -30,6 +31,9 @@ struct Gpt2Config {
   static Gpt2Config Medium() { return {512, 128, 256, 4, 8}; }  // 3,454,464 parameters
 
   int64_t Params() const;
+  int64_t FileBytes() const;  // the size of its model file
+  // What a model of this config holds: weights, packed weights, activations and KV cache.
+  int64_t MemoryBytes() const;
   // Every value positive and bounded, heads divides d: InvalidArgument naming the field.
   absl::Status Validate() const;
 };
@@ -64,13 +68,19 @@ class Gpt2Model final : public LanguageModel {
   static constexpr int32_t kMagic = 0x32545047;
 
   // From a model file's bytes / path: InvalidArgument (with the field) for a wrong magic or
-  // version, impossible header values, or a size that does not match the header.
+  // version, impossible header values, a size that does not match the header, or a non-finite
+  // weight; ResourceExhausted when the model would need more memory than `limits` allow or the
+  // allocation fails. FromFile checks the header and the memory before it reads the weights,
+  // and never blocks on a FIFO.
   static absl::StatusOr<std::unique_ptr<Gpt2Model>> FromBuffer(const char* data, size_t size,
-                                                               const std::string& what);
-  static absl::StatusOr<std::unique_ptr<Gpt2Model>> FromFile(const std::string& path);
+                                                               const std::string& what,
+                                                               const LoadLimits& limits = {});
+  static absl::StatusOr<std::unique_ptr<Gpt2Model>> FromFile(const std::string& path,
+                                                             const LoadLimits& limits = {});
   // The README's xorshift recipe: state 0x9E3779B9 ^ seed, weights in file order.
   static absl::StatusOr<std::unique_ptr<Gpt2Model>> Create(const Gpt2Config& config,
-                                                           uint32_t seed);
+                                                           uint32_t seed,
+                                                           const LoadLimits& limits = {});
 
   const Gpt2Config& config() const { return config_; }
   const Gpt2Weights& weights() const { return w_; }
@@ -84,11 +94,12 @@ class Gpt2Model final : public LanguageModel {
   std::vector<PackedLinear> linear_layers() const override;
   int64_t flops_per_token(int pos) const override;
   int64_t kv_cache_bytes() const override;
-  float* Forward(const int* tokens, int n, int pos) override;
+
 
  private:
+  float* ForwardChecked(const int* tokens, int n, int pos) override;
   explicit Gpt2Model(const Gpt2Config& config);
-  // Takes every weight tensor from the arena in file order, calling fill(ptr, count, kind).
+  // Takes every weight tensor from the arena in file order, calling fill(ptr, count, kind, name).
   template <class Fill>
   void LayOutWeights(Fill&& fill);
   // Packs every linear layer's weights for kernels/linear (after the weights are filled).

@@ -47,7 +47,7 @@ TEST(Gpt2Model, DecodeLogitsMatchFp64Reference) {
   for (int i = 0; i < 40; ++i) tokens.push_back((i * 37 + 11) % 256);
   const auto ref = reference::Gpt2Logits(**model, tokens);
   for (int pos = 0; pos < static_cast<int>(tokens.size()); ++pos) {
-    const float* logits = (*model)->Forward(&tokens[pos], 1, pos);
+    const float* logits = (*model)->Forward(&tokens[pos], 1, pos).value();
     EXPECT_LE(MaxRelError(logits, ref[pos]), kLogitRelTol) << "position " << pos;
   }
 }
@@ -60,10 +60,10 @@ TEST(Gpt2Model, PrefillLogitsMatchFp64Reference) {
   std::vector<int> tokens;
   for (int i = 0; i < 37; ++i) tokens.push_back((i * 101 + 3) % 512);
   const auto ref = reference::Gpt2Logits(**model, tokens);
-  const float* logits = (*model)->Forward(tokens.data(), 33, 0);
+  const float* logits = (*model)->Forward(tokens.data(), 33, 0).value();
   EXPECT_LE(MaxRelError(logits, ref[32]), kLogitRelTol);
   for (int pos = 33; pos < 37; ++pos) {
-    logits = (*model)->Forward(&tokens[pos], 1, pos);
+    logits = (*model)->Forward(&tokens[pos], 1, pos).value();
     EXPECT_LE(MaxRelError(logits, ref[pos]), kLogitRelTol) << "position " << pos;
   }
 }
@@ -79,15 +79,15 @@ TEST(Gpt2Model, CachedUncachedAndPrefillGiveTheSameGreedyTokens) {
   auto run = [&](int mode) {
     std::vector<int> seq = prompt;
     const float* logits = nullptr;
-    if (mode == 2) logits = m.Forward(seq.data(), seq.size(), 0);
+    if (mode == 2) logits = m.Forward(seq.data(), seq.size(), 0).value();
     int pos = mode == 2 ? static_cast<int>(seq.size()) : 0;
     while (static_cast<int>(seq.size()) < steps) {
       if (mode == 0) {
-        for (; pos < static_cast<int>(seq.size()); ++pos) logits = m.Forward(&seq[pos], 1, pos);
+        for (; pos < static_cast<int>(seq.size()); ++pos) logits = m.Forward(&seq[pos], 1, pos).value();
       } else if (mode == 1) {
-        logits = m.Forward(seq.data(), seq.size(), 0);
+        logits = m.Forward(seq.data(), seq.size(), 0).value();
       } else {
-        for (; pos < static_cast<int>(seq.size()); ++pos) logits = m.Forward(&seq[pos], 1, pos);
+        for (; pos < static_cast<int>(seq.size()); ++pos) logits = m.Forward(&seq[pos], 1, pos).value();
       }
       seq.push_back(Argmax(logits, m.vocab_size()));
     }

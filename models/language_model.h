@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "models/layers.h"
 
 namespace klab::models {
@@ -74,13 +75,17 @@ class LanguageModel {
   // Runs tokens[0, n) at positions pos .. pos + n - 1, writing their keys and values into the
   // cache (which must already hold positions [0, pos)), and returns the logits of the last one:
   // vocab_size() floats, valid until the next call (the caller may overwrite them, as the
-  // sampler does). Preconditions (asserted): n >= 1,
-  // pos + n <= context(), every token in [0, vocab_size()). Allocates nothing.
-  virtual float* Forward(const int* tokens, int n, int pos) = 0;
+  // sampler does). Token ids are input: InvalidArgument, in every build, unless n >= 1,
+  // 0 <= pos, pos + n <= context() and every token is in [0, vocab_size()) (n comparisons: free
+  // beside a forward pass). Allocates nothing.
+  absl::StatusOr<float*> Forward(const int* tokens, int n, int pos);
 
   void set_profile(ForwardProfile* profile) { profile_ = profile; }
 
  protected:
+  // Forward on arguments Forward has checked.
+  virtual float* ForwardChecked(const int* tokens, int n, int pos) = 0;
+
   ForwardProfile* profile_ = nullptr;
 };
 

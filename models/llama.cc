@@ -29,7 +29,80 @@ absl::Status CheckRange(const char* field, int64_t value, int64_t max) {
   return CheckInRange("Llama header", field, value, max);
 }
 
+// The three arenas of a model, planned from its config alone: the constructor and FromBuffer
+// take exactly these, and MemoryBytes adds them up before anything is allocated.
+ArenaPlan WeightPlan(const LlamaConfig& c) {
+  const size_t D = c.dim, H = c.hidden_dim, L = c.n_layers, V = c.vocab_size, KV = c.kv_dim();
+  ArenaPlan weights;
+  weights.Add(V * D).Add(L * D).Add(L * D * D).Add(L * KV * D).Add(L * KV * D).Add(L * D * D);
+  weights.Add(L * D).Add(L * H * D).Add(L * D * H).Add(L * H * D).Add(D);
+  if (!c.shared_classifier) weights.Add(V * D);
+  return weights;
+}
+
+ArenaPlan StatePlan(const LlamaConfig& c) {
+  const size_t D = c.dim, H = c.hidden_dim, L = c.n_layers, V = c.vocab_size, T = c.seq_len;
+  const size_t KV = c.kv_dim(), half = c.head_size() / 2;
+  const size_t group = c.n_heads / c.n_kv_heads;
+  ArenaPlan state;
+  state.Add(T * D).Add(T * D).Add(T * D).Add(T * D).Add(T * H).Add(T * H);
+  state.Add(group * kernels::AttentionScoresStride(T)).Add(V).Add(T * half).Add(T * half);
+  state.Add(T * KV).Add(T * KV);
+  for (size_t l = 0; l < 2 * L; ++l) state.Add(T * KV);
+  return state;
+}
+
+ArenaPlan PackedPlan(const LlamaConfig& c) {
+  const size_t D = c.dim, H = c.hidden_dim, L = c.n_layers, V = c.vocab_size, KV = c.kv_dim();
+  ArenaPlan plan;
+  for (size_t l = 0; l < L; ++l) {
+    plan.Add(kernels::PackedLinearSize(D, D)).Add(kernels::PackedLinearSize(KV, D));
+    plan.Add(kernels::PackedLinearSize(KV, D)).Add(kernels::PackedLinearSize(D, D));
+    plan.Add(kernels::PackedLinearSize(H, D)).Add(kernels::PackedLinearSize(D, H));
+    plan.Add(kernels::PackedLinearSize(H, D));
+  }
+  plan.Add(kernels::PackedLinearSize(V, D));
+  return plan;
+}
+
+// The header's 7 int32 fields -> a validated config.
+absl::StatusOr<LlamaConfig> ParseHeader(const char* data, size_t size, const std::string& what) {
+  ByteCursor in(data, size, what);
+  static constexpr const char* kFields[kHeaderInts] = {
+      "dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
+  int32_t h[kHeaderInts];
+  for (int i = 0; i < kHeaderInts; ++i) {
+    KLAB_ASSIGN_OR_RETURN(h[i], in.ReadInt32(kFields[i]));
+  }
+  // A negative vocab_size marks a separate classifier; its absolute value is the vocabulary.
+  const int64_t vocab = std::abs(static_cast<int64_t>(h[5]));
+  LlamaConfig c{h[0], h[1], h[2], h[3], h[4],
+                static_cast<int>(std::min<int64_t>(vocab, INT32_MAX)), h[6], h[5] > 0};
+  absl::Status valid = c.Validate();
+  if (!valid.ok()) return absl::InvalidArgumentError(what + ": " + std::string(valid.message()));
+  return c;
+}
+
+absl::Status CheckFileSize(const LlamaConfig& c, int64_t size, const std::string& what) {
+  if (size == c.FileBytes()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "%s: %d bytes, but its header (dim %d, hidden %d, layers %d, heads %d/%d, vocab %d, "
+      "seq_len %d, %s classifier) needs exactly %d",
+      what, size, c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size,
+      c.seq_len, c.shared_classifier ? "shared" : "separate", c.FileBytes()));
+}
+
 }  // namespace
+
+int64_t LlamaConfig::FileBytes() const {
+  const int64_t rope_floats = int64_t{seq_len} * head_size();
+  return kHeaderInts * 4 + (Params() + rope_floats) * 4;
+}
+
+int64_t LlamaConfig::MemoryBytes() const {
+  // Each plan is below 2^62 bytes under Validate's bounds; the sum cannot overflow.
+  return WeightPlan(*this).bytes() + StatePlan(*this).bytes() + PackedPlan(*this).bytes();
+}
 
 int64_t LlamaConfig::Params() const {
   const int64_t D = dim, H = hidden_dim, L = n_layers, V = vocab_size, KV = kv_dim();
@@ -66,11 +139,7 @@ LlamaModel::LlamaModel(const LlamaConfig& c) : config_(c) {
   const size_t D = c.dim, H = c.hidden_dim, L = c.n_layers, V = c.vocab_size, T = c.seq_len;
   const size_t KV = c.kv_dim(), half = c.head_size() / 2;
   const size_t group = c.n_heads / c.n_kv_heads;
-  ArenaPlan weights;
-  weights.Add(V * D).Add(L * D).Add(L * D * D).Add(L * KV * D).Add(L * KV * D).Add(L * D * D);
-  weights.Add(L * D).Add(L * H * D).Add(L * D * H).Add(L * H * D).Add(D);
-  if (!c.shared_classifier) weights.Add(V * D);
-  weight_arena_ = FloatArena(weights.total());
+  weight_arena_ = FloatArena(WeightPlan(c).total());
   // Taken in file order; FromBuffer fills them the same way.
   w_.token_embedding = weight_arena_.Take(V * D);
   w_.rms_att = weight_arena_.Take(L * D);
@@ -85,11 +154,7 @@ LlamaModel::LlamaModel(const LlamaConfig& c) : config_(c) {
   w_.rms_final = weight_arena_.Take(D);
   w_.wcls = c.shared_classifier ? w_.token_embedding : weight_arena_.Take(V * D);
 
-  ArenaPlan state;
-  state.Add(T * D).Add(T * D).Add(T * D).Add(T * D).Add(T * H).Add(T * H);
-  state.Add(group * kernels::AttentionScoresStride(T)).Add(V).Add(T * half).Add(T * half).Add(T * KV).Add(T * KV);
-  for (size_t l = 0; l < 2 * L; ++l) state.Add(T * KV);
-  state_arena_ = FloatArena(state.total());
+  state_arena_ = FloatArena(StatePlan(c).total());
   x_ = state_arena_.Take(T * D);
   xn_ = state_arena_.Take(T * D);
   q_ = state_arena_.Take(T * D);
@@ -113,70 +178,77 @@ LlamaModel::LlamaModel(const LlamaConfig& c) : config_(c) {
 
 absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::FromBuffer(const char* data,
                                                                    size_t size,
-                                                                   const std::string& what) {
+                                                                   const std::string& what,
+                                                                   const LoadLimits& limits) {
+  KLAB_ASSIGN_OR_RETURN(const LlamaConfig c, ParseHeader(data, size, what));
+  KLAB_RETURN_IF_ERROR(CheckFileSize(c, static_cast<int64_t>(size), what));
+  KLAB_RETURN_IF_ERROR(CheckMemory(what, c.MemoryBytes(), limits));
   ByteCursor in(data, size, what);
-  static constexpr const char* kFields[kHeaderInts] = {
-      "dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
-  int32_t h[kHeaderInts];
-  for (int i = 0; i < kHeaderInts; ++i) {
-    KLAB_ASSIGN_OR_RETURN(h[i], in.ReadInt32(kFields[i]));
-  }
-  // A negative vocab_size marks a separate classifier; its absolute value is the vocabulary.
-  const int64_t vocab = std::abs(static_cast<int64_t>(h[5]));
-  LlamaConfig c{h[0], h[1], h[2], h[3], h[4],
-                static_cast<int>(std::min<int64_t>(vocab, INT32_MAX)), h[6], h[5] > 0};
-  absl::Status valid = c.Validate();
-  if (!valid.ok()) return absl::InvalidArgumentError(what + ": " + std::string(valid.message()));
+  KLAB_RETURN_IF_ERROR(in.Skip("header", kHeaderInts * 4));
   const int64_t rope_floats = int64_t{c.seq_len} * c.head_size();
-  const int64_t expected = kHeaderInts * 4 + (c.Params() + rope_floats) * 4;
-  if (static_cast<int64_t>(size) != expected) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s: %d bytes, but its header (dim %d, hidden %d, layers %d, heads %d/%d, vocab %d, "
-        "seq_len %d, %s classifier) needs exactly %d",
-        what, size, c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size,
-        c.seq_len, c.shared_classifier ? "shared" : "separate", expected));
+  std::unique_ptr<LlamaModel> m;
+  try {
+    m.reset(new LlamaModel(c));
+    const size_t D = c.dim, H = c.hidden_dim, L = c.n_layers, V = c.vocab_size;
+    const size_t KV = c.kv_dim();
+    const LlamaWeights& w = m->w_;
+    struct Tensor {
+      const char* name;
+      const float* data;
+      size_t count;
+    };
+    const Tensor tensors[] = {
+        {"token_embedding", w.token_embedding, V * D},
+        {"rms_att", w.rms_att, L * D},
+        {"wq", w.wq, L * D * D},
+        {"wk", w.wk, L * KV * D},
+        {"wv", w.wv, L * KV * D},
+        {"wo", w.wo, L * D * D},
+        {"rms_ffn", w.rms_ffn, L * D},
+        {"w1", w.w1, L * H * D},
+        {"w2", w.w2, L * D * H},
+        {"w3", w.w3, L * H * D},
+        {"rms_final", w.rms_final, D}};
+    for (const Tensor& t : tensors) {
+      KLAB_RETURN_IF_ERROR(in.ReadFloats(t.name, t.count, const_cast<float*>(t.data)));
+      KLAB_RETURN_IF_ERROR(CheckFinite(what, t.name, t.data, t.count));
+    }
+    KLAB_RETURN_IF_ERROR(in.Skip("rope tables", rope_floats * 4));  // computed, not read
+    if (!c.shared_classifier) {
+      KLAB_RETURN_IF_ERROR(in.ReadFloats("wcls", V * D, const_cast<float*>(w.wcls)));
+      KLAB_RETURN_IF_ERROR(CheckFinite(what, "wcls", w.wcls, V * D));
+    }
+    // Every linear layer packed for kernels/linear.
+    m->packed_arena_ = FloatArena(PackedPlan(c).total());
+    auto pack = [&](const float* weights, size_t out, size_t in) {
+      return PackLinear(m->packed_arena_, weights, out, in);
+    };
+    for (size_t l = 0; l < L; ++l) {
+      m->packed_.push_back({pack(w.wq + l * D * D, D, D), pack(w.wk + l * KV * D, KV, D),
+                            pack(w.wv + l * KV * D, KV, D), pack(w.wo + l * D * D, D, D),
+                            pack(w.w1 + l * H * D, H, D), pack(w.w2 + l * D * H, D, H),
+                            pack(w.w3 + l * H * D, H, D)});
+    }
+    m->wcls_ = pack(w.wcls, V, D);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "%s: out of memory allocating the model's %.1f MiB", what, c.MemoryBytes() / 1048576.0));
   }
-  std::unique_ptr<LlamaModel> m(new LlamaModel(c));
-  const size_t D = c.dim, H = c.hidden_dim, L = c.n_layers, V = c.vocab_size;
-  const size_t KV = c.kv_dim();
-  const LlamaWeights& w = m->w_;
-  const std::pair<const float*, size_t> tensors[] = {
-      {w.token_embedding, V * D}, {w.rms_att, L * D}, {w.wq, L * D * D},   {w.wk, L * KV * D},
-      {w.wv, L * KV * D},         {w.wo, L * D * D},  {w.rms_ffn, L * D},  {w.w1, L * H * D},
-      {w.w2, L * D * H},          {w.w3, L * H * D},  {w.rms_final, D}};
-  for (const auto& [p, count] : tensors) {
-    KLAB_RETURN_IF_ERROR(in.ReadFloats("weights", count, const_cast<float*>(p)));
-  }
-  KLAB_RETURN_IF_ERROR(in.Skip("rope tables", rope_floats * 4));  // computed, not read
-  if (!c.shared_classifier) {
-    KLAB_RETURN_IF_ERROR(in.ReadFloats("wcls", V * D, const_cast<float*>(w.wcls)));
-  }
-  // Every linear layer packed for kernels/linear.
-  ArenaPlan plan;
-  for (size_t l = 0; l < L; ++l) {
-    plan.Add(kernels::PackedLinearSize(D, D)).Add(kernels::PackedLinearSize(KV, D));
-    plan.Add(kernels::PackedLinearSize(KV, D)).Add(kernels::PackedLinearSize(D, D));
-    plan.Add(kernels::PackedLinearSize(H, D)).Add(kernels::PackedLinearSize(D, H));
-    plan.Add(kernels::PackedLinearSize(H, D));
-  }
-  plan.Add(kernels::PackedLinearSize(V, D));
-  m->packed_arena_ = FloatArena(plan.total());
-  auto pack = [&](const float* weights, size_t out, size_t in) {
-    return PackLinear(m->packed_arena_, weights, out, in);
-  };
-  for (size_t l = 0; l < L; ++l) {
-    m->packed_.push_back({pack(w.wq + l * D * D, D, D), pack(w.wk + l * KV * D, KV, D),
-                          pack(w.wv + l * KV * D, KV, D), pack(w.wo + l * D * D, D, D),
-                          pack(w.w1 + l * H * D, H, D), pack(w.w2 + l * D * H, D, H),
-                          pack(w.w3 + l * H * D, H, D)});
-  }
-  m->wcls_ = pack(w.wcls, V, D);
   return m;
 }
 
-absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::FromFile(const std::string& path) {
-  KLAB_ASSIGN_OR_RETURN(std::vector<char> bytes, ReadFileBytes(path));
-  return FromBuffer(bytes.data(), bytes.size(), "'" + path + "'");
+absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::FromFile(const std::string& path,
+                                                                 const LoadLimits& limits) {
+  const std::string what = "'" + path + "'";
+  KLAB_ASSIGN_OR_RETURN(const InputFile file, InputFile::Open(path));
+  // The header first: a file whose size or memory the header rules out is refused before its
+  // bytes are read.
+  KLAB_ASSIGN_OR_RETURN(const std::vector<char> header, file.ReadPrefix(kHeaderInts * 4));
+  KLAB_ASSIGN_OR_RETURN(const LlamaConfig c, ParseHeader(header.data(), header.size(), what));
+  KLAB_RETURN_IF_ERROR(CheckFileSize(c, file.size(), what));
+  KLAB_RETURN_IF_ERROR(CheckMemory(what, c.MemoryBytes(), limits));
+  KLAB_ASSIGN_OR_RETURN(std::vector<char> bytes, file.ReadAll(c.FileBytes()));
+  return FromBuffer(bytes.data(), bytes.size(), what, limits);
 }
 
 int64_t LlamaModel::weight_bytes_per_token() const {
@@ -208,7 +280,7 @@ int64_t LlamaModel::kv_cache_bytes() const {
   return int64_t{2} * config_.n_layers * config_.seq_len * config_.kv_dim() * 4;
 }
 
-float* LlamaModel::Forward(const int* tokens, int n, int pos) {
+float* LlamaModel::ForwardChecked(const int* tokens, int n, int pos) {
   assert(n >= 1 && pos >= 0 && pos + n <= config_.seq_len);
   const int64_t D = config_.dim, H = config_.hidden_dim, KV = config_.kv_dim();
   const int hs = config_.head_size();

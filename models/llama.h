@@ -14,6 +14,7 @@
 #include "models/arena.h"
 #include "models/language_model.h"
 #include "models/layers.h"
+#include "models/model_file.h"
 
 namespace klab::models {
 
@@ -30,6 +31,9 @@ struct LlamaConfig {
   int head_size() const { return dim / n_heads; }
   int kv_dim() const { return n_kv_heads * head_size(); }
   int64_t Params() const;  // including a separate classifier, excluding the RoPE tables
+  int64_t FileBytes() const;    // the size of its llama2.c file
+  // What a model of this config holds: weights, packed weights, activations and KV cache.
+  int64_t MemoryBytes() const;
   absl::Status Validate() const;
 };
 
@@ -54,9 +58,15 @@ class LlamaModel final : public LanguageModel {
   static constexpr float kRmsNormEps = 1e-5f;
   static constexpr double kRopeTheta = 10000.0;
 
+  // InvalidArgument (naming the file and field) for an impossible header, a size the header
+  // does not predict or a non-finite weight; ResourceExhausted when the model would need more
+  // memory than `limits` allow or the allocation fails. FromFile checks the header and the
+  // memory before it reads the weights, and never blocks on a FIFO.
   static absl::StatusOr<std::unique_ptr<LlamaModel>> FromBuffer(const char* data, size_t size,
-                                                                const std::string& what);
-  static absl::StatusOr<std::unique_ptr<LlamaModel>> FromFile(const std::string& path);
+                                                                const std::string& what,
+                                                                const LoadLimits& limits = {});
+  static absl::StatusOr<std::unique_ptr<LlamaModel>> FromFile(const std::string& path,
+                                                              const LoadLimits& limits = {});
 
   const LlamaConfig& config() const { return config_; }
   const LlamaWeights& weights() const { return w_; }
@@ -69,9 +79,10 @@ class LlamaModel final : public LanguageModel {
   std::vector<PackedLinear> linear_layers() const override;
   int64_t flops_per_token(int pos) const override;
   int64_t kv_cache_bytes() const override;
-  float* Forward(const int* tokens, int n, int pos) override;
+
 
  private:
+  float* ForwardChecked(const int* tokens, int n, int pos) override;
   explicit LlamaModel(const LlamaConfig& config);
 
   LlamaConfig config_;

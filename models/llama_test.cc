@@ -50,13 +50,13 @@ TEST(LlamaModel, DecodeAndPrefillLogitsMatchFp64Reference) {
   for (int i = 1; i < 48; ++i) tokens.push_back((i * 131 + 7) % 512);
   const auto ref = reference::LlamaLogits(**m, tokens);
   for (int pos = 0; pos < 48; ++pos) {
-    const float* logits = (*m)->Forward(&tokens[pos], 1, pos);
+    const float* logits = (*m)->Forward(&tokens[pos], 1, pos).value();
     EXPECT_LE(MaxRelError(logits, ref[pos]), kLogitRelTol) << "decode, position " << pos;
   }
-  const float* logits = (*m)->Forward(tokens.data(), 40, 0);
+  const float* logits = (*m)->Forward(tokens.data(), 40, 0).value();
   EXPECT_LE(MaxRelError(logits, ref[39]), kLogitRelTol) << "prefill of 40";
   for (int pos = 40; pos < 48; ++pos) {
-    logits = (*m)->Forward(&tokens[pos], 1, pos);
+    logits = (*m)->Forward(&tokens[pos], 1, pos).value();
     EXPECT_LE(MaxRelError(logits, ref[pos]), kLogitRelTol) << "after prefill, position " << pos;
   }
 }
@@ -83,7 +83,7 @@ TEST(LlamaModel, SeparateClassifier) {
   EXPECT_EQ((*m)->params(), 260032 + static_cast<int64_t>(emb));
   const std::vector<int> tokens = {1, 403, 407, 9};
   const auto ref = reference::LlamaLogits(**m, tokens);
-  const float* logits = (*m)->Forward(tokens.data(), 4, 0);
+  const float* logits = (*m)->Forward(tokens.data(), 4, 0).value();
   EXPECT_LE(MaxRelError(logits, ref[3]), kLogitRelTol);
 }
 
@@ -110,7 +110,7 @@ TEST(LlamaModel, Stories260KGreedyStory) {
     std::vector<int> seq;
     GenerateOptions options{.steps = 64, .prefill = prefill, .kv_cache = cache,
                             .stop_token = Tokenizer::kBos};
-    auto stats = Generate(**m, tok->Encode("Once upon a time"), options, *sampler, &seq, &sink);
+    auto stats = Generate(**m, tok->Encode("Once upon a time").value(), options, *sampler, &seq, &sink);
     ASSERT_TRUE(stats.ok()) << stats.status();
     texts.push_back(sink.text);
   }

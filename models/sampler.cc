@@ -10,9 +10,13 @@
 namespace klab::models {
 
 absl::StatusOr<Sampler> Sampler::Create(int vocab_size, const SamplerOptions& options) {
-  if (!(options.temperature >= 0.0f) || !std::isfinite(options.temperature)) {
+  // 0 is greedy. Otherwise logits are scaled by 1 / T: below kMinTemperature that factor (and
+  // the scaled logits) would overflow float or make the softmax a one-hot argmax in disguise.
+  if (!(options.temperature == 0.0f || (options.temperature >= kMinTemperature &&
+                                        options.temperature <= kMaxTemperature))) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "temperature must be a finite number >= 0, not %g", options.temperature));
+        "temperature must be 0 (greedy) or in [%g, %g], not %g", kMinTemperature,
+        kMaxTemperature, options.temperature));
   }
   if (!(options.top_p >= 0.0f && options.top_p <= 1.0f)) {
     return absl::InvalidArgumentError(

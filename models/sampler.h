@@ -21,7 +21,14 @@ struct SamplerOptions {
 
 class Sampler {
  public:
-  // InvalidArgument for a negative or non-finite temperature or top_p outside [0, 1].
+  // The temperatures a sampler accepts besides 0. Logits of trained models are O(10); divided by
+  // 1e-3 they stay far inside float's range, and 1 / 1e-3 is exact enough. 1e3 flattens any
+  // logits to uniform already.
+  static constexpr float kMinTemperature = 1e-3f;
+  static constexpr float kMaxTemperature = 1e3f;
+
+  // InvalidArgument for a temperature other than 0 or in [kMinTemperature, kMaxTemperature], or
+  // top_p outside [0, 1].
   static absl::StatusOr<Sampler> Create(int vocab_size, const SamplerOptions& options);
 
   // The next token; may overwrite `logits` (vocab_size floats).

@@ -70,6 +70,12 @@ TEST(Sampler, RejectsBadOptions) {
   EXPECT_FALSE(Sampler::Create(4, {.temperature = -1}).ok());
   EXPECT_FALSE(Sampler::Create(4, {.temperature = NAN}).ok());
   EXPECT_FALSE(Sampler::Create(4, {.temperature = INFINITY}).ok());
+  // Issue 13: 1e-40 passed and 1 / T overflowed to Inf; tiny and huge temperatures are refused.
+  EXPECT_FALSE(Sampler::Create(4, {.temperature = 1e-40f}).ok());
+  EXPECT_FALSE(Sampler::Create(4, {.temperature = 1e-4f}).ok());
+  EXPECT_FALSE(Sampler::Create(4, {.temperature = 1e4f}).ok());
+  EXPECT_TRUE(Sampler::Create(4, {.temperature = Sampler::kMinTemperature}).ok());
+  EXPECT_TRUE(Sampler::Create(4, {.temperature = Sampler::kMaxTemperature}).ok());
   EXPECT_FALSE(Sampler::Create(4, {.top_p = 1.5f}).ok());
   EXPECT_FALSE(Sampler::Create(4, {.top_p = -0.1f}).ok());
   EXPECT_FALSE(Sampler::Create(0, {}).ok());

@@ -9,13 +9,16 @@
 namespace klab::models::testing {
 
 std::optional<std::string> FindModelFile(const std::string& name, std::string* why) {
-  std::vector<std::filesystem::path> dirs;
+  // The repository's own copies first (tests list //models/data as data, so they are in the
+  // runfiles tree, the test's working directory), then the folder beside the workspace.
+  std::vector<std::filesystem::path> dirs = {"models/data"};
   if (const char* env = std::getenv("KLAB_MODELS_DIR"); env != nullptr && *env != '\0') {
     dirs.emplace_back(env);
   }
   // Under `bazel test` the working directory is the runfiles tree; BUILD_WORKSPACE_DIRECTORY is
   // set under `bazel run`. Try both, then the plain relative path.
   if (const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY"); ws != nullptr) {
+    dirs.push_back(std::filesystem::path(ws) / "models" / "data");
     dirs.push_back(std::filesystem::path(ws) / ".." / "shared" / "models");
   }
   dirs.emplace_back("../shared/models");

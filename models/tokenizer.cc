@@ -1,7 +1,10 @@
 #include "models/tokenizer.h"
 
 #include <cctype>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <queue>
 
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
@@ -44,7 +47,12 @@ absl::StatusOr<Tokenizer> Tokenizer::FromBuffer(const char* data, size_t size, i
           "%s: token %d has length %d, outside [0, max_token_length = %d]", what, i, len,
           t.max_token_length_));
     }
+    if (!std::isfinite(score)) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s: token %d has the score %g; scores must be finite", what, i, score));
+    }
     KLAB_ASSIGN_OR_RETURN(const std::string_view bytes, in.ReadBytes("token bytes", len));
+    t.max_piece_bytes_ = std::max<int>(t.max_piece_bytes_, len);
     t.pieces_.emplace_back(bytes);
     t.scores_.push_back(score);
     t.ids_.emplace(t.pieces_.back(), i);  // the first of duplicate pieces wins
@@ -58,7 +66,15 @@ absl::StatusOr<Tokenizer> Tokenizer::FromBuffer(const char* data, size_t size, i
 }
 
 absl::StatusOr<Tokenizer> Tokenizer::FromFile(const std::string& path, int vocab_size) {
-  KLAB_ASSIGN_OR_RETURN(std::vector<char> bytes, ReadFileBytes(path, int64_t{1} << 30));
+  KLAB_ASSIGN_OR_RETURN(const InputFile file, InputFile::Open(path));
+  // The largest file `vocab_size` entries can make, from the header's max_token_length: a file
+  // larger than that is refused before it is read.
+  KLAB_ASSIGN_OR_RETURN(const std::vector<char> header, file.ReadPrefix(4));
+  ByteCursor in(header.data(), header.size(), "'" + path + "'");
+  KLAB_ASSIGN_OR_RETURN(const int32_t max_len, in.ReadInt32("max_token_length"));
+  const int64_t limit = 4 + int64_t{std::max(vocab_size, 0)} *
+                                (8 + std::clamp<int64_t>(max_len, 0, kMaxTokenLength));
+  KLAB_ASSIGN_OR_RETURN(std::vector<char> bytes, file.ReadAll(limit));
   return FromBuffer(bytes.data(), bytes.size(), vocab_size, "'" + path + "'");
 }
 
@@ -67,7 +83,19 @@ int Tokenizer::Lookup(std::string_view piece) const {
   return it == ids_.end() ? -1 : it->second;
 }
 
-std::vector<int> Tokenizer::Encode(std::string_view text) const {
+int64_t Tokenizer::MinTokens(std::string_view text) const {
+  if (text.empty()) return 1;
+  // BOS, then the space and the text's bytes, no token covering more than the longest piece.
+  const int64_t bytes = static_cast<int64_t>(text.size()) + 1;
+  return 1 + (bytes + max_piece_bytes_ - 1) / max_piece_bytes_;
+}
+
+absl::StatusOr<std::vector<int>> Tokenizer::Encode(std::string_view text, int max_tokens) const {
+  if (MinTokens(text) > max_tokens) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "the prompt (%d bytes) makes at least %d tokens, more than the %d the model can run",
+        text.size(), MinTokens(text), max_tokens));
+  }
   std::vector<int> tokens = {kBos};
   if (text.empty()) return tokens;
   if (int space = Lookup(" "); space >= 0) tokens.push_back(space);
@@ -85,27 +113,62 @@ std::vector<int> Tokenizer::Encode(std::string_view text) const {
     }
     i = j;
   }
-  // Merge the best-scoring adjacent pair until none merges.
-  std::string merged;
-  while (true) {
-    float best_score = -1e10f;
-    int best_id = -1;
-    size_t best_at = 0;
-    for (size_t i = 0; i + 1 < tokens.size(); ++i) {
-      merged = pieces_[tokens[i]];
-      merged += pieces_[tokens[i + 1]];
-      const int id = Lookup(merged);
-      if (id >= 0 && (best_id < 0 || scores_[id] > best_score)) {
-        best_score = scores_[id];
-        best_id = id;
-        best_at = i;
-      }
-    }
-    if (best_id < 0) break;
-    tokens[best_at] = best_id;
-    tokens.erase(tokens.begin() + best_at + 1);
+  // Merge the best-scoring adjacent pair (the leftmost of equal scores) until none merges — the
+  // llama2.c rule — in O(n log n): the tokens form a linked list, every adjacent pair that is a
+  // token waits in a heap ordered by (score, leftness), and a popped pair is used only if both
+  // of its tokens are still there, unchanged and adjacent (a version counts each token's
+  // changes). After a merge only the two new neighbour pairs are looked up.
+  const size_t n = tokens.size();
+  constexpr size_t kNone = SIZE_MAX;
+  std::vector<size_t> prev(n), next(n);
+  std::vector<uint32_t> version(n, 0);
+  std::vector<bool> alive(n, true);
+  for (size_t i = 0; i < n; ++i) {
+    prev[i] = i == 0 ? kNone : i - 1;
+    next[i] = i + 1 == n ? kNone : i + 1;
   }
-  return tokens;
+  struct Pair {
+    float score;
+    size_t left, right;
+    uint32_t left_version, right_version;
+    int id;
+  };
+  auto worse = [](const Pair& a, const Pair& b) {
+    return a.score != b.score ? a.score < b.score : a.left > b.left;
+  };
+  std::priority_queue<Pair, std::vector<Pair>, decltype(worse)> heap(worse);
+  std::string merged;
+  auto consider = [&](size_t left, size_t right) {
+    merged = pieces_[tokens[left]];
+    merged += pieces_[tokens[right]];
+    if (const int id = Lookup(merged); id >= 0) {
+      heap.push({scores_[id], left, right, version[left], version[right], id});
+    }
+  };
+  for (size_t i = 0; i + 1 < n; ++i) consider(i, i + 1);
+  while (!heap.empty()) {
+    const Pair p = heap.top();
+    heap.pop();
+    if (!alive[p.left] || !alive[p.right] || next[p.left] != p.right ||
+        version[p.left] != p.left_version || version[p.right] != p.right_version) {
+      continue;  // stale: one of its tokens merged since
+    }
+    tokens[p.left] = p.id;
+    ++version[p.left];
+    alive[p.right] = false;
+    next[p.left] = next[p.right];
+    if (next[p.right] != kNone) prev[next[p.right]] = p.left;
+    if (prev[p.left] != kNone) consider(prev[p.left], p.left);
+    if (next[p.left] != kNone) consider(p.left, next[p.left]);
+  }
+  std::vector<int> out;
+  for (size_t i = 0; i != kNone; i = next[i]) out.push_back(tokens[i]);
+  if (static_cast<int64_t>(out.size()) > max_tokens) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "the prompt makes %d tokens, more than the %d the model can run", out.size(),
+        max_tokens));
+  }
+  return out;
 }
 
 std::string Tokenizer::Decode(int prev, int token) const {

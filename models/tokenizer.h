@@ -9,6 +9,7 @@
 #ifndef KLAB_MODELS_TOKENIZER_H_
 #define KLAB_MODELS_TOKENIZER_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -35,8 +36,14 @@ class Tokenizer {
   const std::string& piece(int id) const { return pieces_[id]; }
   float score(int id) const { return scores_[id]; }
 
-  // BOS followed by the merged tokens of `text`.
-  std::vector<int> Encode(std::string_view text) const;
+  // BOS followed by the merged tokens of `text`, in O(n log n). InvalidArgument when they would
+  // be more than `max_tokens`: checked from the text's length before any work (MinTokens) and
+  // again on the result.
+  absl::StatusOr<std::vector<int>> Encode(std::string_view text,
+                                          int max_tokens = INT32_MAX) const;
+  // A lower bound on the tokens of `text`: BOS, then no token covers more bytes than the longest
+  // piece of the vocabulary.
+  int64_t MinTokens(std::string_view text) const;
   // The bytes to print for `token` following `prev` (see above); empty when nothing prints.
   std::string Decode(int prev, int token) const;
 
@@ -47,6 +54,7 @@ class Tokenizer {
   std::vector<float> scores_;
   std::unordered_map<std::string, int> ids_;
   int max_token_length_ = 0;
+  int max_piece_bytes_ = 1;  // the longest piece (at least 1)
 };
 
 }  // namespace klab::models

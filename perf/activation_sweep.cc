@@ -330,9 +330,9 @@ int Run(int argc, char** argv) {
     measure.warmup_s = 0.001;
   }
   if (measure.min_reps < 1) ExitWithUsageError("--min_reps must be >= 1");
-  auto sizes = ParseIntList("--sizes", size_items, 1, int64_t{1} << 28);
+  auto sizes = ParseIntList("sizes", size_items, 1, int64_t{1} << 28);
   if (!sizes.ok()) ExitWithUsageError(std::string(sizes.status().message()));
-  auto softmax_cols = ParseIntList("--softmax_cols", cols_items, 1, int64_t{1} << 20);
+  auto softmax_cols = ParseIntList("softmax_cols", cols_items, 1, int64_t{1} << 20);
   if (!softmax_cols.ok()) ExitWithUsageError(std::string(softmax_cols.status().message()));
   std::regex ops;
   try {

@@ -96,33 +96,49 @@ struct Test {
   bool kv_cache;
 };
 
-// The work of one test: a fixed token sequence, greedy decoding.
+// The work of one test: a fixed token sequence, greedy decoding. The prompt's ids lie inside the
+// model's vocabulary whatever its size (token 1, Llama's BOS, first where the vocabulary has it);
+// a forward pass that refuses its input stops the test and is reported by status().
 class TestBody {
  public:
   TestBody(LanguageModel* model, const Test& test) : model_(model), test_(test) {
+    const int vocab = model->vocab_size();
     seq_.resize(test.tokens + 1);
-    // A deterministic prompt inside every vocabulary (token 1 is Llama's BOS).
-    for (int i = 0; i <= test.tokens; ++i) seq_[i] = i == 0 ? 1 : (i * 97 + 13) % 256;
+    for (int i = 0; i <= test.tokens; ++i) {
+      seq_[i] = i == 0 ? std::min(1, vocab - 1) : (i * 97 + 13) % vocab;
+    }
   }
   void operator()() {
+    if (!status_.ok()) return;
     LanguageModel& m = *model_;
     if (test_.prefill) {
-      last_ = models::Sampler::Argmax(m.Forward(seq_.data(), test_.tokens, 0), m.vocab_size());
+      absl::StatusOr<float*> logits = m.Forward(seq_.data(), test_.tokens, 0);
+      if (!logits.ok()) {
+        status_ = logits.status();
+        return;
+      }
+      last_ = models::Sampler::Argmax(*logits, m.vocab_size());
       return;
     }
     for (int pos = 0; pos < test_.tokens; ++pos) {
-      float* logits = test_.kv_cache ? m.Forward(&seq_[pos], 1, pos)
-                                     : m.Forward(seq_.data(), pos + 1, 0);
-      seq_[pos + 1] = models::Sampler::Argmax(logits, m.vocab_size());
+      absl::StatusOr<float*> logits = test_.kv_cache ? m.Forward(&seq_[pos], 1, pos)
+                                                     : m.Forward(seq_.data(), pos + 1, 0);
+      if (!logits.ok()) {
+        status_ = logits.status();
+        return;
+      }
+      seq_[pos + 1] = models::Sampler::Argmax(*logits, m.vocab_size());
     }
   }
   const std::vector<int>& sequence() const { return seq_; }
+  const absl::Status& status() const { return status_; }
 
  private:
   LanguageModel* model_;
   Test test_;
   std::vector<int> seq_;
   int last_ = 0;
+  absl::Status status_;
 };
 
 absl::StatusOr<std::vector<Test>> ParseTests(const std::vector<std::string>& items) {
@@ -143,7 +159,7 @@ absl::StatusOr<std::vector<Test>> ParseTests(const std::vector<std::string>& ite
 int Run(int argc, char** argv) {
   ParseFlagsOrExit(argc, argv, kUsage);
   const bool quick = absl::GetFlag(FLAGS_quick);
-  auto threads = ParseIntList("--threads", absl::GetFlag(FLAGS_threads), 1, 64);
+  auto threads = ParseIntList("threads", absl::GetFlag(FLAGS_threads), 1, 64);
   if (!threads.ok()) ExitWithUsageError(std::string(threads.status().message()));
   auto tests = ParseTests(quick ? std::vector<std::string>{"tg25", "pp64"}
                                 : absl::GetFlag(FLAGS_tests));
@@ -160,6 +176,7 @@ int Run(int argc, char** argv) {
     }
     specs.push_back(found);
   }
+  if (specs.empty()) ExitWithUsageError("--models: the list is empty");
   std::string dir = absl::GetFlag(FLAGS_models_dir);
   if (dir.empty()) {
     dir = (std::filesystem::path(harness::WorkspaceDirectory()) / ".." / "shared" / "models")
@@ -211,7 +228,15 @@ int Run(int argc, char** argv) {
   std::fprintf(stderr, "%-12s %-6s %-3s %-3s %12s %10s %10s %8s %6s %s\n", "model", "test", "kv",
                "thr", "tok/s", "ms/token", "B/token", "GFLOP/s", "MAD%", "check");
   for (const ModelSpec* spec : specs) {
-    const std::string path = (std::filesystem::path(dir) / spec->file).string();
+    std::string path = (std::filesystem::path(dir) / spec->file).string();
+    // The repository's own copy (models/data) when --models_dir does not hold the file.
+    const std::string in_repo =
+        (std::filesystem::path(harness::WorkspaceDirectory()) / "models" / "data" / spec->file)
+            .string();
+    if (!std::filesystem::exists(path) && absl::GetFlag(FLAGS_models_dir).empty() &&
+        std::filesystem::exists(in_repo)) {
+      path = in_repo;
+    }
     if (!std::filesystem::exists(path)) {
       std::fprintf(stderr, "model_bench: skipping %s: %s not found (--models_dir)\n",
                    spec->name.c_str(), path.c_str());
@@ -313,8 +338,20 @@ int Run(int argc, char** argv) {
       TestBody a(model.get(), longest), b(model.get(), uncached);
       a();
       b();
-      check_ok = a.sequence() == b.sequence();
-      if (!check_ok) ++wrong;
+      for (const TestBody* body : {&a, &b}) {
+        if (body->status().ok()) continue;
+        std::fprintf(stderr, "model_bench: %s: %s\n", spec->name.c_str(),
+                     std::string(body->status().message()).c_str());
+        check_ok = false;
+      }
+      check_ok = check_ok && a.sequence() == b.sequence();
+      if (!check_ok) {
+        ++wrong;
+        if (!a.status().ok() || !b.status().ok()) {
+          skipped.push_back({spec->name, "the model refused the bench's input (see stderr)"});
+          continue;
+        }
+      }
     }
 
     // Every (test, thread count) of this model is sampled in the same rounds: within a round the
@@ -573,6 +610,13 @@ int Run(int argc, char** argv) {
   if (!thread_rows.empty()) {
     md += harness::MarkdownTable({"model test", "threads", "speed-up vs 1", "efficiency"},
                                  {false, true, true, true}, thread_rows);
+  }
+  if (table.empty()) {
+    // Nothing ran (every model skipped): say so and publish nothing, rather than an empty table
+    // with exit 0.
+    std::fprintf(stderr, "model_bench: no model was benchmarked (%d skipped); nothing published\n",
+                 static_cast<int>(skipped.size()));
+    return 1;
   }
   return PublishRun(kSuite, output, record, md,
                     absl::StrFormat("model_bench, %d rows", record["rows"].size()), wrong,

@@ -40,7 +40,7 @@ constexpr char kUsage[] =
 }
 
 int Main(int argc, char** argv) {
-  const std::vector<char*> args = ParseFlagsOrExit(argc, argv, kUsage);
+  const std::vector<char*> args = ParseFlagsOrExit(argc, argv, kUsage, 1);
   if (args.size() > 2) ExitWithUsageError("give at most one run id");
   const double threshold = absl::GetFlag(FLAGS_threshold), alpha = absl::GetFlag(FLAGS_alpha);
   if (!(threshold >= 0 && threshold < 10)) ExitWithUsageError("--threshold must be in [0, 10)");
