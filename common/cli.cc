@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/flags/commandlineflag.h"
@@ -14,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 
@@ -120,6 +122,37 @@ absl::StatusOr<std::vector<int64_t>> ParseIntList(const std::string& flag,
   }
   if (out.empty()) {
     return absl::InvalidArgumentError(absl::StrFormat("--%s: the list is empty", flag));
+  }
+  return out;
+}
+
+absl::StatusOr<std::regex> CompileFilter(const std::string& flag, const std::string& pattern) {
+  if (pattern.size() > kMaxFilterLength) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--%s: the pattern has %d characters, more than %d", flag, pattern.size(),
+        kMaxFilterLength));
+  }
+  try {
+    return std::regex(pattern);
+  } catch (const std::regex_error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--%s: bad regular expression: %s", flag, e.what()));
+  }
+}
+
+absl::StatusOr<std::vector<int>> ParseCpuList(const std::string& text, int cores) {
+  std::vector<int> out;
+  for (absl::string_view item : absl::StrSplit(text, ',')) {
+    int core = -1;
+    if (!absl::SimpleAtoi(item, &core) || core < 0 || core >= cores) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--cpus: '%s' is not a core of this machine (0..%d)", std::string(item), cores - 1));
+    }
+    if (std::find(out.begin(), out.end(), core) != out.end()) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--cpus: core %d is listed twice (two threads on one core would share it)", core));
+    }
+    out.push_back(core);
   }
   return out;
 }

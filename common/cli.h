@@ -8,6 +8,7 @@
 #define KLAB_COMMON_CLI_H_
 
 #include <cstdint>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,16 @@ std::vector<char*> ParseFlagsOrExit(int argc, char** argv, const char* usage,
 absl::StatusOr<std::vector<int64_t>> ParseIntList(const std::string& flag,
                                                   const std::vector<std::string>& items,
                                                   int64_t lo, int64_t hi);
+
+// A --variants/--ops style filter: at most kMaxFilterLength characters (std::regex matches by
+// recursion, and a pattern of thousands of characters overflowed the stack), a valid ECMAScript
+// regular expression. The error names the flag.
+inline constexpr size_t kMaxFilterLength = 512;
+absl::StatusOr<std::regex> CompileFilter(const std::string& flag, const std::string& pattern);
+
+// "1,0" -> {1, 0}: an --cpus list of distinct core indices in [0, cores). Two threads on one
+// core measure the core's time slicing, not the kernel, so a repeated core is an error.
+absl::StatusOr<std::vector<int>> ParseCpuList(const std::string& text, int cores);
 
 // The command that started this run, for the results file: "bazel run //perf:<suite> -- args"
 // under bazel run, else argv joined.

@@ -78,6 +78,19 @@ std::string FormatChange(double change) {
   return absl::StrFormat("%+.1f%%", 100.0 * change);
 }
 
+// The value at `path` through nested objects, or nullptr where a key is missing or a step is not
+// an object (const operator[] on a missing key is undefined behaviour in nlohmann::json).
+const Json* Find(const Json& j, std::initializer_list<const char*> path) {
+  const Json* at = &j;
+  for (const char* key : path) {
+    if (!at->is_object()) return nullptr;
+    auto it = at->find(key);
+    if (it == at->end()) return nullptr;
+    at = &*it;
+  }
+  return at;
+}
+
 std::string JsonText(const Json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
 
 std::vector<double> Samples(const Json& row) {
@@ -304,11 +317,15 @@ std::string ReportMarkdown(const Json& current, const Json& previous, const Comp
         c.control_rows, 100 * c.control_speed_change);
   }
   auto during = [](const Json& record) {
-    if (!record.contains("env") || !record["env"].contains("during_run")) return std::string("not recorded");
-    const Json& d = record["env"]["during_run"];
-    return absl::StrFormat("steal %s, load %s",
-                           d["steal_pct"].is_number() ? absl::StrFormat("%.1f%%", d["steal_pct"].get<double>()) : "?",
-                           d["load_1min"].is_number() ? absl::StrFormat("%.2f", d["load_1min"].get<double>()) : "?");
+    const Json* d = Find(record, {"env", "during_run"});
+    if (d == nullptr) return std::string("not recorded");
+    auto number = [&](const char* key, const char* format) {
+      const Json* v = Find(*d, {key});
+      return v != nullptr && v->is_number() ? absl::StrFormat(format, v->get<double>())
+                                            : std::string("?");
+    };
+    return absl::StrFormat("steal %s, load %s", number("steal_pct", "%.1f%%"),
+                           number("load_1min", "%.2f"));
   };
   md << "- During the runs: " << during(current) << " (previous: " << during(previous) << ").\n";
   md << "- Sum of the compared rows' medians: " << FormatNs(cur_total) << " (previous "
@@ -323,13 +340,12 @@ std::string ReportMarkdown(const Json& current, const Json& previous, const Comp
   if (current.contains("hot_paths") && current["hot_paths"].is_object()) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& [model, entry] : current["hot_paths"].items()) {
-      if (!entry.contains("share")) continue;
+      if (!entry.is_object() || !entry.contains("share")) continue;
       for (const auto& [part, share] : entry["share"].items()) {
         std::string prev = "—";
-        if (previous.contains("hot_paths") && previous["hot_paths"].contains(model) &&
-            previous["hot_paths"][model]["share"].contains(part)) {
-          prev = absl::StrFormat("%.1f%%",
-                                 100 * previous["hot_paths"][model]["share"][part].get<double>());
+        const Json* before = Find(previous, {"hot_paths", model.c_str(), "share", part.c_str()});
+        if (before != nullptr && before->is_number()) {
+          prev = absl::StrFormat("%.1f%%", 100 * before->get<double>());
         }
         rows.push_back({model, part, absl::StrFormat("%.1f%%", 100 * share.get<double>()), prev});
       }
@@ -421,7 +437,9 @@ std::string ReportMarkdown(const Json& current, const Json& previous, const Comp
   if (current.contains("scaling")) {
     md << "\n## Scaling\n\n";
     const Json& s1 = current["scaling"];
-    const Json s0 = previous.contains("scaling") ? previous["scaling"] : Json::object();
+    const Json s0 = previous.contains("scaling") && previous["scaling"].is_object()
+                        ? previous["scaling"]
+                        : Json::object();
     if (s1.contains("size")) {
       md << absl::StrFormat("- Size: %.2fx parameters -> %.2fx time", 
                             s1["size"].value("params_ratio", 0.0),
@@ -436,9 +454,8 @@ std::string ReportMarkdown(const Json& current, const Json& previous, const Comp
       for (const auto& [key, per] : s1["threads"].items()) {
         for (const auto& [t, v] : per.items()) {
           std::string before = "—";
-          if (s0.contains("threads") && s0["threads"].contains(key) &&
-              s0["threads"][key].contains(t)) {
-            before = absl::StrFormat("%.2fx", s0["threads"][key][t].value("speedup", 0.0));
+          if (const Json* b = Find(s0, {"threads", key.c_str(), t.c_str()}); b != nullptr) {
+            before = absl::StrFormat("%.2fx", b->value("speedup", 0.0));
           }
           rows.push_back({key, t, absl::StrFormat("%.2fx", v.value("speedup", 0.0)), before});
         }
@@ -480,16 +497,6 @@ std::string ReportChartSvg(const Comparison& c, const CompareOptions& options) {
                       series, {{absl::StrFormat("+%.0f%%", t), t}, {absl::StrFormat("-%.0f%%", t), -t}});
 }
 
-absl::StatusOr<Json> ReadRecord(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  try {
-    return Json::parse(in);
-  } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " is not valid JSON: ", e.what()));
-  }
-}
-
 std::vector<std::string> ListRuns(const std::string& results_root, const std::string& suite) {
   std::vector<std::string> runs;
   std::error_code ec;
@@ -522,7 +529,7 @@ absl::StatusOr<std::string> SuiteOfRun(const std::string& run_dir) {
 
 std::string PreviousRun(const std::string& results_root, const std::string& suite,
                         const std::string& run_id, const std::string& host,
-                        const Json* current) {
+                        const Json* current, std::vector<std::string>* warnings) {
   const std::vector<std::string> runs = ListRuns(results_root, suite);
   std::set<std::string> names;
   std::string command;
@@ -540,7 +547,13 @@ std::string PreviousRun(const std::string& results_root, const std::string& suit
   for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
     if (*it >= run_id) continue;
     auto record = ReadRecord((fs::path(results_root) / "runs" / *it / (suite + ".json")).string());
-    if (!record.ok()) continue;
+    if (!record.ok()) {
+      if (warnings != nullptr) {
+        warnings->push_back("skipped an unreadable earlier record: " +
+                            std::string(record.status().message()));
+      }
+      continue;
+    }
     const Json env = record->contains("env") ? (*record)["env"] : Json::object();
     if (env.value("host", "") != host) continue;
     if (current == nullptr) return *it;

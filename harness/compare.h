@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "harness/json.h"
+#include "harness/record_reader.h"
 
 namespace klab::harness {
 
@@ -93,12 +94,12 @@ absl::StatusOr<std::string> SuiteOfRun(const std::string& run_dir);
 
 // The run to compare `run_id` with: among earlier runs of the same suite on the same host, the
 // newest with the same command as `current`, else the newest sharing a row with it; with no
-// `current`, the newest. "" when there is none.
+// `current`, the newest. "" when there is none. Records that cannot be read or fail
+// validation (record_reader.h) are skipped, each with a line in `warnings`.
 std::string PreviousRun(const std::string& results_root, const std::string& suite,
                         const std::string& run_id, const std::string& host,
-                        const Json* current = nullptr);
-
-absl::StatusOr<Json> ReadRecord(const std::string& path);
+                        const Json* current = nullptr,
+                        std::vector<std::string>* warnings = nullptr);
 
 }  // namespace klab::harness
 

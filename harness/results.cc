@@ -1,8 +1,15 @@
 #include "harness/results.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <map>
+#include <memory>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -141,67 +149,222 @@ std::string SerializeRecord(const Json& record) {
 
 namespace {
 
-// Inserts `line` as the newest entry of results/README.md, creating the file if needed.
-absl::Status UpdateIndex(const std::string& root, const std::string& line) {
-  const std::string path = (fs::path(root) / "README.md").string();
-  const std::string marker = "<!-- runs: newest first -->";
-  std::string text;
-  {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
+constexpr char kIndexMarker[] = "<!-- runs: newest first -->";
+constexpr char kIndexHeader[] =
+    "# Published results\n\nOne line per published run, newest first. Each run folder holds "
+    "the full record (`<suite>.json`, schema `kernel-lab/results/v1`) and its tables "
+    "(`<suite>.md`); `<suite>/latest.md` is the newest table of each suite.\n\n";
+
+std::string Slurp(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The run id of an index line "- [<id>](runs/<id>/...", or "".
+std::string IndexLineRunId(const std::string& line) {
+  if (line.rfind("- [", 0) != 0) return "";
+  const size_t close = line.find("](runs/");
+  return close == std::string::npos ? "" : line.substr(3, close - 3);
+}
+
+// An exclusive lock on <root>/.publish.lock for the lifetime of the object (flock: released by
+// the kernel if the process dies, so a killed publisher never leaves it held).
+class PublishLock {
+ public:
+  static absl::StatusOr<std::unique_ptr<PublishLock>> Acquire(const fs::path& root) {
+    const std::string path = (root / ".publish.lock").string();
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return absl::InternalError(
+          absl::StrFormat("cannot open the lock %s: %s", path, std::strerror(errno)));
+    }
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        const int err = errno;
+        ::close(fd);
+        return absl::InternalError(
+            absl::StrFormat("cannot lock %s: %s", path, std::strerror(err)));
+      }
+    }
+    return std::unique_ptr<PublishLock>(new PublishLock(fd));
   }
-  if (text.find(marker) == std::string::npos) {
-    text = "# Published results\n\nOne line per published run, newest first. Each run folder holds "
-           "the full record (`<suite>.json`, schema `kernel-lab/results/v1`) and its tables "
-           "(`<suite>.md`); `<suite>/latest.md` is the newest table of each suite.\n\n" +
-           marker + "\n";
+  ~PublishLock() { ::close(fd_); }  // closing releases the flock
+
+ private:
+  explicit PublishLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// Under the lock: the index with `new_line` added, reconciled with the run folders. Entry lines
+// are kept wherever they stand in the old text (so an index whose marker was lost is rebuilt,
+// never cut), a run folder with no line gets one (an interrupted publish), and all entries are
+// sorted newest first. What was repaired goes to `repairs`.
+absl::Status UpdateIndex(const fs::path& root, const std::string& new_line,
+                         std::vector<std::string>* repairs) {
+  const fs::path path = root / "README.md";
+  const std::string text = fs::exists(path) ? Slurp(path) : std::string();
+  std::string header = kIndexHeader;
+  const size_t marker = text.find(kIndexMarker);
+  if (marker != std::string::npos) {
+    header = text.substr(0, marker);
+  } else if (!text.empty()) {
+    repairs->push_back("results/README.md had no '" + std::string(kIndexMarker) +
+                       "' line: rebuilt it from its entries and the run folders");
   }
-  const size_t at = text.find(marker) + marker.size() + 1;
-  text.insert(std::min(at, text.size()), line + "\n");
-  return WriteFileAtomic(path, text);
+  std::map<std::string, std::string> entries;  // run id -> line
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    const std::string id = IndexLineRunId(line);
+    if (!id.empty()) entries.emplace(id, line);
+  }
+  const std::string new_id = IndexLineRunId(new_line);
+  entries[new_id] = new_line;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root / "runs", ec)) {
+    if (!entry.is_directory()) continue;
+    const std::string id = entry.path().filename().string();
+    if (entries.count(id)) continue;
+    std::string suite;
+    std::error_code ec2;
+    for (const auto& f : fs::directory_iterator(entry.path(), ec2)) {
+      if (f.path().extension() == ".json") suite = f.path().stem().string();
+    }
+    if (suite.empty()) continue;  // an empty folder: reported by ReportLeftovers
+    entries[id] = absl::StrFormat("- [%s](runs/%s/%s.md) — %s (restored to the index from its "
+                                  "run folder)", id, id, suite, suite);
+    repairs->push_back("run " + id + " was missing from results/README.md: added");
+  }
+  std::string out = header + kIndexMarker + "\n";
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) out += it->second + "\n";
+  return WriteFileAtomic(path.string(), out);
+}
+
+// Leftovers of interrupted publishes: temporary files whose writer is gone (removed) and run
+// folders left empty for over a minute (reported; a concurrent publisher's are younger).
+void ReportLeftovers(const fs::path& root, const fs::path& own_dir,
+                     std::vector<std::string>* repairs) {
+  std::error_code ec;
+  std::vector<fs::path> dirs = {root};
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    if (entry.is_directory() && entry.path().filename() != "runs") dirs.push_back(entry.path());
+  }
+  for (const auto& entry : fs::directory_iterator(root / "runs", ec)) {
+    if (!entry.is_directory()) continue;
+    dirs.push_back(entry.path());
+    std::error_code ec2;
+    if (entry.path() != own_dir && fs::is_empty(entry.path(), ec2) && !ec2) {
+      const auto age = fs::file_time_type::clock::now() - fs::last_write_time(entry.path(), ec2);
+      if (!ec2 && age > std::chrono::minutes(1)) {
+        repairs->push_back("run folder " + entry.path().filename().string() +
+                           " is empty (an interrupted publish?); left as it is");
+      }
+    }
+  }
+  for (const fs::path& dir : dirs) {
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      const size_t at = name.rfind(".tmp.");
+      int pid = 0;
+      if (at == std::string::npos || !absl::SimpleAtoi(name.substr(at + 5), &pid) || pid <= 0) {
+        continue;
+      }
+      if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its writer may still be running
+      std::error_code ec2;
+      fs::remove(entry.path(), ec2);
+      repairs->push_back("removed " + fs::relative(entry.path(), root, ec2).string() +
+                         ", left by an interrupted write (process " + std::to_string(pid) + ")");
+    }
+  }
+}
+
+// Creates results/runs/<id> exclusively: `id`, else id-02, id-03, ... (two runs started in the
+// same second on the same host and commit get different folders, never one folder).
+absl::StatusOr<std::string> ClaimRunFolder(const fs::path& runs, const std::string& id) {
+  std::error_code ec;
+  fs::create_directories(runs, ec);
+  if (ec) return absl::InternalError(absl::StrFormat("cannot create %s: %s", runs.string(), ec.message()));
+  for (int k = 1; k <= 9999; ++k) {
+    const std::string candidate = k == 1 ? id : absl::StrFormat("%s-%02d", id, k);
+    if (::mkdir((runs / candidate).c_str(), 0755) == 0) return candidate;
+    if (errno != EEXIST) {
+      return absl::InternalError(absl::StrFormat("cannot create %s: %s",
+                                                 (runs / candidate).string(), std::strerror(errno)));
+    }
+  }
+  return absl::InternalError("no free run folder for " + id);
+}
+
+absl::Status WriteFiles(const fs::path& dir, const std::string& suite, const std::string& json,
+                        const std::string& markdown,
+                        const std::vector<std::pair<std::string, std::string>>& extra_files) {
+  absl::Status s = WriteFileAtomic((dir / (suite + ".json")).string(), json);
+  if (s.ok()) s = WriteFileAtomic((dir / (suite + ".md")).string(), markdown);
+  for (const auto& [name, contents] : extra_files) {
+    if (s.ok()) s = WriteFileAtomic((dir / name).string(), contents);
+  }
+  return s;
 }
 
 }  // namespace
 
-absl::StatusOr<std::string> WriteRun(
+absl::Status CheckWritableFolder(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrFormat("cannot create %s: %s", dir, ec.message()));
+  const std::string probe = (fs::path(dir) / absl::StrFormat(".write_probe.tmp.%d", getpid())).string();
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("cannot write into %s: %s", dir, std::strerror(errno)));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WrittenRun> WriteRun(
     const OutputOptions& o, const Json& record, const std::string& markdown,
     const std::string& summary_line,
     const std::vector<std::pair<std::string, std::string>>& extra_files) {
-  if (!o.publish) return std::string();
+  WrittenRun written;
+  if (!o.publish) return written;
   const std::string suite = record.at("suite").get<std::string>();
-  const std::string run_id = record.at("run_id").get<std::string>();
-  const std::string json_text = SerializeRecord(record);
+  written.run_id = record.at("run_id").get<std::string>();
   if (!o.out_dir.empty()) {
-    absl::Status s = WriteFileAtomic((fs::path(o.out_dir) / (suite + ".json")).string(), json_text);
+    absl::Status s =
+        WriteFiles(o.out_dir, suite, SerializeRecord(record), markdown, extra_files);
     if (!s.ok()) return s;
-    s = WriteFileAtomic((fs::path(o.out_dir) / (suite + ".md")).string(), markdown);
-    if (!s.ok()) return s;
-    for (const auto& [name, contents] : extra_files) {
-      s = WriteFileAtomic((fs::path(o.out_dir) / name).string(), contents);
-      if (!s.ok()) return s;
-    }
-    return o.out_dir;
+    written.dir = o.out_dir;
+    return written;
   }
-  const fs::path dir = fs::path(o.results_root) / "runs" / run_id;
-  absl::Status s = WriteFileAtomic((dir / (suite + ".json")).string(), json_text);
+  const fs::path root(o.results_root);
+  absl::StatusOr<std::string> id = ClaimRunFolder(root / "runs", written.run_id);
+  if (!id.ok()) return id.status();
+  written.run_id = *id;
+  Json final_record = record;
+  final_record["run_id"] = written.run_id;
+  const fs::path dir = root / "runs" / written.run_id;
+  absl::Status s =
+      WriteFiles(dir, suite, SerializeRecord(final_record), markdown, extra_files);
   if (!s.ok()) return s;
-  s = WriteFileAtomic((dir / (suite + ".md")).string(), markdown);
-  if (!s.ok()) return s;
-  for (const auto& [name, contents] : extra_files) {
-    s = WriteFileAtomic((dir / name).string(), contents);
-    if (!s.ok()) return s;
-  }
+  written.dir = dir.string();
+  // latest.md and the index are shared by every publisher: one at a time.
+  absl::StatusOr<std::unique_ptr<PublishLock>> lock = PublishLock::Acquire(root);
+  if (!lock.ok()) return lock.status();
   const std::string latest = absl::StrFormat(
-      "<!-- copied from runs/%s/%s.md; overwritten by each published run -->\n%s", run_id, suite,
-      markdown);
-  s = WriteFileAtomic((fs::path(o.results_root) / suite / "latest.md").string(), latest);
+      "<!-- copied from runs/%s/%s.md; overwritten by each published run -->\n%s",
+      written.run_id, suite, markdown);
+  s = WriteFileAtomic((root / suite / "latest.md").string(), latest);
   if (!s.ok()) return s;
-  s = UpdateIndex(o.results_root,
-                  absl::StrFormat("- [%s](runs/%s/%s.md) — %s", run_id, run_id, suite, summary_line));
+  s = UpdateIndex(root,
+                  absl::StrFormat("- [%s](runs/%s/%s.md) — %s", written.run_id, written.run_id,
+                                  suite, summary_line),
+                  &written.repairs);
   if (!s.ok()) return s;
-  return dir.string();
+  ReportLeftovers(root, dir, &written.repairs);
+  return written;
 }
 
 std::string MarkdownTable(const std::vector<std::string>& header, const std::vector<bool>& numeric,

@@ -49,10 +49,26 @@ struct OutputOptions {
 // saying to pass --out when there is none.
 absl::StatusOr<std::string> DefaultResultsRoot();
 
-// Writes the run. Returns the folder written to ("" when nothing was written).
+// OK when `dir` exists (it is created) and a file can be written in it: checked before a suite
+// measures anything, so a bad --out is said at once, not after minutes of measuring.
+absl::Status CheckWritableFolder(const std::string& dir);
+
+struct WrittenRun {
+  std::string dir;     // "" when nothing was written
+  std::string run_id;  // the record's, or with a -NN suffix when that folder already existed
+  // What publishing found and repaired or reported: index lines restored, temporary files of
+  // interrupted writes removed, empty run folders.
+  std::vector<std::string> repairs;
+};
+
+// Writes the run. Publishing is safe against concurrent and interrupted publishers: the run
+// folder is created exclusively (a run id already taken gets a -02, -03, ... suffix, written
+// into the record too), latest.md and the index are updated under an flock on
+// results/.publish.lock, and the index is reconciled with the run folders each time (a missing
+// marker or a run missing from it is rebuilt, never truncated).
 // `summary_line` is the index entry's text after the link (e.g. "matmul_sweep, 24 rows, 1 thread").
 // `extra_files` (file name, contents), e.g. SVG charts, go beside the tables.
-absl::StatusOr<std::string> WriteRun(
+absl::StatusOr<WrittenRun> WriteRun(
     const OutputOptions& options, const Json& record, const std::string& markdown,
     const std::string& summary_line,
     const std::vector<std::pair<std::string, std::string>>& extra_files = {});

@@ -2,7 +2,11 @@
 // block's required keys.
 #include "harness/results.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <sstream>
 
@@ -79,6 +83,103 @@ TEST(ResultsTest, PublishWritesRunLatestAndIndexNewestFirst) {
   EXPECT_EQ(back["schema"], kResultsSchema);
 }
 
+// Issue 13: runs started in the same second (same host, same commit) each keep their folder and
+// their index line, whatever order the processes reach the index in.
+TEST(ResultsTest, ConcurrentPublishersLoseNothing) {
+  const fs::path root = TempDir("concurrent");
+  OutputOptions o;
+  o.results_root = root.string();
+  ASSERT_TRUE(WriteRun(o, Record("earlier"), "# e\n", "earlier").ok());
+  constexpr int kWriters = 8;
+  std::vector<pid_t> children;
+  for (int i = 0; i < kWriters; ++i) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto w = WriteRun(o, Record("same-second"), "# run\n", "writer " + std::to_string(i));
+      _exit(w.ok() ? 0 : 1);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  std::set<std::string> folders;
+  for (const auto& e : fs::directory_iterator(root / "runs")) {
+    const std::string id = e.path().filename().string();
+    folders.insert(id);
+    // Each record names its own folder.
+    const Json back = Json::parse(Slurp(e.path() / "demo_suite.json"));
+    EXPECT_EQ(back["run_id"], id);
+  }
+  EXPECT_EQ(folders.size(), kWriters + 1u);
+  EXPECT_TRUE(folders.count("same-second"));
+  EXPECT_TRUE(folders.count("same-second-08"));
+  const std::string index = Slurp(root / "README.md");
+  for (const std::string& id : folders) {
+    EXPECT_NE(index.find("- [" + id + "]"), std::string::npos) << id << "\n" << index;
+  }
+  for (int i = 0; i < kWriters; ++i) {
+    EXPECT_NE(index.find("writer " + std::to_string(i)), std::string::npos) << index;
+  }
+}
+
+// An index whose marker line was lost is rebuilt with every entry, never cut to one line.
+TEST(ResultsTest, IndexWithoutMarkerIsRebuiltNotTruncated) {
+  const fs::path root = TempDir("marker");
+  OutputOptions o;
+  o.results_root = root.string();
+  for (const char* id : {"run-1", "run-2", "run-3"}) {
+    ASSERT_TRUE(WriteRun(o, Record(id), "# x\n", std::string("summary of ") + id).ok());
+  }
+  std::string index = Slurp(root / "README.md");
+  index.replace(index.find("<!--"), index.find("-->") + 3 - index.find("<!--"), "");
+  ASSERT_TRUE(WriteFileAtomic((root / "README.md").string(), index).ok());
+  auto w = WriteRun(o, Record("run-4"), "# x\n", "summary of run-4");
+  ASSERT_TRUE(w.ok());
+  EXPECT_FALSE(w->repairs.empty());
+  index = Slurp(root / "README.md");
+  for (const char* id : {"run-4", "run-3", "run-2", "run-1"}) {
+    EXPECT_NE(index.find(std::string("summary of ") + id), std::string::npos) << index;
+  }
+  EXPECT_LT(index.find("run-4"), index.find("run-1"));
+}
+
+// What an interrupted publish leaves is noticed by the next: a run folder missing from the index
+// gets its line back, a temporary file of a dead writer is removed, both are reported.
+TEST(ResultsTest, LeftoversOfInterruptedPublishesAreRepaired) {
+  const fs::path root = TempDir("leftovers");
+  OutputOptions o;
+  o.results_root = root.string();
+  ASSERT_TRUE(WriteRun(o, Record("run-1"), "# x\n", "one").ok());
+  // A run written but killed before its index line.
+  ASSERT_TRUE(WriteFileAtomic((root / "runs" / "run-0" / "demo_suite.json").string(),
+                              SerializeRecord(Record("run-0")))
+                  .ok());
+  // A temporary file of a writer that is gone.
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  const fs::path tmp = root / ("README.md.tmp." + std::to_string(dead));
+  ASSERT_TRUE(WriteFileAtomic(tmp.string(), "half").ok());
+  auto w = WriteRun(o, Record("run-2"), "# x\n", "two");
+  ASSERT_TRUE(w.ok());
+  EXPECT_FALSE(fs::exists(tmp));
+  const std::string index = Slurp(root / "README.md");
+  EXPECT_NE(index.find("- [run-0]"), std::string::npos) << index;
+  std::string all;
+  for (const std::string& r : w->repairs) all += r + "\n";
+  EXPECT_NE(all.find("run-0 was missing"), std::string::npos) << all;
+  EXPECT_NE(all.find("interrupted write"), std::string::npos) << all;
+}
+
+TEST(ResultsTest, UnwritableFoldersAreRefusedBeforeMeasuring) {
+  EXPECT_FALSE(CheckWritableFolder("/proc/klab-cannot-write").ok());
+  EXPECT_TRUE(CheckWritableFolder(TempDir("writable").string()).ok());
+}
+
 TEST(ResultsTest, OutDirWritesOnlyThere) {
   const fs::path out = TempDir("out");
   OutputOptions o;
@@ -94,7 +195,7 @@ TEST(ResultsTest, NoPublishWritesNothing) {
   o.publish = false;
   auto dir = WriteRun(o, Record("run-y"), "", "");
   ASSERT_TRUE(dir.ok());
-  EXPECT_EQ(*dir, "");
+  EXPECT_EQ(dir->dir, "");
 }
 
 TEST(ResultsTest, MarkdownTableEscapesPipes) {

@@ -329,17 +329,22 @@ int Run(int argc, char** argv) {
     measure.min_time_s = 0.0;
     measure.warmup_s = 0.001;
   }
-  if (measure.min_reps < 1) ExitWithUsageError("--min_reps must be >= 1");
+  if (measure.min_reps < 1 || measure.min_reps > 10000) {
+    ExitWithUsageError(absl::StrFormat("--min_reps: %d is outside [1, 10000]", measure.min_reps));
+  }
+  if (!(measure.min_sample_s >= 0) || measure.min_sample_s > 1) {
+    ExitWithUsageError("--min_sample_time must be in [0, 1] seconds");
+  }
+  if (!(measure.min_time_s >= 0) || measure.min_time_s > 3600) {
+    ExitWithUsageError("--min_time must be in [0, 3600] seconds");
+  }
   auto sizes = ParseIntList("sizes", size_items, 1, int64_t{1} << 28);
   if (!sizes.ok()) ExitWithUsageError(std::string(sizes.status().message()));
   auto softmax_cols = ParseIntList("softmax_cols", cols_items, 1, int64_t{1} << 20);
   if (!softmax_cols.ok()) ExitWithUsageError(std::string(softmax_cols.status().message()));
-  std::regex ops;
-  try {
-    ops = std::regex(absl::GetFlag(FLAGS_ops));
-  } catch (const std::regex_error& e) {
-    ExitWithUsageError(absl::StrCat("--ops is not a valid regular expression: ", e.what()));
-  }
+  auto compiled = CompileFilter("ops", absl::GetFlag(FLAGS_ops));
+  if (!compiled.ok()) ExitWithUsageError(std::string(compiled.status().message()));
+  const std::regex ops = std::move(*compiled);
 
   const harness::OutputOptions output =
       OutputOptionsFromFlagsOrExit();

@@ -24,7 +24,10 @@ check "kernels allocate nothing" '! grep "\"impl\": *\"kernel-lab\"" "$out/activ
 "$sweep" --quick --ops=add --no_publish >/dev/null 2>&1
 check "--no_publish exits 0" '[ $? -eq 0 ]'
 
-for bad in "--sizes=0" "--sizes=abc" "--bogus=1" "--ops=nothing_matches" "--ops=(("; do
+long_pattern=$(printf 'a%.0s' $(seq 1 2000))
+for bad in "--sizes=0" "--sizes=abc" "--bogus=1" "--ops=nothing_matches" "--ops=((" \
+  "--min_sample_time=nan" "--min_sample_time=1e9" "--min_time=-1" "--ops=$long_pattern" \
+  "--cpus=0,0" "extra"; do
   expect_exit2 "$sweep" $bad --no_publish
 done
 exit $fail

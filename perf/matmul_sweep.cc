@@ -205,11 +205,8 @@ Settings ReadSettingsOrExit() {
                                          absl::StrJoin(known, ", ")));
     }
   }
-  try {
-    std::regex test(absl::GetFlag(FLAGS_variants));
-  } catch (const std::regex_error& e) {
-    ExitWithUsageError(absl::StrFormat("--variants: bad regular expression: %s", e.what()));
-  }
+  auto filter = CompileFilter("variants", absl::GetFlag(FLAGS_variants));
+  if (!filter.ok()) ExitWithUsageError(std::string(filter.status().message()));
   return s;
 }
 
@@ -489,7 +486,7 @@ int Run(int argc, char** argv) {
   ParseFlagsOrExit(argc, argv, kUsage);
   const Settings settings = ReadSettingsOrExit();
   kernels::SetBlockingOverride(settings.blocking);
-  const std::regex variant_filter(absl::GetFlag(FLAGS_variants));
+  const std::regex variant_filter = *CompileFilter("variants", absl::GetFlag(FLAGS_variants));
 
   const harness::OutputOptions output =
       OutputOptionsFromFlagsOrExit();

@@ -67,6 +67,15 @@ expect_usage_error "zero threads" "--threads: 0 is outside" --threads=0
 expect_usage_error "bad regex" "--variants: bad regular expression" "--variants=("
 expect_usage_error "unknown peer" "unknown peer 'mkl'" --peers=mkl
 expect_usage_error "bad int" "bad value for --min_reps" --min_reps=many
+# Issue 13.
+long_pattern=$(printf 'a%.0s' $(seq 1 2000))
+expect_usage_error "a 2000-character pattern (crashed std::regex)" "more than 512" \
+  "--variants=$long_pattern"
+expect_usage_error "a core listed twice" "listed twice" --cpus=0,0 --threads=2 --no_publish
+expect_usage_error "an unwritable --out, before measuring" "--out: cannot" --out=/proc/klab/x
+expect_usage_error "an extra argument" "unexpected argument 'extra'" extra
+expect_usage_error "--help text names --sizes once" "'abc' is not an integer" --sizes=abc
+check "no '----' in the messages" '! grep -q -- "----" "$TEST_TMPDIR/err"'
 "$sweep" --help >"$TEST_TMPDIR/help" 2>&1
 check "--help mentions --sizes" 'grep -q -- "--sizes" "$TEST_TMPDIR/help" || grep -q "sizes" "$TEST_TMPDIR/help"'
 

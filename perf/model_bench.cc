@@ -186,6 +186,12 @@ int Run(int argc, char** argv) {
              wd != nullptr && dir[0] != '/') {
     dir = (std::filesystem::path(wd) / dir).string();
   }
+  if (absl::GetFlag(FLAGS_min_reps) < 1 || absl::GetFlag(FLAGS_min_reps) > 10000) {
+    ExitWithUsageError("--min_reps must be in [1, 10000]");
+  }
+  if (!(absl::GetFlag(FLAGS_min_time) >= 0) || absl::GetFlag(FLAGS_min_time) > 3600) {
+    ExitWithUsageError("--min_time must be in [0, 3600] seconds");
+  }
   harness::MeasureOptions measure;
   measure.min_reps = quick ? 3 : absl::GetFlag(FLAGS_min_reps);
   measure.min_time_s = quick ? 0.02 : absl::GetFlag(FLAGS_min_time);

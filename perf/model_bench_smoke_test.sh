@@ -9,8 +9,12 @@ t="$TEST_TMPDIR"
 source "$TEST_SRCDIR/$TEST_WORKSPACE/common/check.sh"
 
 "$bench" --models_dir="$t/empty" --no_publish >"$t/stdout" 2>"$t/stderr"
-check "absent models are skipped with a message, exit 0 ($?)" 'grep -q "skipping" "$t/stderr"'
-for bad in "--models=gpt3" "--tests=xx5" "--tests=tg0" "--threads=0" "--bogus=1"; do
+rc=$?
+# Issue 13: nothing ran, so nothing is published and the exit says so (it was 0).
+check "absent models: skipped with a message, exit 1, nothing published ($rc)" \
+  '[ $rc -eq 1 ] && grep -q "skipping" "$t/stderr" && grep -q "nothing published" "$t/stderr"'
+for bad in "--models=gpt3" "--models=" "--tests=xx5" "--tests=tg0" "--threads=0" "--bogus=1" \
+  "--cpus=0,0" "--min_reps=0" "--min_time=nan" "extra"; do
   expect_exit2 "$bench" $bad --no_publish
 done
 

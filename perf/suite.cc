@@ -32,15 +32,9 @@ std::vector<int> CoresFromFlagsOrExit(const harness::Topology& topology, int thr
     ExitWithUsageError("--pinning must be compact or scatter, not '" + policy + "'");
   }
   if (cpus.empty()) return topology.CoresFor(policy, threads);
-  std::vector<int> cores;
-  for (absl::string_view item : absl::StrSplit(cpus, ',')) {
-    int core = -1;
-    if (!absl::SimpleAtoi(item, &core) || core < 0 || core >= topology.cores()) {
-      ExitWithUsageError(absl::StrFormat("--cpus: '%s' is not a core of this machine (0..%d)",
-                                         std::string(item), topology.cores() - 1));
-    }
-    cores.push_back(core);
-  }
+  auto parsed = ParseCpuList(cpus, topology.cores());
+  if (!parsed.ok()) ExitWithUsageError(std::string(parsed.status().message()));
+  std::vector<int> cores = std::move(*parsed);
   if (static_cast<int>(cores.size()) < threads) {
     ExitWithUsageError(absl::StrFormat("--cpus lists %d cores for %d threads", cores.size(),
                                        threads));
@@ -65,6 +59,15 @@ harness::OutputOptions OutputOptionsFromFlagsOrExit() {
     auto root = harness::DefaultResultsRoot();
     if (!root.ok()) ExitWithUsageError(std::string(root.status().message()));
     output.results_root = *root;
+  }
+  // Where the files will go must be writable before anything is measured.
+  if (output.publish) {
+    const std::string dir = output.out_dir.empty() ? output.results_root : output.out_dir;
+    const absl::Status writable = harness::CheckWritableFolder(dir);
+    if (!writable.ok()) {
+      ExitWithUsageError(std::string(output.out_dir.empty() ? "results/: " : "--out: ") +
+                         std::string(writable.message()));
+    }
   }
   return output;
 }
@@ -101,13 +104,23 @@ int PublishRun(const std::string& suite, const harness::OutputOptions& output,
                  std::string(written.status().message()).c_str());
     return 1;
   }
-  if (!written->empty()) std::fprintf(stderr, "%s: wrote %s\n", suite.c_str(), written->c_str());
+  for (const std::string& repair : written->repairs) {
+    std::fprintf(stderr, "%s: results/: %s\n", suite.c_str(), repair.c_str());
+  }
+  if (!written->dir.empty()) {
+    std::fprintf(stderr, "%s: wrote %s\n", suite.c_str(), written->dir.c_str());
+  }
   // Published into results/: compare with the previous run of this suite on this host.
-  if (!written->empty() && output.out_dir.empty()) {
-    const std::string run_id = record.value("run_id", "");
+  if (!written->dir.empty() && output.out_dir.empty()) {
+    const std::string run_id = written->run_id;
+    record["run_id"] = run_id;
     const std::string host = record["env"].value("host", "");
+    std::vector<std::string> warnings;
     const std::string previous_id =
-        harness::PreviousRun(output.results_root, suite, run_id, host, &record);
+        harness::PreviousRun(output.results_root, suite, run_id, host, &record, &warnings);
+    for (const std::string& w : warnings) {
+      std::fprintf(stderr, "%s: warning: %s\n", suite.c_str(), w.c_str());
+    }
     if (previous_id.empty()) {
       std::fprintf(stderr, "%s: the first %s run on %s; no report\n", suite.c_str(),
                    suite.c_str(), host.c_str());
@@ -121,11 +134,11 @@ int PublishRun(const std::string& suite, const harness::OutputOptions& output,
         std::fprintf(stderr, "%s: no report: %s\n", suite.c_str(),
                      std::string(comparison.status().message()).c_str());
       } else {
-        const std::string path = *written + "/report.md";
+        const std::string path = written->dir + "/report.md";
         absl::Status s = harness::WriteFileAtomic(
             path, harness::ReportMarkdown(record, *previous, *comparison, options));
         if (s.ok()) {
-          s = harness::WriteFileAtomic(*written + "/report_changes.svg",
+          s = harness::WriteFileAtomic(written->dir + "/report_changes.svg",
                                        harness::ReportChartSvg(*comparison, options));
         }
         if (!s.ok()) {

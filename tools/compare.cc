@@ -4,6 +4,7 @@
 //
 // Defaults: the newest run under results/runs against the previous run of the same suite on the
 // same host. Prints the report and writes it as report.md into the run's folder.
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -34,6 +35,18 @@ constexpr char kUsage[] =
     "  bazel run //tools:compare -- [--baseline=RUN_ID] [--fail_on_regression] [RUN_ID]\n"
     "Default: the newest run against the previous run of the same suite on the same host.";
 
+// Empty, or a name that cannot leave its folder: [A-Za-z0-9._-]+ not starting with '.'.
+bool IsPlainName(const std::string& name) {
+  if (name.empty()) return true;
+  if (name[0] == '.' || name.size() > 200) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
 [[noreturn]] void Fail(const std::string& message) {
   std::fprintf(stderr, "compare: %s\n", message.c_str());
   std::exit(1);
@@ -53,6 +66,16 @@ int Main(int argc, char** argv) {
   }
   std::string suite = absl::GetFlag(FLAGS_suite);
   std::string run_id = args.size() == 2 ? args[1] : "";
+  // Run ids and suite names are folder and file names under results/, never paths.
+  for (const auto& [flag, value] : {std::pair<const char*, std::string>{"run id", run_id},
+                                    {"--baseline", absl::GetFlag(FLAGS_baseline)},
+                                    {"--suite", suite}}) {
+    if (!IsPlainName(value)) {
+      ExitWithUsageError(absl::StrFormat(
+          "%s '%s' is not a run id (letters, digits, '.', '_' and '-', not starting with '.')",
+          flag, value));
+    }
+  }
   if (run_id.empty()) {
     const std::vector<std::string> runs = harness::ListRuns(root, suite);
     if (runs.empty()) Fail("no runs under " + root + "/runs");
@@ -70,7 +93,11 @@ int Main(int argc, char** argv) {
   const std::string host =
       current->contains("env") ? (*current)["env"].value("host", "") : std::string();
   std::string baseline = absl::GetFlag(FLAGS_baseline);
-  if (baseline.empty()) baseline = harness::PreviousRun(root, suite, run_id, host, &*current);
+  std::vector<std::string> warnings;
+  if (baseline.empty()) {
+    baseline = harness::PreviousRun(root, suite, run_id, host, &*current, &warnings);
+  }
+  for (const std::string& w : warnings) std::fprintf(stderr, "compare: warning: %s\n", w.c_str());
   if (baseline.empty()) {
     std::printf("compare: %s is the first %s run on %s; nothing to compare with\n",
                 run_id.c_str(), suite.c_str(), host.c_str());
@@ -95,7 +122,16 @@ int Main(int argc, char** argv) {
   }
   std::fprintf(stderr, "compare: %s vs %s: %d faster, %d slower, %d noise\n", run_id.c_str(),
                baseline.c_str(), comparison->faster, comparison->slower, comparison->noise);
-  return absl::GetFlag(FLAGS_fail_on_regression) && comparison->slower > 0 ? 2 : 0;
+  if (absl::GetFlag(FLAGS_fail_on_regression)) {
+    // A gate that compared nothing proves nothing: it fails rather than passes.
+    if (comparison->rows.empty()) {
+      std::fprintf(stderr, "compare: --fail_on_regression: no row of %s could be compared with %s\n",
+                   run_id.c_str(), baseline.c_str());
+      return 2;
+    }
+    if (comparison->slower > 0) return 2;
+  }
+  return 0;
 }
 
 }  // namespace

@@ -45,4 +45,26 @@ check "the first run: nothing to compare, exit 0" '[ $? -eq 0 ] && grep -q "noth
 check "an unknown run exits 1" '[ $? -eq 1 ] && grep -q "no run" "$TEST_TMPDIR/err4"'
 "$compare" --results="$root" --threshold=-1 >/dev/null 2>&1
 check "a bad threshold exits 2" '[ $? -eq 2 ]'
+# Issue 13: a path is not a run id (it wrote report.md outside results/).
+mkdir -p "$TEST_TMPDIR/outside"
+"$compare" --results="$root" ../../outside >/dev/null 2>"$TEST_TMPDIR/err5"
+check "a path as run id exits 2" '[ $? -eq 2 ] && grep -q "is not a run id" "$TEST_TMPDIR/err5"'
+check "nothing written outside results/" '[ ! -e "$TEST_TMPDIR/outside/report.md" ]'
+# A gate that compared no row fails instead of passing.
+mkdir -p "$root/runs/20260104-000000-vm-d"
+cat >"$root/runs/20260104-000000-vm-d/matmul_sweep.json" <<JSON
+{"schema": "kernel-lab/results/v1", "suite": "matmul_sweep", "run_id": "20260104-000000-vm-d",
+ "command": "bazel run //perf:matmul_sweep", "env": {"host": "vm"},
+ "rows": [{"name": "other/row", "op": "x", "time_ns": {"median": 5}, "samples_ns": [5, 5, 5]}]}
+JSON
+"$compare" --results="$root" --baseline=20260103-000000-vm-c 20260104-000000-vm-d \
+  --fail_on_regression --write=false >/dev/null 2>"$TEST_TMPDIR/err6"
+check "--fail_on_regression with no comparable row exits 2" \
+  '[ $? -eq 2 ] && grep -q "no row" "$TEST_TMPDIR/err6"'
+# A damaged record is refused with its field named, not an uncaught exception (exit 134).
+mkdir -p "$root/runs/20260105-000000-vm-e"
+echo '{"schema": "s", "suite": "matmul_sweep", "run_id": "e", "env": "vm"}' \
+  >"$root/runs/20260105-000000-vm-e/matmul_sweep.json"
+"$compare" --results="$root" 20260105-000000-vm-e >/dev/null 2>"$TEST_TMPDIR/err7"
+check "a wrong-typed env exits 1 naming it" '[ $? -eq 1 ] && grep -q "env should be an object" "$TEST_TMPDIR/err7"'
 exit $fail
