@@ -126,18 +126,18 @@ absl::StatusOr<std::vector<int64_t>> ParseIntList(const std::string& flag,
   return out;
 }
 
-absl::StatusOr<std::regex> CompileFilter(const std::string& flag, const std::string& pattern) {
+absl::StatusOr<NameFilter> CompileFilter(const std::string& flag, const std::string& pattern) {
   if (pattern.size() > kMaxFilterLength) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--%s: the pattern has %d characters, more than %d", flag, pattern.size(),
         kMaxFilterLength));
   }
-  try {
-    return std::regex(pattern);
-  } catch (const std::regex_error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("--%s: bad regular expression: %s", flag, e.what()));
+  absl::StatusOr<NameFilter> filter = NameFilter::Compile(pattern);
+  if (!filter.ok()) {
+    return absl::InvalidArgumentError(absl::StrFormat("--%s: bad regular expression: %s", flag,
+                                                      filter.status().message()));
   }
+  return filter;
 }
 
 absl::StatusOr<std::vector<int>> ParseCpuList(const std::string& text, int cores) {

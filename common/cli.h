@@ -8,11 +8,11 @@
 #define KLAB_COMMON_CLI_H_
 
 #include <cstdint>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/name_filter.h"
 
 namespace klab {
 
@@ -31,11 +31,10 @@ absl::StatusOr<std::vector<int64_t>> ParseIntList(const std::string& flag,
                                                   const std::vector<std::string>& items,
                                                   int64_t lo, int64_t hi);
 
-// A --variants/--ops style filter: at most kMaxFilterLength characters (std::regex matches by
-// recursion, and a pattern of thousands of characters overflowed the stack), a valid ECMAScript
-// regular expression. The error names the flag.
+// A --variants/--ops style filter (name_filter.h: a regular expression matched in linear time):
+// at most kMaxFilterLength characters. The error names the flag.
 inline constexpr size_t kMaxFilterLength = 512;
-absl::StatusOr<std::regex> CompileFilter(const std::string& flag, const std::string& pattern);
+absl::StatusOr<NameFilter> CompileFilter(const std::string& flag, const std::string& pattern);
 
 // "1,0" -> {1, 0}: an --cpus list of distinct core indices in [0, cores). Two threads on one
 // core measure the core's time slicing, not the kernel, so a repeated core is an error.

@@ -319,13 +319,15 @@ std::string ReportMarkdown(const Json& current, const Json& previous, const Comp
   auto during = [](const Json& record) {
     const Json* d = Find(record, {"env", "during_run"});
     if (d == nullptr) return std::string("not recorded");
-    auto number = [&](const char* key, const char* format) {
-      const Json* v = Find(*d, {key});
-      return v != nullptr && v->is_number() ? absl::StrFormat(format, v->get<double>())
-                                            : std::string("?");
-    };
-    return absl::StrFormat("steal %s, load %s", number("steal_pct", "%.1f%%"),
-                           number("load_1min", "%.2f"));
+    const Json* steal = Find(*d, {"steal_pct"});
+    const Json* load = Find(*d, {"load_1min"});
+    return absl::StrFormat(
+        "steal %s, load %s",
+        steal != nullptr && steal->is_number()
+            ? absl::StrFormat("%.1f%%", steal->get<double>())
+            : std::string("?"),
+        load != nullptr && load->is_number() ? absl::StrFormat("%.2f", load->get<double>())
+                                             : std::string("?"));
   };
   md << "- During the runs: " << during(current) << " (previous: " << during(previous) << ").\n";
   md << "- Sum of the compared rows' medians: " << FormatNs(cur_total) << " (previous "

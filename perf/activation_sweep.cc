@@ -12,7 +12,6 @@
 #include <map>
 #include <memory>
 #include <random>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -151,10 +150,10 @@ void AddUnary(std::vector<Case>& cases, const std::string& op, size_t n, std::mt
 }
 
 std::vector<Case> BuildCases(const std::vector<int64_t>& sizes, const std::vector<int64_t>& softmax_cols,
-                             const std::regex& ops, uint32_t seed) {
+                             const NameFilter& ops, uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<Case> cases;
-  auto want = [&](const char* op) { return std::regex_match(op, ops); };
+  auto want = [&](const char* op) { return ops.Matches(op); };
   for (int64_t s : sizes) {
     const size_t n = static_cast<size_t>(s);
     if (want("gelu_tanh")) AddUnary(cases, "gelu_tanh", n, rng, &kernels::ActivationKernels::gelu_tanh, kernels::reference::GeluTanh, libmvec::GeluTanh, kernels::kActivationMaxUlp);
@@ -344,7 +343,7 @@ int Run(int argc, char** argv) {
   if (!softmax_cols.ok()) ExitWithUsageError(std::string(softmax_cols.status().message()));
   auto compiled = CompileFilter("ops", absl::GetFlag(FLAGS_ops));
   if (!compiled.ok()) ExitWithUsageError(std::string(compiled.status().message()));
-  const std::regex ops = std::move(*compiled);
+  const NameFilter ops = std::move(*compiled);
 
   const harness::OutputOptions output =
       OutputOptionsFromFlagsOrExit();

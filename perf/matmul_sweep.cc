@@ -16,7 +16,6 @@
 #include <optional>
 #include <memory>
 #include <random>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -486,7 +485,7 @@ int Run(int argc, char** argv) {
   ParseFlagsOrExit(argc, argv, kUsage);
   const Settings settings = ReadSettingsOrExit();
   kernels::SetBlockingOverride(settings.blocking);
-  const std::regex variant_filter = *CompileFilter("variants", absl::GetFlag(FLAGS_variants));
+  const NameFilter variant_filter = *CompileFilter("variants", absl::GetFlag(FLAGS_variants));
 
   const harness::OutputOptions output =
       OutputOptionsFromFlagsOrExit();
@@ -542,7 +541,7 @@ int Run(int argc, char** argv) {
   // Implementations: supported registry variants matching --variants, then the peers.
   std::vector<Impl> impls;
   for (const kernels::GemmVariant& v : kernels::GemmVariants()) {
-    if (!std::regex_match(std::string(v.name), variant_filter)) continue;
+    if (!variant_filter.Matches(v.name)) continue;
     if (!kernels::CpuSupports(v.isa)) {
       std::fprintf(stderr, "matmul_sweep: %s needs %s, which this CPU lacks: not run\n",
                    std::string(v.name).c_str(), std::string(kernels::IsaName(v.isa)).c_str());
@@ -552,11 +551,11 @@ int Run(int argc, char** argv) {
                      v.max_threads, &v, nullptr});
   }
   // Sgemm itself: the variant its shape heuristic picks (recorded per row as "chose").
-  if (std::regex_match(std::string("sgemm_auto"), variant_filter)) {
+  if (variant_filter.Matches("sgemm_auto")) {
     impls.push_back({"sgemm_auto", "kernel-lab", std::string(kernels::IsaName(kernels::BestIsa())),
                      1 << 20, nullptr, nullptr});
   }
-  if (settings.shapes == "transformer" && std::regex_match(std::string("linear_packed"), variant_filter)) {
+  if (settings.shapes == "transformer" && variant_filter.Matches("linear_packed")) {
     impls.push_back({"linear_packed", "kernel-lab", std::string(kernels::IsaName(kernels::BestLinear().isa)),
                      1 << 20, nullptr, nullptr, /*linear=*/true});
   }
