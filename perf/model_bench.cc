@@ -9,6 +9,7 @@
 //   bazel run //perf:model_bench -- [--models=gpt2-small,stories260K] [--threads=1,2] [--quick]
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -35,6 +36,7 @@
 #include "models/gpt2.h"
 #include "models/language_model.h"
 #include "models/llama.h"
+#include "models/model_file.h"
 #include "models/sampler.h"
 #include "perf/suite.h"
 
@@ -43,6 +45,9 @@ ABSL_FLAG(std::string, models_dir, "",
 ABSL_FLAG(std::vector<std::string>, models,
           std::vector<std::string>({"gpt2-small", "gpt2-medium", "stories260K"}),
           "Models to run: gpt2-small, gpt2-medium, stories260K.");
+ABSL_FLAG(std::vector<std::string>, model, {},
+          "Model files to run instead of --models (comma-separated): llama2.c version-0 or GPT-2 "
+          "files, the architecture read from the file; each row is named by the file's stem.");
 ABSL_FLAG(std::vector<std::string>, tests, std::vector<std::string>({"tg25", "tg128", "pp64"}),
           "Tests: tgN generates N tokens from a 1-token prompt, ppN prefills an N-token prompt; "
           "N is capped at the model's context.");
@@ -60,7 +65,7 @@ constexpr char kSuite[] = "model_bench";
 constexpr char kUsage[] =
     "Times whole models (GPT-2 Small/Medium, stories260K) end to end in tokens/s.\n"
     "  bazel run //perf:model_bench -- [--models=gpt2-small,...] [--tests=tg25,tg128,pp64]\n"
-    "      [--threads=1,2] [--models_dir=DIR] [--quick]\n"
+    "      [--threads=1,2] [--models_dir=DIR] [--model=FILE,...] [--quick]\n"
     "Rows: tokens/s (mean +- sd, median, best), ms/token, time to first token, bytes allocated\n"
     "per token, KV cache, creation time, GFLOP/s, weight GB/s and % of the read ceiling; then\n"
     "hot paths and scaling with model size and threads.";
@@ -77,9 +82,16 @@ const ModelSpec kModels[] = {{"gpt2-small", "gpt2_small_xorshift1.bin"},
 
 std::string Fmt(double v, int digits) { return absl::StrFormat("%.*f", digits, v); }
 
-absl::StatusOr<std::unique_ptr<LanguageModel>> Load(const ModelSpec& spec,
-                                                    const std::string& path) {
-  if (spec.name.rfind("gpt2", 0) == 0) {
+// The architecture comes from the file: GPT-2 files start with their magic, anything else is
+// read as a llama2.c version-0 file (whose loader refuses what it is not).
+absl::StatusOr<std::unique_ptr<LanguageModel>> Load(const std::string& path) {
+  auto file = models::InputFile::Open(path);
+  if (!file.ok()) return file.status();
+  auto head = file->ReadPrefix(4);
+  if (!head.ok()) return head.status();
+  int32_t magic = 0;
+  if (head->size() == 4) std::memcpy(&magic, head->data(), 4);
+  if (magic == models::Gpt2Model::kMagic) {
     auto m = models::Gpt2Model::FromFile(path);
     if (!m.ok()) return m.status();
     return std::unique_ptr<LanguageModel>(std::move(*m));
@@ -164,8 +176,22 @@ int Run(int argc, char** argv) {
   auto tests = ParseTests(quick ? std::vector<std::string>{"tg25", "pp64"}
                                 : absl::GetFlag(FLAGS_tests));
   if (!tests.ok()) ExitWithUsageError(std::string(tests.status().message()));
+  std::vector<ModelSpec> files;  // --model: name from the stem, path as given
+  for (const std::string& item : absl::GetFlag(FLAGS_model)) {
+    std::string path = item;
+    if (const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
+        wd != nullptr && !path.empty() && path[0] != '/') {
+      path = (std::filesystem::path(wd) / path).string();
+    }
+    if (item.empty()) ExitWithUsageError("--model: an empty path");
+    std::error_code ec;
+    files.push_back({std::filesystem::path(item).stem().string(),
+                     std::filesystem::absolute(path, ec).string()});
+  }
   std::vector<const ModelSpec*> specs;
-  for (const std::string& name : absl::GetFlag(FLAGS_models)) {
+  for (const ModelSpec& f : files) specs.push_back(&f);
+  for (const std::string& name : files.empty() ? absl::GetFlag(FLAGS_models)
+                                               : std::vector<std::string>{}) {
     const ModelSpec* found = nullptr;
     for (const ModelSpec& s : kModels) {
       if (s.name == name) found = &s;
@@ -257,7 +283,7 @@ int Run(int argc, char** argv) {
     absl::Status load_status;
     const harness::Measurement creation = harness::Measure(
         [&] {
-          auto m = Load(*spec, path);
+          auto m = Load(path);
           if (!m.ok()) {
             load_status = m.status();
           } else {
@@ -278,7 +304,7 @@ int Run(int argc, char** argv) {
       model.reset();
       harness::ResetPeakLiveBytes();
       const int64_t before = harness::LiveBytes();
-      auto again = Load(*spec, path);
+      auto again = Load(path);
       if (again.ok()) {
         model = std::move(*again);
         memory = {{"model_bytes", harness::LiveBytes() - before},
