@@ -2,14 +2,30 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "absl/strings/str_format.h"
+#include "common/status_macros.h"
 
 namespace klab::models {
 namespace {
 
 double Seconds(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
+}
+
+// Finite weights can still overflow float in the activations (a weight of 1e30 is finite):
+// logits that are not all finite would be sampled into garbage, so generation stops with a status.
+absl::Status CheckLogits(const float* logits, int n, int pos) {
+  for (int i = 0; i < n; ++i) {
+    if (!std::isfinite(logits[i])) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "the model's logit %d at position %d is %g: its activations overflow float, so its "
+          "output would be garbage",
+          i, pos, logits[i]));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -56,6 +72,7 @@ absl::StatusOr<GenerationStats> Generate(LanguageModel& model, const std::vector
     }
   }
   if (!logits.ok()) return logits.status();
+  KLAB_RETURN_IF_ERROR(CheckLogits(*logits, model.vocab_size(), p - 1));
   const Clock::time_point prompt_done = Clock::now();
   stats.prompt_s = Seconds(start, prompt_done);
 
@@ -71,6 +88,7 @@ absl::StatusOr<GenerationStats> Generate(LanguageModel& model, const std::vector
     logits = options.kv_cache ? model.Forward(sequence->data() + pos, 1, pos)
                               : model.Forward(sequence->data(), pos + 1, 0);
     if (!logits.ok()) return logits.status();
+    KLAB_RETURN_IF_ERROR(CheckLogits(*logits, model.vocab_size(), pos));
     ++stats.decode_forwards;
   }
   const Clock::time_point end = Clock::now();

@@ -157,6 +157,55 @@ TEST(Robustness, NonFiniteWeightsAreRefusedNamingTheTensor) {
   EXPECT_TRUE(Contains(Gpt2Model::FromBuffer(file.data(), file.size(), "g").status(), "head_w"));
 }
 
+// Finite weights whose activations overflow: generation stops with a status instead of sampling
+// NaN logits into garbage with exit 0.
+TEST(Robustness, GenerationRefusesNonFiniteLogits) {
+  const Gpt2Config g{64, 16, 32, 1, 2};
+  auto made = Gpt2Model::Create(g, 1);
+  ASSERT_TRUE(made.ok());
+  // The same weights as a file, with head_w's first row set to 3e38 (finite, but a dot product
+  // of 32 such terms is not).
+  std::vector<char> file(g.FileBytes());
+  const int32_t header[8] = {Gpt2Model::kMagic, 1, 64, 16, 32, 1, 2, 0};
+  std::memcpy(file.data(), header, sizeof(header));
+  const Gpt2Weights& w = (*made)->weights();
+  size_t at = 32;
+  // Tensors are 16-float aligned in the arena and packed in the file: copy them one by one.
+  const std::vector<std::pair<const float*, size_t>> tensors = [&] {
+    std::vector<std::pair<const float*, size_t>> t = {{w.wte, 64 * 32}, {w.wpe, 16 * 32}};
+    const auto& l = w.layers[0];
+    for (auto p : std::vector<std::pair<const float*, size_t>>{
+             {l.ln1_w, 32}, {l.ln1_b, 32}, {l.attn_w, 96 * 32}, {l.attn_b, 96},
+             {l.attnproj_w, 32 * 32}, {l.attnproj_b, 32}, {l.ln2_w, 32}, {l.ln2_b, 32},
+             {l.fc_w, 128 * 32}, {l.fc_b, 128}, {l.fcproj_w, 32 * 128}, {l.fcproj_b, 32}}) {
+      t.push_back(p);
+    }
+    t.push_back({w.lnf_w, 32});
+    t.push_back({w.lnf_b, 32});
+    t.push_back({w.head_w, 64 * 32});
+    return t;
+  }();
+  for (const auto& [p, n] : tensors) {
+    std::memcpy(file.data() + at, p, n * 4);
+    at += n * 4;
+  }
+  ASSERT_EQ(at, file.size());
+  const size_t head = file.size() - 64 * 32 * 4;
+  for (int j = 0; j < 32; ++j) {
+    const float big = j % 2 == 0 ? 3e38f : -3e38f;
+    std::memcpy(file.data() + head + 4 * j, &big, 4);
+  }
+  auto model = Gpt2Model::FromBuffer(file.data(), file.size(), "overflow.bin");
+  ASSERT_TRUE(model.ok()) << model.status();  // every weight is finite
+  auto sampler = Sampler::Create(64, {});
+  ASSERT_TRUE(sampler.ok());
+  std::vector<int> seq;
+  GenerateOptions options;
+  options.steps = 8;
+  const auto stats = Generate(**model, {1, 2}, options, *sampler, &seq);
+  EXPECT_TRUE(Contains(stats.status(), "overflow float")) << stats.status();
+}
+
 // The merge rule written the obvious quadratic way (llama2.c's loop), to check the heap's.
 std::vector<int> QuadraticEncode(const Tokenizer& t, const std::vector<int>& initial) {
   std::vector<int> tokens = initial;

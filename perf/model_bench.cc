@@ -139,9 +139,13 @@ class TestBody {
         status_ = logits.status();
         return;
       }
+      if (check_finite_) CheckFinite(*logits, m.vocab_size(), pos);
       seq_[pos + 1] = models::Sampler::Argmax(*logits, m.vocab_size());
     }
   }
+  // The check runs (not the timed ones) also require finite logits: finite weights can still
+  // overflow float in the activations, and greedy tokens of NaN logits agree with each other.
+  void set_check_finite() { check_finite_ = true; }
   const std::vector<int>& sequence() const { return seq_; }
   const absl::Status& status() const { return status_; }
 
@@ -149,7 +153,18 @@ class TestBody {
   LanguageModel* model_;
   Test test_;
   std::vector<int> seq_;
+  void CheckFinite(const float* logits, int n, int pos) {
+    for (int i = 0; i < n && status_.ok(); ++i) {
+      if (!std::isfinite(logits[i])) {
+        status_ = absl::InvalidArgumentError(absl::StrFormat(
+            "logit %d at position %d is %g: the model's activations overflow float", i, pos,
+            logits[i]));
+      }
+    }
+  }
+
   int last_ = 0;
+  bool check_finite_ = false;
   absl::Status status_;
 };
 
@@ -368,6 +383,8 @@ int Run(int argc, char** argv) {
       Test uncached = longest;
       uncached.kv_cache = false;
       TestBody a(model.get(), longest), b(model.get(), uncached);
+      a.set_check_finite();
+      b.set_check_finite();
       a();
       b();
       for (const TestBody* body : {&a, &b}) {
@@ -380,7 +397,7 @@ int Run(int argc, char** argv) {
       if (!check_ok) {
         ++wrong;
         if (!a.status().ok() || !b.status().ok()) {
-          skipped.push_back({spec->name, "the model refused the bench's input (see stderr)"});
+          skipped.push_back({spec->name, "refused its input or made non-finite logits (stderr)"});
           continue;
         }
       }

@@ -188,9 +188,9 @@ def main():
     gpt2 = gpt2_file(random.Random(args.seed + 1), 256, 64, 128, 2, 4)
     gpt2_ranges = [(32, len(gpt2))]
     work = tempfile.mkdtemp(prefix="campaign")
-    out = open(os.path.join(args.out, "results.jsonl"), "w") if args.out else None
     if args.out:
         os.makedirs(args.out, exist_ok=True)
+    out = open(os.path.join(args.out, "results.jsonl"), "w") if args.out else None
     counts = {"variants": 0, "runs": 0, "crash": 0, "hang": 0, "bad_exit0": 0, "refused": 0,
               "accepted": 0}
     slowest = 0.0
