@@ -8,7 +8,7 @@
 // which a t-test would read as variance or as a shift. The threshold keeps a significant but
 // tiny shift (thousands of samples make 0.5% significant) from being called a change.
 //
-// The report (RESULTS.md, "The report"): a banner when the two runs' machine fingerprints differ,
+// The report (docs/results-schema.md, "The report"): a banner when the two runs' machine fingerprints differ,
 // an executive summary (rows, time, allocations, the geometric mean of the speed changes), the
 // top hot paths, one table per family (op) with current, previous, delta, change and verdict,
 // the top 10 improvements and regressions, and scaling when the suite records it.

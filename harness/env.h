@@ -1,4 +1,4 @@
-// The environment fingerprint of RESULTS.md: what machine, software and state produced a run.
+// The environment fingerprint of docs/results-schema.md: what machine, software and state produced a run.
 //
 // Everything that can be read is read; what cannot is "unknown" with no guessing (a VM exposes no
 // cpufreq governor, so the governor is "unknown (virtualised)"). Suites add what only they know

@@ -1,5 +1,5 @@
 // The JSON type of every results file: nlohmann::ordered_json (Debian's nlohmann-json3-dev),
-// ordered so files keep the key order of RESULTS.md and diff cleanly run to run.
+// ordered so files keep the key order of docs/results-schema.md and diff cleanly run to run.
 #ifndef KLAB_HARNESS_JSON_H_
 #define KLAB_HARNESS_JSON_H_
 

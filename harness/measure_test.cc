@@ -63,9 +63,11 @@ TEST(MeasureTest, ShortCallsAreBatchedIntoSamplesOfMinSampleTime) {
   EXPECT_GE(m.calls_per_sample, 50);
   EXPECT_LE(m.calls_per_sample, 100);
   EXPECT_EQ(m.samples_ns.size(), 5u);
-  // Samples are per call, not per batch.
+  // Samples are per call (20 us), not per batch (~2 ms). The bound sits between the two, a
+  // factor 10 from each: a loaded machine (CI runs two sanitizer tests per core pair) stretched
+  // the per-call median to 60 us, and that must not read as batching.
   EXPECT_GE(m.summary.min, 20'000);
-  EXPECT_LT(m.summary.median, 40'000);
+  EXPECT_LT(m.summary.median, 200'000);
 }
 
 TEST(MeasureTest, InterleavedSamplersEachMeetTheirStoppingRule) {

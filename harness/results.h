@@ -1,4 +1,4 @@
-// Writing a suite's results as RESULTS.md specifies: `<suite>.json` (schema
+// Writing a suite's results as docs/results-schema.md specifies: `<suite>.json` (schema
 // kernel-lab/results/v1) and `<suite>.md`, either published into the repository's results/ tree
 // or written into a folder the user names.
 //

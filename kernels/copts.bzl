@@ -1,4 +1,4 @@
-"""Compiler options for per-ISA kernel libraries (STYLE.md rule 8), defined once."""
+"""Compiler options for per-ISA kernel libraries (docs/style.md rule 8), defined once."""
 
 # Floating-point contraction (a*b+c -> FMA) is off by default under -std=c++20; kernels want it,
 # and every stated error bound holds with it.

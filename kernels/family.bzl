@@ -3,7 +3,7 @@
 A family `x` in kernels/x/ has
   x.h                 the contract and the registry struct (public)
   f32_x_isa.inc       the kernels, written once over the vector traits of kernels/simd/vec.h
-  f32_x__avx2.cc      f32_x_isa.inc instantiated for AVX2 (its own copts, STYLE.md rule 8)
+  f32_x__avx2.cc      f32_x_isa.inc instantiated for AVX2 (its own copts, docs/style.md rule 8)
   f32_x__avx512.cc    the same for AVX-512
   x.cc                the scalar variant, the registry (declaring the per-ISA tables) and the
                       run-time dispatch, compiled for the baseline ISA

@@ -1,6 +1,6 @@
 // One aligned allocation carved into float tensors: a model's weights live in one arena, its
 // activations and KV cache in another, so creating a model costs two allocations and running it
-// none (STYLE.md rule 13: the structs that point into an arena say each tensor's shape).
+// none (docs/style.md rule 13: the structs that point into an arena say each tensor's shape).
 //
 // Usage: count the floats with Plan(), allocate once, then hand out the same sizes in the same
 // order with Take(). Every tensor starts on a 64-byte boundary (its size is rounded up to 16

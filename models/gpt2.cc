@@ -26,7 +26,7 @@ constexpr int kMaxWidth = 16384;
 constexpr int kMaxLayers = 256;
 constexpr int64_t kMaxParams = int64_t{1} << 30;
 
-// How the xorshift recipe scales a tensor (../shared/models/README.md).
+// How the xorshift recipe scales a tensor (docs/model-files.md).
 enum class Kind { kLinear, kNormWeight, kNormBias };
 
 absl::Status CheckRange(const char* field, int64_t value, int64_t max) {

@@ -1,5 +1,5 @@
 // GPT-2: pre-LayerNorm transformer blocks with GELU (tanh) MLPs, causal multi-head attention,
-// learned position embeddings and an untied LM head (../shared/models/README.md), built from the
+// learned position embeddings and an untied LM head (docs/model-files.md), built from the
 // lab's kernels. A model comes from a file (`gpt2_*_xorshift1.bin`) or is created in memory from
 // a config and a seed with the same xorshift recipe, so a created model equals the file bit for
 // bit.

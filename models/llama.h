@@ -1,4 +1,4 @@
-// Llama (llama2.c "version 0" files, ../shared/models/README.md): RMSNorm, rotary position
+// Llama (llama2.c "version 0" files, docs/model-files.md): RMSNorm, rotary position
 // embedding, grouped-query attention, SwiGLU MLP, a classifier shared with the token embedding
 // or stored separately — built from the lab's kernels.
 #ifndef KLAB_MODELS_LLAMA_H_

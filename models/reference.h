@@ -1,7 +1,7 @@
 // Naive fp64 forward passes of both architectures, straight from the formulas of
-// ../shared/models/README.md with no cache, no kernels and no cleverness: every position of a
+// docs/model-files.md with no cache, no kernels and no cleverness: every position of a
 // sequence recomputed from scratch, every sum in double. Tests compare the kernel models'
-// logits with these (DESIGN.md: within 1e-4 relative).
+// logits with these (docs/design.md: within 1e-4 relative).
 #ifndef KLAB_MODELS_REFERENCE_H_
 #define KLAB_MODELS_REFERENCE_H_
 

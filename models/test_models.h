@@ -12,7 +12,7 @@ namespace klab::models::testing {
 // The path of `name` in the models folder, or nullopt (with the reason in *why) if absent.
 std::optional<std::string> FindModelFile(const std::string& name, std::string* why);
 
-// DESIGN.md: logits within 1e-4 relative of the fp64 forward. A logit near zero has no relative
+// docs/design.md: logits within 1e-4 relative of the fp64 forward. A logit near zero has no relative
 // precision of its own (it is a sum of terms of either sign), so "relative" is to the largest
 // logit of that position: |y - ref| <= 1e-4 max_j |ref_j|.
 inline constexpr double kLogitRelTol = 1e-4;

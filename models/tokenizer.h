@@ -1,4 +1,4 @@
-// The llama2.c byte-pair tokenizer (tok512.bin and its kin; ../shared/models/README.md).
+// The llama2.c byte-pair tokenizer (tok512.bin and its kin; docs/model-files.md).
 //
 // Encoding: BOS first; a space is prepended to non-empty text; each UTF-8 character becomes its
 // token, or its bytes' byte tokens <0xXX> (ids 3 + byte) when it has none; then, repeatedly, the

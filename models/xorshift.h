@@ -1,4 +1,4 @@
-// The portable weight stream of ../shared/models/README.md: a 32-bit xorshift with state
+// The portable weight stream of docs/model-files.md: a 32-bit xorshift with state
 // 0x9E3779B9 ^ seed, each step s ^= s << 13; s ^= s >> 17; s ^= s << 5, each value
 // u = (s >> 8) 2^-23 - 1 in [-1, 1) as float32, and a tensor's value u scale + offset. Every
 // operation is exact in float32 except the final + offset, which rounds once, the same way

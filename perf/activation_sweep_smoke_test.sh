@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end checks of //perf:activation_sweep on small arrays: it runs, checks every kernel-lab
-# row against its bound, writes the files of RESULTS.md where told, and rejects bad flags with
+# row against its bound, writes the files of docs/results-schema.md where told, and rejects bad flags with
 # exit status 2.
 set -u
 sweep="$TEST_SRCDIR/$TEST_WORKSPACE/perf/activation_sweep"

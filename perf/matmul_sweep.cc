@@ -3,7 +3,7 @@
 //
 //   bazel run //perf:matmul_sweep -- --sizes=64,256,1024 --threads=1,2 --variants='loop_ikj.*'
 //
-// The path of one case (DESIGN.md): allocate aligned inputs and first-touch them on the pinned
+// The path of one case (docs/design.md): allocate aligned inputs and first-touch them on the pinned
 // thread; run the implementation once and check it against the reference (a wrong result is
 // reported as wrong and never timed); warm up; time repetitions until both a minimum count and a
 // minimum time are reached; record software counters and allocations around them.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end checks of //perf:matmul_sweep on tiny problems: it runs, checks, writes the files of
-# RESULTS.md where told, and rejects bad flags with exit status 2 and one line.
+# docs/results-schema.md where told, and rejects bad flags with exit status 2 and one line.
 set -u
 sweep="$TEST_SRCDIR/$TEST_WORKSPACE/perf/matmul_sweep"
 # Under --config=asan only: LeakSanitizer's tracer crashes reading the dynamic-TLS ranges of the

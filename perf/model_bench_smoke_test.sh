@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end checks of //perf:model_bench on a quick run: rows with the model fields of
-# RESULTS.md, zero bytes allocated per token, hot paths and scaling sections, a clear skip when
+# docs/results-schema.md, zero bytes allocated per token, hot paths and scaling sections, a clear skip when
 # the model files are absent, and exit status 2 for bad flags.
 set -u
 bench="$TEST_SRCDIR/$TEST_WORKSPACE/perf/model_bench"

@@ -1,7 +1,7 @@
 // //perf:peak — the machine's ceilings, measured: the FMA peak per core and for all cores (many
 // independent accumulators, AVX2 and AVX-512), and the read and triad bandwidth at working sets
 // sized from the caches hwloc reports (L1, L2, L3, DRAM), on one core and on all. Published like
-// any suite; its env block carries peak_gflops_per_core and bandwidth_gbs (RESULTS.md) for the
+// any suite; its env block carries peak_gflops_per_core and bandwidth_gbs (docs/results-schema.md) for the
 // other suites' roofline and % of peak.
 //
 //   bazel run //perf:peak -- [--quick] [--out=DIR | --no_publish]

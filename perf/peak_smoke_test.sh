@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # //perf:peak on a quick run: FMA peak and bandwidth rows, the env block's ceilings, the files of
-# RESULTS.md where told, and exit status 2 for bad flags.
+# docs/results-schema.md where told, and exit status 2 for bad flags.
 set -u
 peak="$TEST_SRCDIR/$TEST_WORKSPACE/perf/peak"
 out="$TEST_TMPDIR/out"

@@ -1,4 +1,4 @@
-// What every suite does around its measurements, written once (RESULTS.md): where its files go
+// What every suite does around its measurements, written once (docs/results-schema.md): where its files go
 // (--out / --no_publish / results/), the record's header (schema, suite, run id, command,
 // environment), and publishing at the end with the exit status the suites share.
 #ifndef KLAB_PERF_SUITE_H_

@@ -1,4 +1,4 @@
-// //tools:compare — the report of one run against another (RESULTS.md, "The report").
+// //tools:compare — the report of one run against another (docs/results-schema.md, "The report").
 //
 //   bazel run //tools:compare -- [--baseline=RUN_ID] [RUN_ID]
 //

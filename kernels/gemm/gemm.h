@@ -12,7 +12,7 @@
 // are not read and C becomes beta * C; when beta == 0, C is overwritten without being read, so NaN
 // or garbage in C does not propagate. Pointers may be null only when nothing is read through them.
 //
-// Error bound (DESIGN.md): every variant's result satisfies, elementwise,
+// Error bound (docs/design.md): every variant's result satisfies, elementwise,
 //   |c - ref| <= K * 2^-23 * |alpha| * (|A||B|)_ij + 4 * 2^-24 * (|ref| + |beta * c0|)
 // against an fp64 reference; kernels/testing/gemm_reference.h holds the check.
 //
@@ -51,7 +51,7 @@ struct SgemmArgs {
 // A variant computes the whole problem. It may assume ValidateSgemmArgs(args).ok().
 using SgemmFn = void (*)(const SgemmArgs& args) noexcept;
 
-// One entry of the registry: plain data (STYLE.md rule 4). `mr` x `nr` is the register tile of a
+// One entry of the registry: plain data (docs/style.md rule 4). `mr` x `nr` is the register tile of a
 // micro-kernel variant (1 x 1 for loop-nest variants); `max_threads` is 1 for serial variants.
 struct GemmVariant {
   std::string_view name;

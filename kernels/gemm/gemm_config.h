@@ -1,5 +1,5 @@
 // Run-time configuration of the GEMM variants that block and thread: cache blocking as a value
-// (STYLE.md rule 5) and the worker pool of the threaded variants.
+// (docs/style.md rule 5) and the worker pool of the threaded variants.
 //
 // Blocking (BLIS names): a KC x NR micro-panel of packed B stays in L1 while MC x KC of packed A
 // sits in L2 and KC x NC of packed B in L3. DeriveBlocking turns cache sizes into the three

@@ -20,7 +20,7 @@
 // Error: each output is a k-term dot product accumulated in float in an order that depends on
 // the variant and on the rows per pass (two interleaved partial sums at M = 1 on AVX-512), but
 // not on the panels a call covers, so threads give bitwise the same result; then
-// y = dot + (y + bias). The GEMM bound of DESIGN.md holds with C0 = y + bias and beta = 1:
+// y = dot + (y + bias). The GEMM bound of docs/design.md holds with C0 = y + bias and beta = 1:
 // |y - ref| <= k 2^-23 (|x||W|) + 4 2^-24 (|ref| + |C0|) elementwise.
 #ifndef KLAB_KERNELS_LINEAR_LINEAR_H_
 #define KLAB_KERNELS_LINEAR_LINEAR_H_

@@ -31,7 +31,7 @@ class LinearTest : public ::testing::TestWithParam<LinearKernels> {};
 
 // Every shape class: m below, at and above the row blocking, n around panel and 4-panel edges,
 // k = 0, 1, odd, long; with and without bias and accumulation; the strides larger than needed.
-// Checked against fp64 with DESIGN.md's K-scaled GEMM bound (bias and the accumulated y enter
+// Checked against fp64 with docs/design.md's K-scaled GEMM bound (bias and the accumulated y enter
 // as C0 with beta = 1; their float sum is one more rounding, inside the 4 2^-24 |c0| term).
 TEST_P(LinearTest, MatchesFp64WithinTheGemmBound) {
   const LinearKernels& kernel = GetParam();

@@ -31,7 +31,7 @@ inline double UlpError(float y, double exact, double abs_floor = 0.0) {
   return err > 0 ? err / FloatUlp(exact) : 0.0;
 }
 
-// The error of y as a fraction of the allowed error max_ulp ulp(exact) + abs_floor (RESULTS.md's
+// The error of y as a fraction of the allowed error max_ulp ulp(exact) + abs_floor (docs/results-schema.md's
 // max_err_ratio: <= 1 passes). Non-finite cases as UlpError: 0 when right, inf when wrong.
 inline double ErrRatio(float y, double exact, double max_ulp, double abs_floor) {
   const double inf = std::numeric_limits<double>::infinity();

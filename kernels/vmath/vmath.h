@@ -12,7 +12,7 @@
 // by vmath_test on a strided subset. The constants below are those measurements (rounded up to
 // the next tenth of an ulp); the sweep's output is quoted in lab/activation/README.md.
 //
-// Variants (a registry, STYLE.md rule 4): `f32_vmath__scalar` calls std::exp/tanh/erf on floats
+// Variants (a registry, docs/style.md rule 4): `f32_vmath__scalar` calls std::exp/tanh/erf on floats
 // (the plain C++ a user would write, and the `std` row of //perf:activation_sweep), then AVX2 and
 // AVX-512 implementations of one template (vmath_impl.h). The free functions dispatch to the
 // best ISA the CPU has.
