@@ -42,6 +42,35 @@ std::optional<Blocking> BlockingOverride();
 void SetGemmThreads(int threads, std::vector<int> cpus = {});
 ThreadPool& GemmThreadPool();
 
+// Scoped overrides (tests): set on construction, and the previous blocking override / thread
+// count restored on destruction, so a failing ASSERT cannot leak them into later tests.
+class ScopedBlockingOverride {
+ public:
+  explicit ScopedBlockingOverride(std::optional<Blocking> blocking)
+      : previous_(BlockingOverride()) {
+    SetBlockingOverride(blocking);
+  }
+  ~ScopedBlockingOverride() { SetBlockingOverride(previous_); }
+  ScopedBlockingOverride(const ScopedBlockingOverride&) = delete;
+  ScopedBlockingOverride& operator=(const ScopedBlockingOverride&) = delete;
+
+ private:
+  std::optional<Blocking> previous_;
+};
+
+class ScopedGemmThreads {
+ public:
+  explicit ScopedGemmThreads(int threads) : previous_(GemmThreadPool().threads()) {
+    SetGemmThreads(threads);
+  }
+  ~ScopedGemmThreads() { SetGemmThreads(previous_); }
+  ScopedGemmThreads(const ScopedGemmThreads&) = delete;
+  ScopedGemmThreads& operator=(const ScopedGemmThreads&) = delete;
+
+ private:
+  int previous_;
+};
+
 }  // namespace klab::kernels
 
 #endif  // KLAB_KERNELS_GEMM_GEMM_CONFIG_H_

@@ -111,7 +111,7 @@ TEST_P(GemmVariantTest, BlockEdgesWithSmallBlocking) {
   if (!CpuSupports(v.isa)) GTEST_SKIP() << "needs " << IsaName(v.isa);
   if (v.mr * v.nr == 1) GTEST_SKIP() << "not a blocked variant";
   const Blocking small{2 * v.mr, 24, 2 * v.nr};
-  SetBlockingOverride(small);
+  const ScopedBlockingOverride scoped(small);
   const Blocking b = EffectiveBlocking(v.mr, v.nr);
   const Shape shapes[] = {
       {"k_eq_kc_plus_1", 5, 7, b.kc + 1},
@@ -136,7 +136,35 @@ TEST_P(GemmVariantTest, BlockEdgesWithSmallBlocking) {
       }
     }
   }
-  SetBlockingOverride(std::nullopt);
+}
+
+// Every remainder class of the register tile and of the small-M kernels' row groups: m from 1 to
+// 2 MR + 1 (every m mod MR, and m = 2, 4, 6 for the smallm row groups of 2/4/6 rows) against n at
+// 1, NR - 1, NR, NR + 1, 2 NR + 1 and past the small-M column tiles (32, 64 and 128 wide), with
+// k at 1 and a prime. Both forms of B (the small-M kernels have an axpy and a dot form).
+TEST_P(GemmVariantTest, EveryRemainderClassOfTheTile) {
+  const GemmVariant& v = GetParam();
+  if (!CpuSupports(v.isa)) GTEST_SKIP() << "needs " << IsaName(v.isa);
+  const int64_t mr = std::max(v.mr, 8), nr = std::max(v.nr, 1);
+  const int64_t ns[] = {1, nr - 1 > 0 ? nr - 1 : 2, nr, nr + 1, 2 * nr + 1, 129 + 32 + 16 + 3};
+  uint64_t seed = 900;
+  for (int64_t m = 1; m <= 2 * mr + 1; ++m) {
+    for (int64_t n : ns) {
+      for (int64_t k : {int64_t{1}, int64_t{19}}) {
+        for (Trans tb : {Trans::kNo, Trans::kYes}) {
+          const Shape s{"remainder", m, n, k};
+          Problem p(s, Trans::kNo, tb, kScalars[2], seed++);
+          const GemmReference ref(p.args);
+          ASSERT_TRUE(SgemmVariant(v.name, p.args).ok());
+          const testing::GemmCheck check = ref.Check(p.c.data(), p.c.ld());
+          EXPECT_TRUE(check.ok) << v.name << ", m_mod_" << mr << "_eq_" << m % mr << " (m " << m
+                                << "), n " << n << ", k " << k << ", B "
+                                << (tb == Trans::kYes ? "transposed" : "row-major") << ": "
+                                << check.Describe();
+        }
+      }
+    }
+  }
 }
 
 // Threading splits columns; each element is computed by the same operations whatever the thread
@@ -156,10 +184,10 @@ TEST_P(GemmVariantTest, BitwiseIdenticalAcrossThreadCounts) {
   for (const Shape& s : shapes) {
     for (const std::optional<Blocking>& blocking : blockings) {
       for (Trans tb : {Trans::kNo, Trans::kYes}) {
-        SetBlockingOverride(blocking);
+        const ScopedBlockingOverride scoped_blocking(blocking);
         std::vector<float> first;
         for (int threads : {1, 2, 3, 4}) {
-          SetGemmThreads(threads);
+          const ScopedGemmThreads scoped_threads(threads);
           Problem p(s, Trans::kNo, tb, kScalars[2], 4242);
           const GemmReference ref(p.args);
           ASSERT_TRUE(SgemmVariant(v.name, p.args).ok());
@@ -179,8 +207,6 @@ TEST_P(GemmVariantTest, BitwiseIdenticalAcrossThreadCounts) {
       }
     }
   }
-  SetBlockingOverride(std::nullopt);
-  SetGemmThreads(1);
 }
 
 TEST_P(GemmVariantTest, PaddingOfCIsNotWritten) {
@@ -248,7 +274,7 @@ TEST(SgemmTest, DispatcherFollowsTheDocumentedHeuristic) {
     EXPECT_EQ(choose(128, 128, 128, Trans::kYes), "packed_8x32__avx512");
     EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "smallm__avx512");
     EXPECT_EQ(choose(513, 512, 512, Trans::kNo), "packed_8x32__avx512");
-    SetGemmThreads(2);
+    const ScopedGemmThreads two(2);
     EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "smallm_mt__avx512");
     EXPECT_EQ(choose(1024, 1024, 1024, Trans::kNo), "packed_mt_8x32__avx512");
     EXPECT_EQ(choose(512, 512, 512, Trans::kYes), "packed_mt_8x32__avx512");
@@ -256,7 +282,6 @@ TEST(SgemmTest, DispatcherFollowsTheDocumentedHeuristic) {
     EXPECT_EQ(choose(48, 48, 48, Trans::kNo), "smallm__avx512");  // too small to split
     EXPECT_EQ(choose(1, 1024, 256, Trans::kYes), "smallm_mt__avx512");
     EXPECT_EQ(choose(1, 64, 64, Trans::kYes), "smallm__avx512");
-    SetGemmThreads(1);
   } else if (CpuSupports(Isa::kAvx2)) {
     EXPECT_EQ(choose(128, 128, 128, Trans::kNo), "regblock_6x16__avx2");
     EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "packed_6x16__avx2");
