@@ -88,7 +88,7 @@ Json TimingJson(const Measurement& m) {
   j["stopped_by"] = m.stopped_by;
   j["ran_on_cpus"] = m.ran_on_cpus;
   // The harness's flag for a row whose samples spread too much to trust its median alone.
-  j["unstable"] = s.median > 0 && s.mad / s.median > kUnstableMadRatio;
+  j["unstable"] = IsUnstable(s);
   if (AllocCounterActive()) {
     j["alloc"] = {{"bytes", m.alloc_bytes_per_rep}, {"count", m.allocs_per_rep}};
   } else {

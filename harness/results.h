@@ -31,8 +31,12 @@ std::string MakeRunId(const std::string& started_utc, const std::string& short_h
 // Writes `contents` to `path` through a temporary file and rename; creates parent folders.
 absl::Status WriteFileAtomic(const std::string& path, const std::string& contents);
 
-// A row is `unstable` when its MAD exceeds this fraction of its median (5%).
+// A row is `unstable` when its MAD exceeds this fraction of its median (5%): the one rule every
+// suite's rows, live lines and tables use.
 inline constexpr double kUnstableMadRatio = 0.05;
+inline bool IsUnstable(const Summary& s) {
+  return s.median > 0 && s.mad / s.median > kUnstableMadRatio;
+}
 
 // The timing fields of a row: reps, time_ns {min, median, p95, mean, stddev, mad, median_ci95},
 // samples_ns, stopped_by, unstable, alloc, counters (software counters per repetition; hardware

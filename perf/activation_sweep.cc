@@ -465,7 +465,7 @@ int Run(int argc, char** argv) {
                                    : "a peer, outside kernel-lab's bound; timed anyway";
       }
       const double mad_pct = 100.0 * m.summary.mad / m.summary.median;
-      j["unstable"] = mad_pct > 5.0;
+      j["unstable"] = harness::IsUnstable(m.summary);
       record["rows"].push_back(j);
       ++done;
       const std::string check = ok ? absl::StrFormat("ok (%.2f)", p.ratio)
@@ -473,10 +473,10 @@ int Run(int argc, char** argv) {
       std::fprintf(stderr, "[%zu/%zu] %-15s %-11s %-26s %-10s %10.4f %8.1f %8.1f %6.1f  %s%s\n", done, total,
                    c.op.c_str(), c.label.c_str(), p.impl->variant.c_str(), p.impl->impl.c_str(),
                    ns / c.elements, c.bytes / ns, 100.0 * (c.bytes / ns) / ceiling, mad_pct,
-                   check.c_str(), mad_pct > 5 ? "  unstable" : "");
+                   check.c_str(), harness::IsUnstable(m.summary) ? "  unstable" : "");
       table.push_back({c.op, c.label, p.impl->variant, p.impl->impl, Fmt(ns / c.elements, 4),
                        Fmt(c.bytes / ns, 1), Fmt(100.0 * (c.bytes / ns) / ceiling, 1),
-                       Fmt(mad_pct, 1) + (mad_pct > 5 ? " unstable" : ""),
+                       Fmt(mad_pct, 1) + (harness::IsUnstable(m.summary) ? " unstable" : ""),
                        absl::StrCat(m.samples_ns.size()), check,
                        j["alloc"]["bytes"].is_number() ? Fmt(j["alloc"]["bytes"].get<double>(), 0) : "not counted"});
     }

@@ -803,7 +803,8 @@ int Run(int argc, char** argv) {
                      pd.im->variant.c_str(), pd.im->impl.c_str(), pd.row.gflops,
                      peak > 0 ? 100.0 * pd.row.gflops / (peak * threads) : 0.0,
                      meas.summary.median * 1e-6, mad_pct, static_cast<int>(meas.samples_ns.size()),
-                     pd.max_err_ratio, mad_pct > 5 ? "  unstable (MAD > 5%)" : "");
+                     pd.max_err_ratio,
+                     harness::IsUnstable(meas.summary) ? "  unstable (MAD > 5%)" : "");
       }
     }
   }

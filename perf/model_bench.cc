@@ -543,7 +543,7 @@ int Run(int argc, char** argv) {
         j["check"] = {{"ok", check_ok},
                       {"what", "greedy tokens with and without the KV cache agree (64 steps)"}};
         const double mad_pct = 100.0 * m.summary.mad / m.summary.median;
-        j["unstable"] = mad_pct > 5.0;
+        j["unstable"] = harness::IsUnstable(m.summary);
         record["rows"].push_back(j);
         by_threads[absl::StrCat(spec->name, " ", test.name, test.kv_cache ? "" : " (no cache)")]
                   [t] = m.summary.median;
@@ -555,7 +555,7 @@ int Run(int argc, char** argv) {
                      static_cast<int>(t), n / median_s, median_s * 1e3 / n,
                      counted ? Fmt(m.alloc_bytes_per_rep / n, 0).c_str() : "n/a",
                      have_flops ? flops / median_s / 1e9 : 0.0, mad_pct,
-                     check_ok ? "ok" : "WRONG", mad_pct > 5 ? "  unstable" : "");
+                     check_ok ? "ok" : "WRONG", harness::IsUnstable(m.summary) ? "  unstable" : "");
         table.push_back(
             {spec->name, Fmt(model->params() / 1e6, 3) + " M", test.name,
              test.kv_cache ? "on" : "off", absl::StrCat(t),
@@ -570,7 +570,7 @@ int Run(int argc, char** argv) {
                                         : " (seed " + Fmt(creation_from_seed_ms, 2) + ")"),
              have_flops ? Fmt(flops / median_s / 1e9, 1) : "—", Fmt(gbs, 1),
              Fmt(100.0 * gbs / ceiling_gbs[t], 0),
-             Fmt(mad_pct, 1) + (mad_pct > 5 ? " unstable" : "")});
+             Fmt(mad_pct, 1) + (harness::IsUnstable(m.summary) ? " unstable" : "")});
       }
     }
 

@@ -106,10 +106,10 @@ int Run(int argc, char** argv) {
     row[value_name] = value_best;
     row[value_name + "_median"] = value_median;
     const double mad_pct = 100.0 * m.summary.mad / m.summary.median;
-    row["unstable"] = mad_pct > 5.0;
+    row["unstable"] = harness::IsUnstable(m.summary);
     table.push_back({row["name"].get<std::string>(), Fmt(value_best, 1) + " " + unit,
                      Fmt(value_median, 1) + " " + unit, absl::StrCat(m.samples_ns.size()),
-                     Fmt(mad_pct, 1) + (mad_pct > 5 ? " unstable" : "")});
+                     Fmt(mad_pct, 1) + (harness::IsUnstable(m.summary) ? " unstable" : "")});
     std::fprintf(stderr, "%-40s %10.1f %s (median %.1f)\n", row["name"].get<std::string>().c_str(),
                  value_best, unit.c_str(), value_median);
     record["rows"].push_back(row);
