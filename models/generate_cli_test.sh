@@ -38,9 +38,13 @@ if [ -f "$gpt2" ]; then
 check "GPT-2 --print_ids exits 0" '[ $? -eq 0 ]'
 check "11 ids: the prompt's 3, then one per position from the third (got: $(cat "$t/ids"))" \
   '[ "$(wc -w <"$t/ids")" -eq 11 ] && grep -q "^1 2 3 " "$t/ids"'
-"$gen" --gpt2_config=small --weights_seed=1 --prompt_ids=1,2,3 --print_ids --steps=10 \
+"$gen" --gpt2_config=gpt2-0.5M --weights_seed=1 --prompt_ids=1,2,3 --print_ids --steps=10 \
   >"$t/created" 2>/dev/null
-check "--gpt2_config=small (created from the seed) gives the file's ids" 'cmp -s "$t/ids" "$t/created"'
+check "--gpt2_config=gpt2-0.5M (created from the seed) gives the file's ids" 'cmp -s "$t/ids" "$t/created"'
+"$gen" --gpt2_config=small --weights_seed=1 --prompt_ids=1,2,3 --print_ids --steps=10 \
+  >"$t/alias" 2>"$t/alias_err"
+check "the old name small still works, saying it is deprecated" \
+  'cmp -s "$t/ids" "$t/alias" && grep -q "deprecated" "$t/alias_err"'
 "$gen" --model="$gpt2" --prompt_ids=1,2,3 --print_ids --steps=10 \
   --temperature=0.9 --seed=5 >"$t/s1" 2>/dev/null
 "$gen" --model="$gpt2" --prompt_ids=1,2,3 --print_ids --steps=10 \
@@ -59,19 +63,17 @@ expect() {  # expect <code> <what> <pattern> -- args...
   check "$what exits $code with '$pattern' (got $rc: $(head -1 "$t/err"))" \
     '[ $rc -eq $code ] && grep -q "$pattern" "$t/err"'
 }
-expect 2 "no --model" "model is required" -- --prompt=hi
-expect 2 "--model and --gpt2_config" "not both" -- --model=x --gpt2_config=small --prompt_ids=1
+expect 2 "--model and --gpt2_config" "not both" -- --model=x --gpt2_config=gpt2-0.5M --prompt_ids=1
 expect 2 "an impossible --gpt2_config" "does not divide" -- --gpt2_config=64,32,48,2,5 \
   --prompt_ids=1 --print_ids
-expect 2 "no prompt" "exactly one" -- --model="$dir/stories260K.bin"
-expect 2 "both prompts" "exactly one" -- --model="$dir/stories260K.bin" --prompt=a --prompt_ids=1
+expect 2 "both prompts" "at most one" -- --model="$dir/stories260K.bin" --prompt=a --prompt_ids=1
 expect 1 "a missing file" "cannot open" -- --model="$t/nope.bin" --prompt=hi
 expect 1 "a truncated file" "needs exactly" -- --model="$t/truncated.bin" --prompt_ids=1 --print_ids
 expect 1 "a garbage file" "outside" -- --model="$t/garbage.bin" --prompt_ids=1 --print_ids
-expect 2 "text for GPT-2" "no tokenizer" -- --gpt2_config=small --prompt=hi
+expect 2 "text for GPT-2" "no tokenizer" -- --gpt2_config=gpt2-0.5M --prompt=hi
 expect 1 "a token outside the vocabulary" "outside the vocabulary" -- \
-  --gpt2_config=small --prompt_ids=1,999 --print_ids
-expect 2 "a non-integer id" "not an integer" -- --gpt2_config=small --prompt_ids=1,x --print_ids
+  --gpt2_config=gpt2-0.5M --prompt_ids=1,999 --print_ids
+expect 2 "a non-integer id" "not an integer" -- --gpt2_config=gpt2-0.5M --prompt_ids=1,x --print_ids
 expect 2 "--steps=0" "steps" -- --model="$dir/stories260K.bin" --prompt=hi --steps=0
 expect 2 "a negative temperature" "temperature" -- --model="$dir/stories260K.bin" --prompt=hi \
   --temperature=-1
@@ -85,6 +87,14 @@ expect 1 "a tokenizer of a larger vocabulary" "larger vocabulary" -- \
 expect 1 "a truncated tokenizer" "truncated\|holds" -- \
   --model="$dir/stories260K.bin" --tokenizer="$t/tok_truncated.bin" --prompt=hi
 expect 2 "an unknown flag" "bogus" -- --bogus=1
+
+# llama2.c's habits: no flags at all runs the repository's stories260K from BOS and tells a story;
+# the speed line counts in the singular where it should.
+(cd "$TEST_SRCDIR/$TEST_WORKSPACE" && "$gen" --steps=40 >"$t/bos" 2>"$t/bos_err")
+check "no flags: a story from BOS (exit $?: $(tail -1 "$t/bos_err"))" \
+  '[ -s "$t/bos" ] && grep -q "1 thread:" "$t/bos_err" && grep -q "prompt 1 token in" "$t/bos_err"'
+"$gen" --model="$dir/stories260K.bin" --prompt="" --steps=40 >"$t/empty_prompt" 2>/dev/null
+check "an empty --prompt starts from BOS too" 'cmp -s "$t/bos" "$t/empty_prompt"'
 
 # Issue 13: hostile files and values. Each used to hang, print garbage with exit 0, or allocate
 # gigabytes.

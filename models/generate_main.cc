@@ -26,14 +26,19 @@
 #include "models/sampler.h"
 #include "models/tokenizer.h"
 
-ABSL_FLAG(std::string, model, "", "model file: GPT-2 (gpt2_*.bin) or llama2.c version 0");
+ABSL_FLAG(std::string, model, "",
+          "model file: GPT-2 or llama2.c version 0 (default: the repository's "
+          "models/data/stories260K.bin)");
 ABSL_FLAG(std::string, gpt2_config, "",
-          "instead of --model: create a GPT-2 in memory from the xorshift recipe; 'small', "
-          "'medium' or 'V,T,d,L,H' (vocab, block, width, layers, heads)");
+          "instead of --model: create a GPT-2 in memory from the xorshift recipe; 'gpt2-0.5M', "
+          "'gpt2-3.5M' (the report's Small and Medium) or 'V,T,d,L,H' (vocab, block, width, "
+          "layers, heads)");
 ABSL_FLAG(uint32_t, weights_seed, 1, "seed of the xorshift weights for --gpt2_config");
 ABSL_FLAG(std::string, tokenizer, "",
           "llama2.c tokenizer file (default: tok<vocab>.bin beside the model, if present)");
-ABSL_FLAG(std::string, prompt, "", "prompt text (needs a tokenizer)");
+ABSL_FLAG(std::string, prompt, "",
+          "prompt text (needs a tokenizer); without a prompt, generation starts from BOS (token "
+          "0 for a GPT-2), as llama2.c's run does");
 ABSL_FLAG(std::string, prompt_ids, "", "prompt as comma-separated token ids, e.g. 1,403,407");
 ABSL_FLAG(int, steps, 256, "forward positions including the prompt, capped at the context");
 ABSL_FLAG(double, temperature, 0.0, "0 = greedy; > 0 samples from softmax(logits / T)");
@@ -52,10 +57,11 @@ namespace {
 
 constexpr char kUsage[] =
     "Generates text with a GPT-2 or Llama (llama2.c) model from the lab's kernels.\n"
-    "  bazel run //models:generate -- --model=PATH [--tokenizer=PATH]\n"
-    "      (--prompt=TEXT | --prompt_ids=1,2,3) [--steps=N] [--temperature=0] [--top_p=0.9]\n"
+    "  bazel run //models:generate -- [--model=PATH] [--tokenizer=PATH]\n"
+    "      [--prompt=TEXT | --prompt_ids=1,2,3] [--steps=N] [--temperature=0] [--top_p=0.9]\n"
     "      [--seed=S] [--threads=N] [--print_ids]\n"
-    "  or --gpt2_config=small|medium|V,T,d,L,H [--weights_seed=1] instead of --model.\n"
+    "  or --gpt2_config=gpt2-0.5M|gpt2-3.5M|V,T,d,L,H [--weights_seed=1] instead of --model.\n"
+    "Default model: models/data/stories260K.bin with its tokenizer; no prompt starts from BOS.\n"
     "A GPT-2 has no tokenizer: use --prompt_ids with --print_ids.";
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -71,6 +77,19 @@ std::string UserPath(const std::string& path) {
 }
 
 // Whether the file starts with GPT-2's magic (InputFile: never blocks on a FIFO).
+// models/data/stories260K.bin of the workspace `bazel run` was started in (or of the working
+// directory), "" when absent.
+std::string DefaultModelPath() {
+  for (const char* env : {"BUILD_WORKSPACE_DIRECTORY", "BUILD_WORKING_DIRECTORY"}) {
+    const char* dir = std::getenv(env);
+    if (dir == nullptr) continue;
+    const auto path = std::filesystem::path(dir) / "models" / "data" / "stories260K.bin";
+    if (std::filesystem::exists(path)) return path.string();
+  }
+  return std::filesystem::exists("models/data/stories260K.bin") ? "models/data/stories260K.bin"
+                                                                : "";
+}
+
 bool IsGpt2File(const std::string& path) {
   auto file = InputFile::Open(path);
   if (!file.ok()) return false;
@@ -81,15 +100,25 @@ bool IsGpt2File(const std::string& path) {
   return magic == Gpt2Model::kMagic;
 }
 
-// "small", "medium" or "V,T,d,L,H".
+// "gpt2-0.5M", "gpt2-3.5M" (also without the "gpt2-"), the deprecated "small" / "medium", or
+// "V,T,d,L,H".
 absl::StatusOr<Gpt2Config> ParseGpt2Config(const std::string& text) {
-  if (text == "small") return Gpt2Config::Small();
-  if (text == "medium") return Gpt2Config::Medium();
+  const std::string name = text.rfind("gpt2-", 0) == 0 ? text : "gpt2-" + text;
+  bool deprecated = false;
+  if (auto named = Gpt2Config::Named(name, &deprecated)) {
+    if (deprecated) {
+      std::fprintf(stderr,
+                   "generate: --gpt2_config=%s is deprecated: say %s (its size; GPT-2 %s "
+                   "elsewhere means a far larger model)\n",
+                   text.c_str(), named->vocab == 256 ? "gpt2-0.5M" : "gpt2-3.5M", text.c_str());
+    }
+    return *named;
+  }
   std::vector<std::string> parts = absl::StrSplit(text, ',');
   int v[5];
   if (parts.size() != 5) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "--gpt2_config=%s: expected small, medium or V,T,d,L,H", text));
+        "--gpt2_config=%s: expected gpt2-0.5M, gpt2-3.5M or V,T,d,L,H", text));
   }
   for (int i = 0; i < 5; ++i) {
     if (!absl::SimpleAtoi(parts[i], &v[i])) {
@@ -124,16 +153,23 @@ class PrintSink : public TokenSink {
 
 int Main(int argc, char** argv) {
   ParseFlagsOrExit(argc, argv, kUsage);
-  const std::string model_path = UserPath(absl::GetFlag(FLAGS_model));
+  std::string model_path = UserPath(absl::GetFlag(FLAGS_model));
   const std::string gpt2_config = absl::GetFlag(FLAGS_gpt2_config);
-  if (model_path.empty() == gpt2_config.empty()) {
-    ExitWithUsageError(model_path.empty() ? "--model is required (or --gpt2_config)"
-                                          : "give either --model or --gpt2_config, not both");
+  if (!model_path.empty() && !gpt2_config.empty()) {
+    ExitWithUsageError("give either --model or --gpt2_config, not both");
+  }
+  if (model_path.empty() && gpt2_config.empty()) {
+    model_path = DefaultModelPath();
+    if (model_path.empty()) {
+      ExitWithUsageError(
+          "no --model given and models/data/stories260K.bin not found (run from the "
+          "repository with bazel run, or pass --model=PATH)");
+    }
   }
   const std::string text = absl::GetFlag(FLAGS_prompt);
   const std::string ids_flag = absl::GetFlag(FLAGS_prompt_ids);
-  if (text.empty() == ids_flag.empty()) {
-    ExitWithUsageError("give exactly one of --prompt and --prompt_ids");
+  if (!text.empty() && !ids_flag.empty()) {
+    ExitWithUsageError("give at most one of --prompt and --prompt_ids");
   }
   const int steps = absl::GetFlag(FLAGS_steps);
   if (steps < 1) ExitWithUsageError(absl::StrFormat("--steps=%d must be >= 1", steps));
@@ -183,13 +219,17 @@ int Main(int argc, char** argv) {
     tokenizer = std::move(*t);
   }
   if (!tokenizer && (!text.empty() || !print_ids)) {
+    // (Without a prompt a GPT-2 can still print ids.)
     ExitWithUsageError(model->architecture() == "gpt2"
                            ? "a GPT-2 file has no tokenizer: use --prompt_ids with --print_ids"
                            : "this needs a tokenizer: pass --tokenizer=PATH");
   }
 
   std::vector<int> prompt;
-  if (!text.empty()) {
+  if (text.empty() && ids_flag.empty()) {
+    // llama2.c's run: an empty prompt is BOS alone, and the model tells a story.
+    prompt = {model->architecture() == "llama" ? Tokenizer::kBos : 0};
+  } else if (!text.empty()) {
     auto encoded = tokenizer->Encode(text, std::min(steps, model->context()));
     if (!encoded.ok()) Fail(std::string(encoded.status().message()));
     prompt = std::move(*encoded);
@@ -226,13 +266,20 @@ int Main(int argc, char** argv) {
   }
   std::printf("\n");
   std::fflush(stdout);
+  // The counts: the prompt's tokens (BOS included) went through the model in one prefill (or
+  // one position at a time); each generated token but the last needed a decode forward; the
+  // positions run are the prompt's plus the decode forwards.
   std::fprintf(stderr,
-               "%s, %d threads: prompt %d tokens in %.3f ms (%.0f tok/s), first token after "
-               "%.3f ms; decode %d tokens in %.3f ms (%.0f tok/s); %d tokens generated\n",
-               std::string(model->architecture()).c_str(), threads, stats->prompt_tokens,
-               stats->prompt_s * 1e3, stats->prompt_tokens_per_s(), stats->first_token_s * 1e3,
-               stats->decode_forwards, stats->decode_s * 1e3, stats->decode_tokens_per_s(),
-               stats->generated_tokens);
+               "%s, %d thread%s: prompt %d token%s in %.3f ms (%.0f tok/s), first token after "
+               "%.3f ms; %d token%s generated, %d decode forward%s in %.3f ms (%.0f tok/s); "
+               "%d positions of %d\n",
+               std::string(model->architecture()).c_str(), threads, threads == 1 ? "" : "s",
+               stats->prompt_tokens, stats->prompt_tokens == 1 ? "" : "s", stats->prompt_s * 1e3,
+               stats->prompt_tokens_per_s(), stats->first_token_s * 1e3,
+               stats->generated_tokens, stats->generated_tokens == 1 ? "" : "s",
+               stats->decode_forwards, stats->decode_forwards == 1 ? "" : "s",
+               stats->decode_s * 1e3, stats->decode_tokens_per_s(),
+               stats->prompt_tokens + stats->decode_forwards, model->context());
   return 0;
 }
 

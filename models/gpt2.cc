@@ -109,6 +109,13 @@ absl::Status OutOfMemory(const std::string& what, const Gpt2Config& c) {
 
 }  // namespace
 
+std::optional<Gpt2Config> Gpt2Config::Named(std::string_view name, bool* deprecated) {
+  if (deprecated != nullptr) *deprecated = name == "gpt2-small" || name == "gpt2-medium";
+  if (name == "gpt2-0.5M" || name == "gpt2-small") return Gpt2_0_5M();
+  if (name == "gpt2-3.5M" || name == "gpt2-medium") return Gpt2_3_5M();
+  return std::nullopt;
+}
+
 int64_t Gpt2Config::FileBytes() const { return kHeaderInts * 4 + Params() * 4; }
 
 int64_t Gpt2Config::MemoryBytes() const {

@@ -19,13 +19,13 @@ using testing::MaxRelError;
 int Argmax(const float* x, int n) { return static_cast<int>(std::max_element(x, x + n) - x); }
 
 TEST(Gpt2Config, ParamsMatchTheReport) {
-  EXPECT_EQ(Gpt2Config::Small().Params(), 470528);
-  EXPECT_EQ(Gpt2Config::Medium().Params(), 3454464);
+  EXPECT_EQ(Gpt2Config::Gpt2_0_5M().Params(), 470528);
+  EXPECT_EQ(Gpt2Config::Gpt2_3_5M().Params(), 3454464);
 }
 
 TEST(Gpt2Model, CreatedFromSeedEqualsTheFileBitForBit) {
-  for (const auto& [file, config] : {std::pair{"gpt2_small_xorshift1.bin", Gpt2Config::Small()},
-                                     std::pair{"gpt2_medium_xorshift1.bin", Gpt2Config::Medium()}}) {
+  for (const auto& [file, config] : {std::pair{"gpt2_small_xorshift1.bin", Gpt2Config::Gpt2_0_5M()},
+                                     std::pair{"gpt2_medium_xorshift1.bin", Gpt2Config::Gpt2_3_5M()}}) {
     KLAB_MODEL_FILE_OR_SKIP(path, file);
     auto loaded = Gpt2Model::FromFile(path);
     ASSERT_TRUE(loaded.ok()) << loaded.status();
@@ -41,7 +41,7 @@ TEST(Gpt2Model, CreatedFromSeedEqualsTheFileBitForBit) {
 
 // Decoding token by token with the KV cache, every position's logits match the fp64 forward.
 TEST(Gpt2Model, DecodeLogitsMatchFp64Reference) {
-  auto model = Gpt2Model::Create(Gpt2Config::Small(), 1);
+  auto model = Gpt2Model::Create(Gpt2Config::Gpt2_0_5M(), 1);
   ASSERT_TRUE(model.ok());
   std::vector<int> tokens;
   for (int i = 0; i < 40; ++i) tokens.push_back((i * 37 + 11) % 256);
@@ -55,7 +55,7 @@ TEST(Gpt2Model, DecodeLogitsMatchFp64Reference) {
 // Prefill (M = n GEMMs, causal softmax over the block) gives the reference's last logits, and
 // decoding on from the prefilled cache continues to match.
 TEST(Gpt2Model, PrefillLogitsMatchFp64Reference) {
-  auto model = Gpt2Model::Create(Gpt2Config::Medium(), 7);
+  auto model = Gpt2Model::Create(Gpt2Config::Gpt2_3_5M(), 7);
   ASSERT_TRUE(model.ok());
   std::vector<int> tokens;
   for (int i = 0; i < 37; ++i) tokens.push_back((i * 101 + 3) % 512);
@@ -71,7 +71,7 @@ TEST(Gpt2Model, PrefillLogitsMatchFp64Reference) {
 // Greedy decoding gives the same tokens with the cache, without it (the whole prefix recomputed
 // every step), and after a prefill of the prompt.
 TEST(Gpt2Model, CachedUncachedAndPrefillGiveTheSameGreedyTokens) {
-  auto model = Gpt2Model::Create(Gpt2Config::Small(), 1);
+  auto model = Gpt2Model::Create(Gpt2Config::Gpt2_0_5M(), 1);
   ASSERT_TRUE(model.ok());
   Gpt2Model& m = **model;
   const std::vector<int> prompt = {5, 17, 200, 3};
@@ -103,9 +103,9 @@ TEST(Gpt2Model, CachedUncachedAndPrefillGiveTheSameGreedyTokens) {
 class Gpt2MalformedFile : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto created = Gpt2Model::Create(Gpt2Config::Small(), 1);
+    auto created = Gpt2Model::Create(Gpt2Config::Gpt2_0_5M(), 1);
     ASSERT_TRUE(created.ok());
-    const Gpt2Config c = Gpt2Config::Small();
+    const Gpt2Config c = Gpt2Config::Gpt2_0_5M();
     const int32_t header[8] = {Gpt2Model::kMagic, 1, c.vocab, c.block, c.d, c.layers, c.heads, 0};
     good_.resize(sizeof(header) + c.Params() * 4);
     std::memcpy(good_.data(), header, sizeof(header));

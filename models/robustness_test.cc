@@ -123,9 +123,9 @@ TEST(Robustness, ModelsNeedingTooMuchMemoryAreRefused) {
   // GPT-2 created from a config: the same check.
   const Gpt2Config big{1024, 8192, 4096, 4, 4};
   EXPECT_EQ(Gpt2Model::Create(big, 1).status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(Gpt2Model::Create(Gpt2Config::Small(), 1, LoadLimits{1 << 20}).status().code(),
+  EXPECT_EQ(Gpt2Model::Create(Gpt2Config::Gpt2_0_5M(), 1, LoadLimits{1 << 20}).status().code(),
             absl::StatusCode::kResourceExhausted);
-  EXPECT_TRUE(Gpt2Model::Create(Gpt2Config::Small(), 1).ok());
+  EXPECT_TRUE(Gpt2Model::Create(Gpt2Config::Gpt2_0_5M(), 1).ok());
 }
 
 TEST(Robustness, NonFiniteWeightsAreRefusedNamingTheTensor) {

@@ -59,7 +59,7 @@ TEST(ModelAllocations, ZeroPerGeneratedToken) {
   if (!harness::AllocCounterActive()) {
     GTEST_SKIP() << "the allocation counter is not in effect (a sanitizer replaces operator new)";
   }
-  auto gpt2 = models::Gpt2Model::Create(models::Gpt2Config::Small(), 1);
+  auto gpt2 = models::Gpt2Model::Create(models::Gpt2Config::Gpt2_0_5M(), 1);
   ASSERT_TRUE(gpt2.ok());
   ExpectNoAllocationsAfterFirstToken(**gpt2, {3, 14, 15});
   KLAB_MODEL_FILE_OR_SKIP(path, "stories260K.bin");

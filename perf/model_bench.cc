@@ -1,12 +1,13 @@
-// //perf:model_bench — whole models from the lab's kernels, end to end: GPT-2 Small and Medium
-// and stories260K (Llama) from ../shared/models, generating (tgN: N tokens one position at a
+// //perf:model_bench — whole models from the lab's kernels, end to end: the report's two GPT-2s
+// (gpt2-0.5M and gpt2-3.5M, its "Small" and "Medium", created from their seed) and stories260K
+// (Llama, models/data), generating (tgN: N tokens one position at a
 // time, with the KV cache and without it) and prefilling (ppN: a prompt of N tokens as one batch),
 // on 1 and 2 threads. Rows in llama-bench's manner (tokens/s mean +- sd, median, best,
 // repetitions) with latency per token, time to first token, bytes allocated per token, KV-cache
 // bytes, creation time, GFLOP/s and weight traffic against the bandwidth ceiling; then the hot
 // paths of one forward and the scaling of time with model size and threads. Published to results/.
 //
-//   bazel run //perf:model_bench -- [--models=gpt2-small,stories260K] [--threads=1,2] [--quick]
+//   bazel run //perf:model_bench -- [--models=gpt2-0.5M,stories260K] [--threads=1,2] [--quick]
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -16,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,10 +43,12 @@
 #include "perf/suite.h"
 
 ABSL_FLAG(std::string, models_dir, "",
-          "Folder of the model files (default: ../shared/models beside the workspace).");
+          "Folder of the model files named by --models (default: models/data of the workspace).");
 ABSL_FLAG(std::vector<std::string>, models,
-          std::vector<std::string>({"gpt2-small", "gpt2-medium", "stories260K"}),
-          "Models to run: gpt2-small, gpt2-medium, stories260K.");
+          std::vector<std::string>({"gpt2-0.5M", "gpt2-3.5M", "stories260K"}),
+          "Models to run: gpt2-0.5M and gpt2-3.5M (the report's GPT-2 Small and Medium, created "
+          "from their seed), stories260K (models/data). gpt2-small and gpt2-medium are "
+          "deprecated names of the first two.");
 ABSL_FLAG(std::vector<std::string>, model, {},
           "Model files to run instead of --models (comma-separated): llama2.c version-0 or GPT-2 "
           "files, the architecture read from the file; each row is named by the file's stem.");
@@ -63,8 +67,8 @@ namespace {
 
 constexpr char kSuite[] = "model_bench";
 constexpr char kUsage[] =
-    "Times whole models (GPT-2 Small/Medium, stories260K) end to end in tokens/s.\n"
-    "  bazel run //perf:model_bench -- [--models=gpt2-small,...] [--tests=tg25,tg128,pp64]\n"
+    "Times whole models (gpt2-0.5M, gpt2-3.5M, stories260K, or --model files) in tokens/s.\n"
+    "  bazel run //perf:model_bench -- [--models=gpt2-0.5M,...] [--tests=tg25,tg128,pp64]\n"
     "      [--threads=1,2] [--models_dir=DIR] [--model=FILE,...] [--quick]\n"
     "Rows: tokens/s (mean +- sd, median, best), ms/token, time to first token, bytes allocated\n"
     "per token, KV cache, creation time, GFLOP/s, weight GB/s and % of the read ceiling; then\n"
@@ -73,12 +77,16 @@ constexpr char kUsage[] =
 using harness::Json;
 using models::LanguageModel;
 
+// A model to run: a GPT-2 configuration created in memory from the xorshift seed (bit-equal to
+// the published gpt2_*_xorshift1.bin, so no file is needed), or a file.
 struct ModelSpec {
   std::string name, file;
+  std::optional<models::Gpt2Config> gpt2;  // created from seed 1 when set
 };
-const ModelSpec kModels[] = {{"gpt2-small", "gpt2_small_xorshift1.bin"},
-                             {"gpt2-medium", "gpt2_medium_xorshift1.bin"},
-                             {"stories260K", "stories260K.bin"}};
+const ModelSpec kModels[] = {
+    {"gpt2-0.5M", "", models::Gpt2Config::Gpt2_0_5M()},   // the report's "GPT-2 Small"
+    {"gpt2-3.5M", "", models::Gpt2Config::Gpt2_3_5M()},   // the report's "GPT-2 Medium"
+    {"stories260K", "stories260K.bin", std::nullopt}};
 
 std::string Fmt(double v, int digits) { return absl::StrFormat("%.*f", digits, v); }
 
@@ -205,24 +213,30 @@ int Run(int argc, char** argv) {
   }
   std::vector<const ModelSpec*> specs;
   for (const ModelSpec& f : files) specs.push_back(&f);
-  for (const std::string& name : files.empty() ? absl::GetFlag(FLAGS_models)
-                                               : std::vector<std::string>{}) {
+  for (std::string name : files.empty() ? absl::GetFlag(FLAGS_models)
+                                         : std::vector<std::string>{}) {
+    if (name == "gpt2-small" || name == "gpt2-medium") {
+      const std::string now = name == "gpt2-small" ? "gpt2-0.5M" : "gpt2-3.5M";
+      std::fprintf(stderr,
+                   "model_bench: --models=%s is deprecated: say %s (its size; GPT-2 %s elsewhere "
+                   "means a far larger model)\n",
+                   name.c_str(), now.c_str(), name.substr(5).c_str());
+      name = now;
+    }
     const ModelSpec* found = nullptr;
     for (const ModelSpec& s : kModels) {
       if (s.name == name) found = &s;
     }
     if (found == nullptr) {
       ExitWithUsageError(absl::StrFormat(
-          "--models: unknown model '%s' (gpt2-small, gpt2-medium, stories260K)", name));
+          "--models: unknown model '%s' (gpt2-0.5M, gpt2-3.5M, stories260K)", name));
     }
     specs.push_back(found);
   }
   if (specs.empty()) ExitWithUsageError("--models: the list is empty");
   std::string dir = absl::GetFlag(FLAGS_models_dir);
   if (dir.empty()) {
-    dir = (std::filesystem::path(harness::WorkspaceDirectory()) / ".." / "shared" / "models")
-              .lexically_normal()
-              .string();
+    dir = (std::filesystem::path(harness::WorkspaceDirectory()) / "models" / "data").string();
   } else if (const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
              wd != nullptr && dir[0] != '/') {
     dir = (std::filesystem::path(wd) / dir).string();
@@ -275,16 +289,24 @@ int Run(int argc, char** argv) {
   std::fprintf(stderr, "%-12s %-6s %-3s %-3s %12s %10s %10s %8s %6s %s\n", "model", "test", "kv",
                "thr", "tok/s", "ms/token", "B/token", "GFLOP/s", "MAD%", "check");
   for (const ModelSpec* spec : specs) {
-    std::string path = (std::filesystem::path(dir) / spec->file).string();
+    // A GPT-2 of the report is created from its seed; a file is loaded.
+    auto load = [&](const std::string& path) -> absl::StatusOr<std::unique_ptr<LanguageModel>> {
+      if (!spec->gpt2) return Load(path);
+      auto m = models::Gpt2Model::Create(*spec->gpt2, 1);
+      if (!m.ok()) return m.status();
+      return std::unique_ptr<LanguageModel>(std::move(*m));
+    };
+    std::string path = spec->gpt2 ? std::string("(created from seed 1)")
+                                  : (std::filesystem::path(dir) / spec->file).string();
     // The repository's own copy (models/data) when --models_dir does not hold the file.
     const std::string in_repo =
         (std::filesystem::path(harness::WorkspaceDirectory()) / "models" / "data" / spec->file)
             .string();
-    if (!std::filesystem::exists(path) && absl::GetFlag(FLAGS_models_dir).empty() &&
-        std::filesystem::exists(in_repo)) {
+    if (!spec->gpt2 && !std::filesystem::exists(path) &&
+        absl::GetFlag(FLAGS_models_dir).empty() && std::filesystem::exists(in_repo)) {
       path = in_repo;
     }
-    if (!std::filesystem::exists(path)) {
+    if (!spec->gpt2 && !std::filesystem::exists(path)) {
       std::fprintf(stderr, "model_bench: skipping %s: %s not found (--models_dir)\n",
                    spec->name.c_str(), path.c_str());
       skipped.push_back({spec->name, path + " not found"});
@@ -298,7 +320,7 @@ int Run(int argc, char** argv) {
     absl::Status load_status;
     const harness::Measurement creation = harness::Measure(
         [&] {
-          auto m = Load(path);
+          auto m = load(path);
           if (!m.ok()) {
             load_status = m.status();
           } else {
@@ -319,7 +341,7 @@ int Run(int argc, char** argv) {
       model.reset();
       harness::ResetPeakLiveBytes();
       const int64_t before = harness::LiveBytes();
-      auto again = Load(path);
+      auto again = load(path);
       if (again.ok()) {
         model = std::move(*again);
         memory = {{"model_bytes", harness::LiveBytes() - before},
@@ -330,9 +352,11 @@ int Run(int argc, char** argv) {
       std::fprintf(stderr, "model_bench: %s: reloading failed\n", spec->name.c_str());
       return 1;
     }
-    // A GPT-2 can also be created in memory from its config and the xorshift seed.
-    double creation_from_seed_ms = NAN;
-    if (const auto* gpt2 = dynamic_cast<const models::Gpt2Model*>(model.get())) {
+    // A GPT-2 read from a file (--model) can also be created in memory from its config and the
+    // xorshift seed; the report's two are created so to begin with (creation_ms).
+    double creation_from_seed_ms = spec->gpt2 ? creation_ms : NAN;
+    const auto* gpt2 = dynamic_cast<const models::Gpt2Model*>(model.get());
+    if (gpt2 != nullptr && !spec->gpt2) {
       const models::Gpt2Config config = gpt2->config();
       const harness::Measurement m = harness::Measure(
           [&] {
@@ -565,7 +589,8 @@ int Run(int argc, char** argv) {
              counted ? Fmt(m.alloc_bytes_per_rep / n, 0) : "n/a",
              Fmt(model->kv_cache_bytes() / 1024.0, 0) + " KiB",
              memory.is_object() ? Fmt(memory["model_bytes"].get<double>() / 1e6, 2) : "n/a",
-             Fmt(creation_ms, 2) + (std::isnan(creation_from_seed_ms)
+             Fmt(creation_ms, 2) + (spec->gpt2 ? " (seed)"
+                                    : std::isnan(creation_from_seed_ms)
                                         ? ""
                                         : " (seed " + Fmt(creation_from_seed_ms, 2) + ")"),
              have_flops ? Fmt(flops / median_s / 1e9, 1) : "—", Fmt(gbs, 1),
@@ -634,13 +659,13 @@ int Run(int argc, char** argv) {
   md += harness::MarkdownTable({"model", "part", "% of time", "µs per token"},
                                {false, false, true, true}, hot_table);
   md += "\n## Scaling\n\n";
-  if (size_scaling.count("gpt2-small") && size_scaling.count("gpt2-medium")) {
-    const auto& [ps, ts] = size_scaling["gpt2-small"];
-    const auto& [pm, tm] = size_scaling["gpt2-medium"];
+  if (size_scaling.count("gpt2-0.5M") && size_scaling.count("gpt2-3.5M")) {
+    const auto& [ps, ts] = size_scaling["gpt2-0.5M"];
+    const auto& [pm, tm] = size_scaling["gpt2-3.5M"];
     const double pr = static_cast<double>(pm) / ps, tr = tm / ts;
     md += absl::StrFormat(
-        "Model size (tg25, KV cache, 1 thread): Medium / Small = %.2fx parameters, %.2fx time "
-        "per token (the report saw 7.3x -> 4.2x).\n\n",
+        "Model size (tg25, KV cache, 1 thread): gpt2-3.5M / gpt2-0.5M (the report's Medium / "
+        "Small) = %.2fx parameters, %.2fx time per token (the report saw 7.3x -> 4.2x).\n\n",
         pr, tr);
     record["scaling"]["size"] = {{"params_ratio", pr}, {"time_ratio", tr}};
   }

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # End-to-end checks of //perf:model_bench on a quick run: rows with the model fields of
-# docs/results-schema.md, zero bytes allocated per token, hot paths and scaling sections, a clear skip when
-# the model files are absent, and exit status 2 for bad flags.
+# docs/results-schema.md for the report's two GPT-2s (created from their seed) and stories260K
+# (models/data), zero bytes allocated per token, hot paths and scaling sections, a clear skip when
+# a model file is absent, --model for any file, and exit status 2 for bad flags.
 set -u
 bench="$TEST_SRCDIR/$TEST_WORKSPACE/perf/model_bench"
-dir="${KLAB_MODELS_DIR:-}"
+dir="$TEST_SRCDIR/$TEST_WORKSPACE/models/data"
 t="$TEST_TMPDIR"
 source "$TEST_SRCDIR/$TEST_WORKSPACE/common/check.sh"
 
-"$bench" --models_dir="$t/empty" --no_publish >"$t/stdout" 2>"$t/stderr"
+"$bench" --models_dir="$t/empty" --models=stories260K --no_publish >"$t/stdout" 2>"$t/stderr"
 rc=$?
 # Issue 13: nothing ran, so nothing is published and the exit says so (it was 0).
 check "absent models: skipped with a message, exit 1, nothing published ($rc)" \
@@ -18,18 +19,14 @@ for bad in "--models=gpt3" "--models=" "--tests=xx5" "--tests=tg0" "--threads=0"
   expect_exit2 "$bench" $bad --no_publish
 done
 
-if [ -z "$dir" ] || [ ! -f "$dir/stories260K.bin" ]; then
-  echo "SKIP: the timed part needs the model files (set KLAB_MODELS_DIR; .ci/run does)"
-  exit $fail
-fi
-"$bench" --quick --models_dir="$dir" --models=gpt2-small,gpt2-medium,stories260K --threads=1,2 \
+"$bench" --quick --models_dir="$dir" --models=gpt2-0.5M,gpt2-3.5M,stories260K --threads=1,2 \
   --out="$t/out" >"$t/stdout" 2>"$t/stderr"
 rc=$?
 check "quick run exits 0 (stderr: $(tail -3 "$t/stderr"))" '[ $rc -eq 0 ]'
 j="$t/out/model_bench.json"
 check "json written" '[ -s "$j" ]'
 check "markdown written" '[ -s "$t/out/model_bench.md" ]'
-for model in gpt2-small gpt2-medium stories260K; do
+for model in gpt2-0.5M gpt2-3.5M stories260K; do
   check "rows for $model" 'grep -q "\"model\": *\"$model\"" "$j"'
 done
 for field in tokens_per_s tokens_per_s_mean tokens_per_s_sd latency_ms_per_token ttft_ms \
@@ -39,6 +36,14 @@ done
 check "zero bytes allocated per token" '! grep -q "\"bytes_per_token\": *[1-9]" "$j"'
 check "no WRONG rows" '! grep -q "WRONG" "$t/stderr"'
 check "hot paths section" 'grep -q "## Hot paths" "$t/out/model_bench.md"'
-check "size scaling line" 'grep -q "Medium / Small" "$t/out/model_bench.md"'
+check "size scaling line" 'grep -q "gpt2-3.5M / gpt2-0.5M" "$t/out/model_bench.md"'
 check "thread scaling table" 'grep -q "speed-up vs 1" "$t/out/model_bench.md"'
+# Any model file, the architecture read from it; the old names still work, saying so.
+"$bench" --quick --model="$dir/stories260K.bin" --threads=1 --tests=tg8 --no_publish \
+  >"$t/stdout2" 2>"$t/stderr2"
+check "--model=FILE runs it (exit $?)" 'grep -q "stories260K" "$t/stdout2"'
+"$bench" --quick --models=gpt2-small --threads=1 --tests=tg8 --no_publish >"$t/stdout3" \
+  2>"$t/stderr3"
+check "--models=gpt2-small: deprecated, runs gpt2-0.5M" \
+  'grep -q "deprecated" "$t/stderr3" && grep -q "gpt2-0.5M" "$t/stdout3"'
 exit $fail
