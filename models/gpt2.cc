@@ -1,6 +1,9 @@
 #include "models/gpt2.h"
 
 #include <cassert>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
@@ -267,6 +270,31 @@ absl::StatusOr<std::unique_ptr<Gpt2Model>> Gpt2Model::Create(const Gpt2Config& c
   } catch (const std::bad_alloc&) {
     return OutOfMemory("GPT-2 config", config);
   }
+}
+
+absl::Status Gpt2Model::Save(const std::string& path) const {
+  const Gpt2Config& c = config_;
+  const size_t V = c.vocab, T = c.block, D = c.d;
+  std::vector<std::pair<const float*, size_t>> tensors = {{w_.wte, V * D}, {w_.wpe, T * D}};
+  for (const Gpt2Weights::Layer& l : w_.layers) {
+    tensors.insert(tensors.end(), {{l.ln1_w, D}, {l.ln1_b, D}, {l.attn_w, 3 * D * D},
+                                   {l.attn_b, 3 * D}, {l.attnproj_w, D * D}, {l.attnproj_b, D},
+                                   {l.ln2_w, D}, {l.ln2_b, D}, {l.fc_w, 4 * D * D},
+                                   {l.fc_b, 4 * D}, {l.fcproj_w, D * 4 * D}, {l.fcproj_b, D}});
+  }
+  tensors.insert(tensors.end(), {{w_.lnf_w, D}, {w_.lnf_b, D}, {w_.head_w, V * D}});
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), &std::fclose);
+  if (f == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("cannot write '%s': %s", path, std::strerror(errno)));
+  }
+  const int32_t header[kHeaderInts] = {kMagic, 1, c.vocab, c.block, c.d, c.layers, c.heads, 0};
+  bool ok = std::fwrite(header, sizeof(header), 1, f.get()) == 1;
+  for (const auto& [p, n] : tensors) ok = ok && std::fwrite(p, 4, n, f.get()) == n;
+  if (!ok || std::fflush(f.get()) != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("writing '%s' failed", path));
+  }
+  return absl::OkStatus();
 }
 
 int64_t Gpt2Model::weight_bytes_per_token() const {

@@ -89,6 +89,10 @@ class Gpt2Model final : public LanguageModel {
                                                            uint32_t seed,
                                                            const LoadLimits& limits = {});
 
+  // Writes the model as a GPT-2 file (the format FromFile reads; a model created from the seed
+  // gives the published file byte for byte). For peers that read files.
+  absl::Status Save(const std::string& path) const;
+
   const Gpt2Config& config() const { return config_; }
   const Gpt2Weights& weights() const { return w_; }
   const FloatArena& weight_arena() const { return weight_arena_; }

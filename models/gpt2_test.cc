@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -37,6 +38,23 @@ TEST(Gpt2Model, CreatedFromSeedEqualsTheFileBitForBit) {
     EXPECT_EQ(std::memcmp(a.data(), b.data(), a.bytes()), 0) << file;
     EXPECT_EQ((*loaded)->params(), config.Params());
   }
+}
+
+// Save writes the file format: read back, the weights are the same bit for bit (and a created
+// model's file is the published one, whose digest docs/model-files.md names).
+TEST(Gpt2Model, SaveRoundTrips) {
+  auto created = Gpt2Model::Create(Gpt2Config::Gpt2_0_5M(), 1);
+  ASSERT_TRUE(created.ok());
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string path = std::string(tmp != nullptr ? tmp : "/tmp") + "/saved.bin";
+  ASSERT_TRUE((*created)->Save(path).ok());
+  auto loaded = Gpt2Model::FromFile(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const FloatArena& a = (*loaded)->weight_arena();
+  const FloatArena& b = (*created)->weight_arena();
+  ASSERT_EQ(a.capacity(), b.capacity());
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), a.bytes()), 0);
+  EXPECT_FALSE((*created)->Save("/proc/klab/none.bin").ok());
 }
 
 // Decoding token by token with the KV cache, every position's logits match the fp64 forward.

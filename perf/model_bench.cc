@@ -8,7 +8,10 @@
 // paths of one forward and the scaling of time with model size and threads. Published to results/.
 //
 //   bazel run //perf:model_bench -- [--models=gpt2-0.5M,stories260K] [--threads=1,2] [--quick]
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <cstdio>
@@ -18,6 +21,7 @@
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,6 +44,7 @@
 #include "models/llama.h"
 #include "models/model_file.h"
 #include "models/sampler.h"
+#include "perf/pytorch_peer.h"
 #include "perf/suite.h"
 
 ABSL_FLAG(std::string, models_dir, "",
@@ -58,6 +63,12 @@ ABSL_FLAG(std::vector<std::string>, tests, std::vector<std::string>({"tg25", "tg
 ABSL_FLAG(std::vector<std::string>, threads, std::vector<std::string>({"1", "2"}),
           "Thread counts (the GEMM pool; threads pinned to cores in compact order).");
 ABSL_FLAG(bool, no_cache_rows, true, "Also run the tg tests without the KV cache.");
+ABSL_FLAG(bool, pytorch, true,
+          "Also run PyTorch as a peer (perf/pytorch_peer.py: the same model in plain PyTorch with "
+          "a KV cache, pinned to the same cores, its thread pools set to each thread count), "
+          "checked against our greedy ids and timed in blocks alternating with ours.");
+ABSL_FLAG(std::string, python, "/usr/bin/python3",
+          "The Python that has PyTorch (Debian's python3-torch).");
 ABSL_FLAG(bool, quick, false, "Smoke run: tg25 and pp64 only, 3 repetitions.");
 ABSL_FLAG(int32_t, min_reps, 15, "Minimum timed repetitions per case.");
 ABSL_FLAG(double, min_time, 0.5, "Minimum total timed seconds per case.");
@@ -155,6 +166,7 @@ class TestBody {
   // overflow float in the activations, and greedy tokens of NaN logits agree with each other.
   void set_check_finite() { check_finite_ = true; }
   const std::vector<int>& sequence() const { return seq_; }
+  int last() const { return last_; }  // a prefill's argmax
   const absl::Status& status() const { return status_; }
 
  private:
@@ -175,6 +187,114 @@ class TestBody {
   bool check_finite_ = false;
   absl::Status status_;
 };
+
+// PyTorch beside one model at one thread count. For each test with the KV cache: its greedy ids
+// must equal ours (else its row says WRONG and its times are not taken); then blocks of our runs
+// and its runs alternate, so drift on this shared machine hits both alike, and the ratio of the
+// medians of those blocks is the "x PyTorch" of our row.
+struct PeerOutcome {
+  std::map<std::string, double> speedup;  // test name -> PyTorch median / ours, same blocks
+  std::vector<Json> rows;
+  std::vector<std::vector<std::string>> table;
+  std::string why_not;  // set when the peer could not run at all
+};
+
+PeerOutcome RunPyTorchPeer(LanguageModel& model, const std::string& name, const std::string& file,
+                           const std::vector<Test>& runs, int64_t t, const std::vector<int>& cpus,
+                           const std::function<void()>& use_our_threads,
+                           const std::function<void()>& park_our_threads,
+                           const harness::MeasureOptions& measure, bool quick,
+                           const std::string& script) {
+  PeerOutcome out;
+  park_our_threads();
+  auto peer = PyTorchPeer::Start(absl::GetFlag(FLAGS_python), script, file, static_cast<int>(t),
+                                 cpus);
+  if (!peer.ok()) {
+    out.why_not = std::string(peer.status().message());
+    return out;
+  }
+  const Json& ready = (*peer)->ready();
+  const int blocks = quick ? 2 : 5;
+  const int per_block = quick ? 2 : std::max(3, measure.min_reps / blocks);
+  for (const Test& test : runs) {
+    if (!test.kv_cache) continue;  // PyTorch without a cache is not a comparison anyone makes
+    TestBody ours(&model, test);
+    use_our_threads();
+    ours();
+    park_our_threads();
+    auto ids = (*peer)->Ids(test.prefill, test.tokens);
+    if (!ids.ok()) {
+      out.why_not = std::string(ids.status().message());
+      return out;
+    }
+    const std::vector<int>& seq = ours.sequence();
+    const std::vector<int> expected =
+        test.prefill ? std::vector<int>{ours.last()}
+                     : std::vector<int>(seq.begin(), seq.begin() + test.tokens + 1);
+    const bool same = *ids == expected;
+    std::vector<double> ours_ns, peer_ns;
+    if (same) {
+      for (int b = 0; b < blocks; ++b) {
+        use_our_threads();
+        for (int r = 0; r < per_block; ++r) {
+          const auto start = std::chrono::steady_clock::now();
+          ours();
+          ours_ns.push_back(
+              std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start)
+                  .count());
+        }
+        // Our pool's workers spin between runs: parked while the peer runs, so its threads have
+        // the cores to themselves.
+        park_our_threads();
+        auto ns = (*peer)->Time(test.prefill, test.tokens, per_block);
+        if (!ns.ok()) {
+          out.why_not = std::string(ns.status().message());
+          return out;
+        }
+        peer_ns.insert(peer_ns.end(), ns->begin(), ns->end());
+      }
+    }
+    harness::Measurement m;
+    m.samples_ns = peer_ns;
+    m.summary = harness::Summarize(peer_ns);
+    m.stopped_by = "alternating blocks";
+    const double n = test.tokens;
+    const double median_s = m.summary.median / 1e9;
+    Json j;
+    j["name"] = absl::StrFormat("model/%s/%s/kv/t%d/pytorch", name, test.name, t);
+    j["op"] = "model";
+    j["model"] = name;
+    j["shape"] = {{"model", name}};
+    j["impl"] = "pytorch";
+    j["variant"] = absl::StrFormat("torch %s", ready.value("torch", "?"));
+    j["peer_config"] = ready;
+    j["test"] = test.name;
+    j["kv_cache"] = true;
+    j["threads"] = t;
+    j["pinned"] = cpus;
+    j["check"] = {{"ok", same}, {"what", "greedy ids equal ours"}};
+    if (same) {
+      const Json timing = harness::TimingJson(m);
+      for (const auto& [key, v] : timing.items()) {
+        if (key != "alloc" && key != "counters") j[key] = v;
+      }
+      j["tokens"] = test.tokens;
+      j["tokens_per_s"] = n / median_s;
+      j["latency_ms_per_token"] = median_s * 1e3 / n;
+      const double ours_median = harness::Summarize(ours_ns).median;
+      out.speedup[test.name] = m.summary.median / ours_median;
+      j["ours_median_ns_same_blocks"] = ours_median;
+    }
+    out.rows.push_back(j);
+    out.table.push_back(
+        {name, Fmt(model.params() / 1e6, 3) + " M", Fmt(model.params() * 4 / 1e6, 2), "pytorch",
+         absl::StrCat(t), test.name, "on", same ? Fmt(n / median_s, 0) : "WRONG", "—",
+         "—", "—", absl::StrCat(peer_ns.size()), same ? Fmt(median_s * 1e3 / n, 4) : "—", "—",
+         "—", "—", "—", "—", "—", "—", "—",
+         same ? Fmt(100.0 * m.summary.mad / m.summary.median, 1) : "—"});
+  }
+  return out;
+}
 
 absl::StatusOr<std::vector<Test>> ParseTests(const std::vector<std::string>& items) {
   std::vector<Test> tests;
@@ -282,6 +402,7 @@ int Run(int argc, char** argv) {
   record["rows"] = Json::array();
 
   std::vector<std::vector<std::string>> table, hot_table, skipped, ceiling_table;
+  std::set<std::string> pytorch_notes;  // why the PyTorch peer did not run, once each
   // (model, test, kv) -> threads -> median ns; model -> median ns per token of tg (kv, t1).
   std::map<std::string, std::map<int64_t, double>> by_threads;
   std::map<std::string, std::pair<int64_t, double>> size_scaling;
@@ -489,6 +610,42 @@ int Run(int argc, char** argv) {
       measured.push_back(p.sampler->Finish());
       if (p.body == nullptr) ceiling_gbs[p.threads] = read_bytes / measured.back().summary.min;
     }
+    // PyTorch at each thread count, after ours (its blocks alternate with ours of the same test).
+    std::map<int64_t, PeerOutcome> peers;
+    if (absl::GetFlag(FLAGS_pytorch)) {
+      std::string peer_file = path;
+      std::string saved;
+      if (spec->gpt2) {  // created from the seed: the peer reads the same weights from a file
+        saved = (std::filesystem::temp_directory_path() /
+                 absl::StrFormat("klab_peer_%s_%d.bin", spec->name, getpid()))
+                    .string();
+        const absl::Status s = gpt2->Save(saved);
+        peer_file = s.ok() ? saved : "";
+      }
+      const std::string script = PyTorchPeerScript(argv[0]);
+      for (int64_t t : *threads) {
+        std::vector<int> cpus;
+        for (int i = 0; i < t; ++i) cpus.push_back(topo.OsCpuOfCore(cores[i]));
+        if (script.empty() || peer_file.empty()) {
+          peers[t].why_not = script.empty() ? "perf/pytorch_peer.py not found"
+                                            : "could not write the model for the peer";
+        } else {
+          peers[t] = RunPyTorchPeer(
+              *model, spec->name, peer_file, runs, t, cpus, [&] { use_threads(t); },
+              [&] { kernels::SetGemmThreads(1, {cpus[0]}); }, measure, quick, script);
+        }
+        if (!peers[t].why_not.empty()) {
+          std::fprintf(stderr, "model_bench: PyTorch peer, %s, %d thread%s: %s\n",
+                       spec->name.c_str(), static_cast<int>(t), t == 1 ? "" : "s",
+                       peers[t].why_not.c_str());
+          pytorch_notes.insert(peers[t].why_not);
+        }
+        for (const auto& row : peers[t].rows) {
+          if (!row["check"]["ok"].get<bool>()) ++wrong;
+        }
+      }
+      if (!saved.empty()) std::filesystem::remove(saved);
+    }
     for (size_t i = 0; i < all.size(); ++i) {
       const Pending& p = all[i];
       const harness::Measurement& m = measured[i];
@@ -568,6 +725,10 @@ int Run(int argc, char** argv) {
                       {"what", "greedy tokens with and without the KV cache agree (64 steps)"}};
         const double mad_pct = 100.0 * m.summary.mad / m.summary.median;
         j["unstable"] = harness::IsUnstable(m.summary);
+        // PyTorch's median time / ours, from the blocks that alternated with it.
+        const auto& speedup = peers[t].speedup;
+        const bool has_peer = test.kv_cache && speedup.count(test.name) != 0;
+        if (has_peer) j["x_pytorch"] = speedup.at(test.name);
         record["rows"].push_back(j);
         by_threads[absl::StrCat(spec->name, " ", test.name, test.kv_cache ? "" : " (no cache)")]
                   [t] = m.summary.median;
@@ -581,9 +742,11 @@ int Run(int argc, char** argv) {
                      have_flops ? flops / median_s / 1e9 : 0.0, mad_pct,
                      check_ok ? "ok" : "WRONG", harness::IsUnstable(m.summary) ? "  unstable" : "");
         table.push_back(
-            {spec->name, Fmt(model->params() / 1e6, 3) + " M", test.name,
-             test.kv_cache ? "on" : "off", absl::StrCat(t),
-             absl::StrFormat("%.0f ± %.0f", mean, sd), Fmt(n / median_s, 0),
+            {spec->name, Fmt(model->params() / 1e6, 3) + " M",
+             Fmt(model->params() * 4 / 1e6, 2), "kernel-lab", absl::StrCat(t), test.name,
+             test.kv_cache ? "on" : "off", Fmt(n / median_s, 0),
+             has_peer ? Fmt(speedup.at(test.name), 2) + "x" : "—",
+             absl::StrFormat("%.0f ± %.0f", mean, sd),
              Fmt(n * 1e9 / m.summary.min, 0), absl::StrCat(m.samples_ns.size()),
              Fmt(median_s * 1e3 / n, 4), Fmt(j["ttft_ms"].get<double>(), 3),
              counted ? Fmt(m.alloc_bytes_per_rep / n, 0) : "n/a",
@@ -597,6 +760,10 @@ int Run(int argc, char** argv) {
              Fmt(100.0 * gbs / ceiling_gbs[t], 0),
              Fmt(mad_pct, 1) + (harness::IsUnstable(m.summary) ? " unstable" : "")});
       }
+    }
+    for (auto& [t, outcome] : peers) {
+      for (Json& row : outcome.rows) record["rows"].push_back(std::move(row));
+      table.insert(table.end(), outcome.table.begin(), outcome.table.end());
     }
 
     // Hot paths: one tg run (the longest, with the cache) on 1 thread, by kind of kernel.
@@ -627,28 +794,46 @@ int Run(int argc, char** argv) {
   std::string md = absl::StrFormat("# model_bench %s\n\n`%s`\n\n",
                                    record["run_id"].get<std::string>(),
                                    record["command"].get<std::string>());
+  std::string ceilings;
+  for (const auto& row : record["rows"]) {
+    if (row.value("impl", "") == "read-kernel") {
+      ceilings += absl::StrFormat("%s%s t%d %.1f GB/s", ceilings.empty() ? "" : ", ",
+                                  row["model"].get<std::string>(), row["threads"].get<int>(),
+                                  row["gbs_best"].get<double>());
+    }
+  }
   md += absl::StrFormat(
-      "CPU: %s, best ISA %s. tgN: N tokens generated one position at a time from a 1-token "
+      "**Machine:** %s, %d core%s used (%s), best ISA %s; read ceiling of each model's weights "
+      "(below): %s.\n\n",
+      env["cpu_model"].is_string() ? env["cpu_model"].get<std::string>() : "unknown", max_threads,
+      max_threads == 1 ? "" : "s", PinningDescription(), env["best_isa"].get<std::string>(),
+      ceilings.empty() ? "not measured" : ceilings);
+  md += absl::StrFormat(
+      "tgN: N tokens generated one position at a time from a 1-token "
       "prompt, greedy (kv off: every step recomputes the whole prefix); ppN: one forward over "
       "an N-token prompt. All tests and thread counts of a model are sampled in the same rounds. "
-      "Tokens/s from the median (mean ± sd over the repetitions, best from "
-      "the fastest); TTFT: one forward from an empty cache (pp: the whole prefill). Creation: "
-      "loading the file into arenas and packing the linear layers (GPT-2: also created from the "
-      "xorshift seed). Weight GB/s: "
+      "t/s from the median (mean ± sd over the repetitions, best from "
+      "the fastest); x PyTorch: PyTorch's median time / ours over blocks of runs alternating "
+      "with it (impl pytorch rows: the same model in plain PyTorch with a KV cache, its greedy "
+      "ids checked equal to ours first, pinned to the same cores, its thread pools set to the "
+      "row's threads). TTFT: one forward from an empty cache (pp: the whole prefill). Creation: "
+      "loading the file into arenas and packing the linear layers (the GPT-2s: creating them "
+      "from the xorshift seed). Weight GB/s: "
       "the bytes of weights one forward reads x forwards / time; %% ceiling divides by the "
       "read bandwidth of the same number of bytes on the same threads, sampled in the same rounds "
       "(table below; the report uses it as its drift control). Bytes/token: "
       "operator new during the timed repetitions. Model MB: the bytes the model holds (weights, "
-      "packed weights, activations, KV cache), by the allocation counter.\n\n",
-      env["cpu_model"].is_string() ? env["cpu_model"].get<std::string>() : "unknown",
-      env["best_isa"].get<std::string>());
+      "packed weights, activations, KV cache), by the allocation counter.\n\n");
   md += harness::MarkdownTable(
-      {"model", "params", "test", "kv", "threads", "t/s (mean ± sd)", "t/s median", "t/s best",
-       "reps", "ms/token", "TTFT ms", "B/token", "KV cache", "model MB", "creation ms", "GFLOP/s",
-       "weight GB/s", "% ceiling", "MAD %"},
-      {false, true, false, false, true, false, true, true, true, true, true, true, true, true,
-       true, true, true, true, true},
+      {"model", "params", "size MB", "impl", "threads", "test", "kv", "t/s", "x PyTorch",
+       "t/s (mean ± sd)", "t/s best", "reps", "ms/token", "TTFT ms", "B/token", "KV cache",
+       "model MB", "creation ms", "GFLOP/s", "weight GB/s", "% ceiling", "MAD %"},
+      {false, true, true, false, true, false, false, true, true, false, true, true, true, true,
+       true, true, true, true, true, true, true, true},
       table);
+  for (const std::string& note : pytorch_notes) {
+    md += "\nPyTorch peer not run: " + note + "\n";
+  }
   if (!skipped.empty()) {
     md += "\nSkipped:\n\n" + harness::MarkdownTable({"model", "why"}, {false, false}, skipped);
   }

@@ -38,11 +38,17 @@ check "no WRONG rows" '! grep -q "WRONG" "$t/stderr"'
 check "hot paths section" 'grep -q "## Hot paths" "$t/out/model_bench.md"'
 check "size scaling line" 'grep -q "gpt2-3.5M / gpt2-0.5M" "$t/out/model_bench.md"'
 check "thread scaling table" 'grep -q "speed-up vs 1" "$t/out/model_bench.md"'
+# The PyTorch peer: same greedy ids as ours, a row of its own, and the ratio in our row.
+"$bench" --quick --models=stories260K --threads=1 --tests=tg8 --out="$t/peer" >/dev/null \
+  2>"$t/peer_err"
+check "PyTorch peer rows, checked equal to ours (exit $?: $(grep -i pytorch "$t/peer_err" | head -1))" \
+  'grep -q "\"impl\": *\"pytorch\"" "$t/peer/model_bench.json" && ! grep -q "WRONG" "$t/peer/model_bench.md" && grep -q "\"x_pytorch\"" "$t/peer/model_bench.json"'
+
 # Any model file, the architecture read from it; the old names still work, saying so.
-"$bench" --quick --model="$dir/stories260K.bin" --threads=1 --tests=tg8 --no_publish \
+"$bench" --quick --model="$dir/stories260K.bin" --threads=1 --tests=tg8 --no_publish --nopytorch \
   >"$t/stdout2" 2>"$t/stderr2"
 check "--model=FILE runs it (exit $?)" 'grep -q "stories260K" "$t/stdout2"'
-"$bench" --quick --models=gpt2-small --threads=1 --tests=tg8 --no_publish >"$t/stdout3" \
+"$bench" --quick --models=gpt2-small --threads=1 --tests=tg8 --no_publish --nopytorch >"$t/stdout3" \
   2>"$t/stderr3"
 check "--models=gpt2-small: deprecated, runs gpt2-0.5M" \
   'grep -q "deprecated" "$t/stderr3" && grep -q "gpt2-0.5M" "$t/stdout3"'

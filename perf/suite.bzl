@@ -21,10 +21,11 @@ _SUITE_DEPS = [
     "//third_party:absl_strings",
 ]
 
-def perf_suite(name, deps, test_data = []):
+def perf_suite(name, deps, test_data = [], data = []):
     cc_binary(
         name = name,
         srcs = [name + ".cc"],
+        data = data,
         deps = _SUITE_DEPS + [d for d in deps if d not in _SUITE_DEPS],
     )
     native.sh_test(

@@ -21,6 +21,7 @@ packages=(
   libblis-dev            # peer: BLIS
   libdnnl-dev            # peer: oneDNN
   valgrind               # instruction counts (tools/count_instructions.sh)
+  python3-torch          # model_bench's PyTorch peer (perf/pytorch_peer.py)
   clang-14               # --config=fuzz (fuzz/README.md)
   libclang-rt-14-dev     # libFuzzer and clang's sanitizer runtimes
   librsvg2-bin           # rsvg-convert: look at the SVG charts as PNG
