@@ -1,4 +1,4 @@
-// Step 1 of the ladder: interchange the loops to i-l-j. The innermost loop now updates a row of C
+// Step 2 of the ladder: interchange the loops to i-l-j. The innermost loop now updates a row of C
 // with a scalar times a row of op(B) — unit stride in both, no reduction — so the compiler
 // vectorises it with whatever vector ISA this file is compiled for. C's row stays in L1 across the
 // l loop; B is streamed from memory once per row of C, which is what caps this step.

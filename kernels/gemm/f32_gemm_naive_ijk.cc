@@ -1,4 +1,4 @@
-// Step 0 of the ladder: the textbook triple loop, i-j-l. Each C(i, j) is one dot product whose
+// Step 1 of the ladder: the textbook triple loop, i-j-l. Each C(i, j) is one dot product whose
 // op(B) operand walks down a column: a stride of ldb floats per step, so every load of B touches
 // a new cache line once n exceeds a few hundred, and the float reduction cannot be vectorised
 // without reassociation. This is the "0.3 GFLOP/s" baseline the lab starts from.

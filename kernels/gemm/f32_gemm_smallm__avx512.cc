@@ -1,6 +1,7 @@
-// The small-M path (M <= 16: decode steps, GEMV at M = 1): no packing at all, because with few
-// rows of A nothing is reused enough to pay for it; the cost is streaming op(B) (the weights)
-// once, and the kernels are shaped to keep enough independent loads and FMAs in flight for that.
+// Step 7 of the ladder, the small-M path (M <= 16: decode steps, GEMV at M = 1): no packing at
+// all, because with few rows of A nothing is reused enough to pay for it; the cost is streaming
+// op(B) (the weights) once, and the kernels are shaped to keep enough independent loads and FMAs
+// in flight for that.
 //
 //  * B row-major (trans_b = N), the "axpy" form: C[r rows, NR cols] += A[r, l] * B[l, NR cols]
 //    for each l, with r <= 8 rows of A per pass and NR = 128 / 64 / 32 columns for r <= 2 / 4 / 8

@@ -1,8 +1,8 @@
-// Step 2 of the ladder, "tiled": the i-l-j loop of step 1 inside cache blocks. A KB x NB block of
+// Step 3 of the ladder, "tiled": the i-l-j loop of step 2 inside cache blocks. A KB x NB block of
 // op(B) (256 x 256 floats, 256 KiB) is reused by every row of an MB-row block of C while it sits
 // in L2, and the NB-wide row segment of C a row works on stays in L1 across the KB-deep l loop.
 // Still compiler-vectorised and still loading and storing C in the innermost loop; that is what
-// register blocking (step 3) removes.
+// register blocking (step 4) removes.
 //
 // Compiled once per ISA (see BUILD); KLAB_GEMM_ISA_SUFFIX names the symbol.
 #include "kernels/gemm/gemm_internal.h"

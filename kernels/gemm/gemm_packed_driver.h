@@ -1,4 +1,5 @@
-// The Goto/BLIS GEMM driver, written once (docs/style.md rule 6) and instantiated per micro-kernel.
+// Steps 5 and 6 of the ladder (packed, threaded): the Goto/BLIS GEMM driver, written once
+// (docs/style.md rule 6) and instantiated per micro-kernel.
 //
 // Included only by per-ISA translation units, inside their anonymous namespace, so every
 // instantiation is private to that file (see gemm_internal.h on why that matters).

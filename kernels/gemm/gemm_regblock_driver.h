@@ -1,4 +1,4 @@
-// Step 3 of the ladder, "regblock": the register-blocked micro-kernel applied to A and B where
+// Step 4 of the ladder, "regblock": the register-blocked micro-kernel applied to A and B where
 // they lie, without packing or cache blocking. Each MR x NR tile of C is computed in registers
 // over the whole depth k (one pass over a row block of A and a column block of B per tile), so
 // C is read and written once per tile instead of once per k. What it lacks, packing fixes: A is
