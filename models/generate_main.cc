@@ -250,7 +250,10 @@ int Main(int argc, char** argv) {
   auto sampler = Sampler::Create(model->vocab_size(), sampler_options);
   if (!sampler.ok()) ExitWithUsageError(std::string(sampler.status().message()));
 
-  kernels::SetGemmThreads(threads);
+  // The model takes the threads worth giving it (1 when its packed weights fit one core's L2).
+  std::string fewer;
+  const int used_threads = model->UsefulThreads(threads, &fewer);
+  kernels::SetGemmThreads(used_threads);
   GenerateOptions options;
   options.steps = steps;
   options.kv_cache = absl::GetFlag(FLAGS_kv_cache);
@@ -270,11 +273,11 @@ int Main(int argc, char** argv) {
   // one position at a time); each generated token but the last needed a decode forward; the
   // positions run are the prompt's plus the decode forwards.
   std::fprintf(stderr,
-               "%s, %d thread%s: prompt %d token%s in %.3f ms (%.0f tok/s), first token after "
+               "%s, %d thread%s%s: prompt %d token%s in %.3f ms (%.0f tok/s), first token after "
                "%.3f ms; %d token%s generated, %d decode forward%s in %.3f ms (%.0f tok/s); "
                "%d positions of %d\n",
                std::string(model->architecture()).c_str(), threads, threads == 1 ? "" : "s",
-               stats->prompt_tokens, stats->prompt_tokens == 1 ? "" : "s", stats->prompt_s * 1e3,
+               used_threads == threads ? "" : (" (" + fewer + ")").c_str(), stats->prompt_tokens, stats->prompt_tokens == 1 ? "" : "s", stats->prompt_s * 1e3,
                stats->prompt_tokens_per_s(), stats->first_token_s * 1e3,
                stats->generated_tokens, stats->generated_tokens == 1 ? "" : "s",
                stats->decode_forwards, stats->decode_forwards == 1 ? "" : "s",

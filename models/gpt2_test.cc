@@ -4,9 +4,11 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "kernels/cpu/cpu.h"
 #include "models/model_file.h"
 #include "models/reference.h"
 #include "models/test_models.h"
@@ -182,6 +184,29 @@ TEST_F(Gpt2MalformedFile, ImpossibleHeaderValues) {
 TEST(Gpt2Model, MissingFileIsNotFound) {
   auto m = Gpt2Model::FromFile("/nonexistent/model.bin");
   EXPECT_EQ(m.status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace klab::models
+
+namespace klab::models {
+namespace {
+
+// A model whose packed weights fit one core's L2 takes one thread (a second adds a fork-join per
+// layer and no bandwidth), a larger one what it is offered; the reason is said.
+TEST(LanguageModelThreads, OneThreadWhenThePackedWeightsFitOneL2) {
+  const int64_t l2 = kernels::GetCpuFeatures().l2_bytes;
+  if (l2 == 0) GTEST_SKIP() << "cpuid gives no L2 size here";
+  auto tiny = Gpt2Model::Create({64, 16, 32, 1, 2}, 1);
+  auto big = Gpt2Model::Create(Gpt2Config::Gpt2_3_5M(), 1);
+  ASSERT_TRUE(tiny.ok() && big.ok());
+  ASSERT_LT((*tiny)->packed_weight_bytes(), l2);
+  ASSERT_GT((*big)->packed_weight_bytes(), l2);
+  std::string why;
+  EXPECT_EQ((*tiny)->UsefulThreads(2, &why), 1);
+  EXPECT_NE(why.find("fit one core's"), std::string::npos) << why;
+  EXPECT_EQ((*big)->UsefulThreads(2), 2);
+  EXPECT_EQ((*big)->UsefulThreads(1), 1);
 }
 
 }  // namespace

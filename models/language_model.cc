@@ -1,6 +1,8 @@
 #include "models/language_model.h"
 
 #include "absl/strings/str_format.h"
+#include "kernels/cpu/cpu.h"
+#include "kernels/linear/linear.h"
 
 namespace klab::models {
 
@@ -18,6 +20,28 @@ absl::StatusOr<float*> LanguageModel::Forward(const int* tokens, int n, int pos)
     }
   }
   return ForwardChecked(tokens, n, pos);
+}
+
+int64_t LanguageModel::packed_weight_bytes() const {
+  int64_t bytes = 0;
+  for (const PackedLinear& l : linear_layers()) {
+    bytes += 4 * static_cast<int64_t>(kernels::PackedLinearSize(l.out, l.in));
+  }
+  return bytes;
+}
+
+int LanguageModel::UsefulThreads(int requested, std::string* why) const {
+  if (requested <= 1) return 1;
+  const int64_t l2 = kernels::GetCpuFeatures().l2_bytes;
+  const int64_t bytes = packed_weight_bytes();
+  if (l2 > 0 && bytes <= l2) {
+    if (why != nullptr) {
+      *why = absl::StrFormat("1 used: its %d KiB of packed weights fit one core's %d KiB L2",
+                             bytes >> 10, l2 >> 10);
+    }
+    return 1;
+  }
+  return requested;
 }
 
 }  // namespace klab::models

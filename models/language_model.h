@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -79,6 +80,14 @@ class LanguageModel {
   // 0 <= pos, pos + n <= context() and every token is in [0, vocab_size()) (n comparisons: free
   // beside a forward pass). Allocates nothing.
   absl::StatusOr<float*> Forward(const int* tokens, int n, int pos);
+
+  // The threads worth giving this model when `requested` are offered: 1 when its packed linear
+  // weights fit one core's L2, else `requested`. A forward pass streams those weights once per
+  // token; a second core pays off by adding L2 capacity and bandwidth, which a model that fits
+  // one L2 does not need, while it still pays a fork-join per layer (stories260K, 1023 KiB in a
+  // 1 MiB L2: 0.98-1.00x on 2 threads of Zen 4, run 20261204-233635). `why` (optional) says so.
+  int UsefulThreads(int requested, std::string* why = nullptr) const;
+  int64_t packed_weight_bytes() const;
 
   void set_profile(ForwardProfile* profile) { profile_ = profile; }
 

@@ -200,15 +200,15 @@ struct PeerOutcome {
 };
 
 PeerOutcome RunPyTorchPeer(LanguageModel& model, const std::string& name, const std::string& file,
-                           const std::vector<Test>& runs, int64_t t, const std::vector<int>& cpus,
+                           const std::vector<Test>& runs, int64_t t, int used,
+                           const std::vector<int>& cpus,
                            const std::function<void()>& use_our_threads,
                            const std::function<void()>& park_our_threads,
                            const harness::MeasureOptions& measure, bool quick,
                            const std::string& script) {
   PeerOutcome out;
   park_our_threads();
-  auto peer = PyTorchPeer::Start(absl::GetFlag(FLAGS_python), script, file, static_cast<int>(t),
-                                 cpus);
+  auto peer = PyTorchPeer::Start(absl::GetFlag(FLAGS_python), script, file, used, cpus);
   if (!peer.ok()) {
     out.why_not = std::string(peer.status().message());
     return out;
@@ -271,6 +271,7 @@ PeerOutcome RunPyTorchPeer(LanguageModel& model, const std::string& name, const 
     j["test"] = test.name;
     j["kv_cache"] = true;
     j["threads"] = t;
+    j["threads_used"] = used;
     j["pinned"] = cpus;
     j["check"] = {{"ok", same}, {"what", "greedy ids equal ours"}};
     if (same) {
@@ -288,7 +289,8 @@ PeerOutcome RunPyTorchPeer(LanguageModel& model, const std::string& name, const 
     out.rows.push_back(j);
     out.table.push_back(
         {name, Fmt(model.params() / 1e6, 3) + " M", Fmt(model.params() * 4 / 1e6, 2), "pytorch",
-         absl::StrCat(t), test.name, "on", same ? Fmt(n / median_s, 0) : "WRONG", "—",
+         used == t ? absl::StrCat(t) : absl::StrFormat("%d (%d used)", t, used), test.name, "on",
+         same ? Fmt(n / median_s, 0) : "WRONG", "—",
          "—", "—", absl::StrCat(peer_ns.size()), same ? Fmt(median_s * 1e3 / n, 4) : "—", "—",
          "—", "—", "—", "—", "—", "—", "—",
          same ? Fmt(100.0 * m.summary.mad / m.summary.median, 1) : "—"});
@@ -403,6 +405,7 @@ int Run(int argc, char** argv) {
 
   std::vector<std::vector<std::string>> table, hot_table, skipped, ceiling_table;
   std::set<std::string> pytorch_notes;  // why the PyTorch peer did not run, once each
+  std::vector<std::string> thread_notes;  // models given fewer threads than a row asks
   // (model, test, kv) -> threads -> median ns; model -> median ns per token of tg (kv, t1).
   std::map<std::string, std::map<int64_t, double>> by_threads;
   std::map<std::string, std::pair<int64_t, double>> size_scaling;
@@ -552,10 +555,18 @@ int Run(int argc, char** argv) {
     // pool is rebuilt for each thread count (its threads pinned to the same cores, whose caches
     // stay warm; outside the timed samples), so drift on this shared machine hits 1 and 2
     // threads alike and the scaling ratios compare like with like.
+    // A row of t threads runs the model on the threads worth giving it (UsefulThreads: 1 when its
+    // packed weights fit one core's L2), and says so.
+    if (std::string why; model->UsefulThreads(max_threads, &why) < max_threads) {
+      thread_notes.push_back(absl::StrFormat("%s runs on 1 thread whatever the row asks (%s)",
+                                             spec->name, why));
+      std::fprintf(stderr, "model_bench: %s\n", thread_notes.back().c_str());
+    }
+    auto used_threads = [&](int64_t t) { return model->UsefulThreads(static_cast<int>(t)); };
     auto use_threads = [&](int64_t t) {
       std::vector<int> cpus;
-      for (int i = 0; i < t; ++i) cpus.push_back(topo.OsCpuOfCore(cores[i]));
-      kernels::SetGemmThreads(static_cast<int>(t), cpus);
+      for (int i = 0; i < used_threads(t); ++i) cpus.push_back(topo.OsCpuOfCore(cores[i]));
+      kernels::SetGemmThreads(static_cast<int>(cpus.size()), cpus);
       // New workers must be running (and spinning between runs) before anything is timed.
       for (int i = 0; i < 100; ++i) kernels::GemmThreadPool().Run([](int) {});
       return cpus;
@@ -624,14 +635,15 @@ int Run(int argc, char** argv) {
       }
       const std::string script = PyTorchPeerScript(argv[0]);
       for (int64_t t : *threads) {
-        std::vector<int> cpus;
-        for (int i = 0; i < t; ++i) cpus.push_back(topo.OsCpuOfCore(cores[i]));
+        std::vector<int> cpus;  // the peer gets the threads ours use
+        for (int i = 0; i < used_threads(t); ++i) cpus.push_back(topo.OsCpuOfCore(cores[i]));
         if (script.empty() || peer_file.empty()) {
           peers[t].why_not = script.empty() ? "perf/pytorch_peer.py not found"
                                             : "could not write the model for the peer";
         } else {
           peers[t] = RunPyTorchPeer(
-              *model, spec->name, peer_file, runs, t, cpus, [&] { use_threads(t); },
+              *model, spec->name, peer_file, runs, t, used_threads(t), cpus,
+              [&] { use_threads(t); },
               [&] { kernels::SetGemmThreads(1, {cpus[0]}); }, measure, quick, script);
         }
         if (!peers[t].why_not.empty()) {
@@ -698,6 +710,7 @@ int Run(int argc, char** argv) {
         j["test"] = test.name;
         j["kv_cache"] = test.kv_cache;
         j["threads"] = t;
+        j["threads_used"] = static_cast<int64_t>(cpus.size());
         j["pinned"] = cpus;
         const Json timing = harness::TimingJson(m);
         for (const auto& [key, v] : timing.items()) j[key] = v;
@@ -743,7 +756,11 @@ int Run(int argc, char** argv) {
                      check_ok ? "ok" : "WRONG", harness::IsUnstable(m.summary) ? "  unstable" : "");
         table.push_back(
             {spec->name, Fmt(model->params() / 1e6, 3) + " M",
-             Fmt(model->params() * 4 / 1e6, 2), "kernel-lab", absl::StrCat(t), test.name,
+             Fmt(model->params() * 4 / 1e6, 2), "kernel-lab",
+             static_cast<int64_t>(cpus.size()) == t
+                 ? absl::StrCat(t)
+                 : absl::StrFormat("%d (%d used)", t, cpus.size()),
+             test.name,
              test.kv_cache ? "on" : "off", Fmt(n / median_s, 0),
              has_peer ? Fmt(speedup.at(test.name), 2) + "x" : "—",
              absl::StrFormat("%.0f ± %.0f", mean, sd),
@@ -831,6 +848,9 @@ int Run(int argc, char** argv) {
       {false, true, true, false, true, false, false, true, true, false, true, true, true, true,
        true, true, true, true, true, true, true, true},
       table);
+  for (const std::string& note : thread_notes) {
+    md += "\nThreads: " + note + "; the row's PyTorch gets the same.\n";
+  }
   for (const std::string& note : pytorch_notes) {
     md += "\nPyTorch peer not run: " + note + "\n";
   }
