@@ -35,6 +35,7 @@
 #include "harness/json.h"
 #include "harness/measure.h"
 #include "harness/results.h"
+#include "harness/svg_plot.h"
 #include "harness/topology.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/gemm/gemm_config.h"
@@ -296,6 +297,44 @@ PeerOutcome RunPyTorchPeer(LanguageModel& model, const std::string& name, const 
          same ? Fmt(100.0 * m.summary.mad / m.summary.median, 1) : "—"});
   }
   return out;
+}
+
+// The run's chart: tokens/s (log scale) of every test with the KV cache, one point per case
+// (model and test, numbered on the x axis) for each of ours and PyTorch's at each thread count.
+// Returns the SVG and the legend of the x axis ("1 gpt2-0.5M tg25, 2 ...").
+std::pair<std::string, std::string> TokensChart(const Json& record) {
+  std::vector<std::string> cases;
+  std::map<std::string, harness::PlotSeries> series;
+  for (const Json& row : record["rows"]) {
+    if (row.value("op", "") != "model" || !row.value("kv_cache", false) ||
+        !row.contains("tokens_per_s")) {
+      continue;
+    }
+    const std::string key = row["model"].get<std::string>() + " " + row["test"].get<std::string>();
+    auto at = std::find(cases.begin(), cases.end(), key);
+    if (at == cases.end()) at = cases.insert(cases.end(), key);
+    const std::string impl = row.value("impl", "kernel-lab");
+    const std::string name =
+        absl::StrFormat("%s, %d thread%s", impl, row["threads"].get<int>(),
+                        row["threads"].get<int>() == 1 ? "" : "s");
+    harness::PlotSeries& s = series[name];
+    s.name = name;
+    s.markers_only = true;
+    s.dashed = impl != "kernel-lab";
+    s.points.push_back({static_cast<double>(at - cases.begin() + 1),
+                        row["tokens_per_s"].get<double>()});
+  }
+  std::vector<harness::PlotSeries> list;
+  for (auto& [name, s] : series) list.push_back(std::move(s));
+  std::string legend;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    legend += absl::StrFormat("%s%d %s", i == 0 ? "" : ", ", i + 1, cases[i]);
+  }
+  return {harness::LineChartSvg({"model_bench: tokens/s with the KV cache, ours and PyTorch's",
+                                 "case (model and test, listed under the table)",
+                                 "tokens/s (log scale)", false, true},
+                                list),
+          legend};
 }
 
 absl::StatusOr<std::vector<Test>> ParseTests(const std::vector<std::string>& items) {
@@ -897,9 +936,14 @@ int Run(int argc, char** argv) {
                  static_cast<int>(skipped.size()));
     return 1;
   }
+  const auto [chart, cases] = TokensChart(record);
+  md += "\n## Tokens/s, ours and PyTorch's (`model_bench_tokens.svg`)\n\nCases on the chart's x "
+        "axis: " + cases + ".\n";
   return PublishRun(kSuite, output, record, md,
                     absl::StrFormat("model_bench, %d rows", record["rows"].size()), wrong,
-                    "model(s) whose cached and uncached greedy tokens differ");
+                    "model(s) whose cached and uncached greedy tokens differ or PyTorch peers "
+                    "whose ids differ from ours",
+                    {{"model_bench_tokens.svg", chart}});
 }
 
 }  // namespace
