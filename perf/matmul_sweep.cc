@@ -209,28 +209,6 @@ Settings ReadSettingsOrExit() {
   return s;
 }
 
-// Per-core FMA peak of the widest ISA, measured now by this binary (GFLOP/s).
-harness::Json MeasurePeak() {
-  const kernels::FmaPeakKernel* best = nullptr;
-  for (const kernels::FmaPeakKernel& k : kernels::FmaPeakKernels()) {
-    if (kernels::CpuSupports(k.isa)) best = &k;
-  }
-  if (best == nullptr) return {{"gflops", nullptr}, {"kernel", "none (no AVX2)"}};
-  constexpr int64_t kIters = 200'000;  // ~1 ms at 100 GFLOP/s with AVX-512
-  harness::MeasureOptions o;
-  o.min_reps = 21;
-  o.min_time_s = 0.1;
-  o.warmup_s = 0.05;
-  volatile float sink = 0;
-  const harness::Measurement m = harness::Measure([&] { sink = best->fn(kIters); }, o);
-  const double flops = static_cast<double>(kIters) * best->flops_per_iteration;
-  // The best repetition: peak is a ceiling, and interference only ever lowers it.
-  return {{"gflops", flops / m.summary.min},
-          {"gflops_median", flops / m.summary.median},
-          {"kernel", best->name},
-          {"reps", m.samples_ns.size()}};
-}
-
 void FillRandom(harness::AlignedBuffer& buf, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -528,7 +506,7 @@ int Run(int argc, char** argv) {
   const harness::PinResult pin = topo.PinThisThreadToCore(core_order[0]);
   if (!pin.ok) std::fprintf(stderr, "matmul_sweep: warning: not pinned: %s\n", pin.error.c_str());
   std::fprintf(stderr, "matmul_sweep: measuring the FMA peak ...\n");
-  env["peak"] = MeasurePeak();
+  env["peak"] = MeasureFmaPeak();
   env["peak_gflops_per_core"] = env["peak"]["gflops"];
   env["bandwidth_gbs"] = nullptr;  // measured by //perf:peak (harness issue), not by this suite
   env["best_isa"] = std::string(kernels::IsaName(kernels::BestIsa()));

@@ -431,6 +431,7 @@ int Run(int argc, char** argv) {
   Json record = NewRecord(kSuite, argc, argv, topo);
   Json env = record["env"];
   env["best_isa"] = std::string(kernels::IsaName(kernels::BestIsa()));
+  env["peak"] = MeasureFmaPeak();
   env["models_dir"] = dir;
   env["pinning"] = {{"policy", PinningDescription()},
                     {"cores", cores},
@@ -858,11 +859,14 @@ int Run(int argc, char** argv) {
                                   row["gbs_best"].get<double>());
     }
   }
+  const Json& peak = env["peak"];
   md += absl::StrFormat(
-      "**Machine:** %s, %d core%s used (%s), best ISA %s; read ceiling of each model's weights "
-      "(below): %s.\n\n",
+      "**Machine:** %s, %d core%s used (%s), best ISA %s, FMA peak %s per core measured in this "
+      "run; read ceiling of each model's weights (below): %s.\n\n",
       env["cpu_model"].is_string() ? env["cpu_model"].get<std::string>() : "unknown", max_threads,
       max_threads == 1 ? "" : "s", PinningDescription(), env["best_isa"].get<std::string>(),
+      peak["gflops"].is_number() ? Fmt(peak["gflops"].get<double>(), 1) + " GFLOP/s"
+                                 : std::string("not measured"),
       ceilings.empty() ? "not measured" : ceilings);
   md += absl::StrFormat(
       "tgN: N tokens generated one position at a time from a 1-token "

@@ -8,7 +8,9 @@
 #include "absl/strings/str_split.h"
 #include "harness/compare.h"
 #include "harness/env.h"
+#include "harness/measure.h"
 #include "kernels/cpu/cpu.h"
+#include "kernels/peak/peak.h"
 #include "common/cli.h"
 
 ABSL_FLAG(std::string, out, "",
@@ -85,6 +87,26 @@ harness::Json NewRecord(const std::string& suite, int argc, char** argv,
   record["command"] = CommandLine(argc, argv, "//perf:" + suite);
   record["env"] = std::move(env);
   return record;
+}
+
+harness::Json MeasureFmaPeak() {
+  const kernels::FmaPeakKernel* best = nullptr;
+  for (const kernels::FmaPeakKernel& k : kernels::FmaPeakKernels()) {
+    if (kernels::CpuSupports(k.isa)) best = &k;
+  }
+  if (best == nullptr) return {{"gflops", nullptr}, {"kernel", "none (no AVX2)"}};
+  constexpr int64_t kIters = 200'000;  // ~1 ms at 100 GFLOP/s with AVX-512
+  harness::MeasureOptions o;
+  o.min_reps = 21;
+  o.min_time_s = 0.1;
+  o.warmup_s = 0.05;
+  volatile float sink = 0;
+  const harness::Measurement m = harness::Measure([&] { sink = best->fn(kIters); }, o);
+  const double flops = static_cast<double>(kIters) * best->flops_per_iteration;
+  return {{"gflops", flops / m.summary.min},
+          {"gflops_median", flops / m.summary.median},
+          {"kernel", best->name},
+          {"reps", m.samples_ns.size()}};
 }
 
 int PublishRun(const std::string& suite, const harness::OutputOptions& output,

@@ -32,6 +32,11 @@ harness::OutputOptions OutputOptionsFromFlagsOrExit();
 harness::Json NewRecord(const std::string& suite, int argc, char** argv,
                         const harness::Topology& topology);
 
+// The per-core FMA peak of the widest ISA this CPU runs, measured now (the best of 21+ samples of
+// kernels/peak's loop: a ceiling, which interference only lowers): {"gflops", "gflops_median",
+// "kernel", "reps"}, or gflops null where the CPU has no AVX2.
+harness::Json MeasureFmaPeak();
+
 // Prints the markdown to stdout and writes the run. Returns the suite's exit status: 1 when the
 // files could not be written or when `wrong_rows` > 0 (saying so with `wrong_what`), else 0.
 // `extra_files` (name, contents), e.g. SVG charts, are written beside the tables.
