@@ -26,10 +26,13 @@ done
   --steps=64 >"$t/relative" 2>/dev/null)
 check "relative --model from BUILD_WORKING_DIRECTORY" 'cmp -s "$t/story" "$t/relative"'
 
+# The GPT-2 file: from ../shared when given, else written here from the seed (the same bytes,
+# checked below).
 if [ -n "$gpt2_dir" ] && [ -f "$gpt2_dir/gpt2_small_xorshift1.bin" ]; then
   cp "$gpt2_dir/gpt2_small_xorshift1.bin" "$t/"
 else
-  echo "SKIP (GPT-2 file checks): gpt2_small_xorshift1.bin not found (KLAB_MODELS_DIR)"
+  "$gen" --gpt2_config=gpt2-0.5M --save_model="$t/gpt2_small_xorshift1.bin" --prompt_ids=1 \
+    --print_ids --steps=2 >/dev/null 2>&1
 fi
 gpt2="$t/gpt2_small_xorshift1.bin"
 if [ -f "$gpt2" ]; then
@@ -87,6 +90,18 @@ expect 1 "a tokenizer of a larger vocabulary" "larger vocabulary" -- \
 expect 1 "a truncated tokenizer" "truncated\|holds" -- \
   --model="$dir/stories260K.bin" --tokenizer="$t/tok_truncated.bin" --prompt=hi
 expect 2 "an unknown flag" "bogus" -- --bogus=1
+
+# The GPT-2 configurations created from their seed are the published files byte for byte (their
+# SHA-256 as docs/model-files.md lists them): no file beside the repository is needed.
+"$gen" --gpt2_config=gpt2-0.5M --save_model="$t/g05.bin" --prompt_ids=1 --print_ids --steps=2 \
+  >/dev/null 2>&1
+"$gen" --gpt2_config=gpt2-3.5M --save_model="$t/g35.bin" --prompt_ids=1 --print_ids --steps=2 \
+  >/dev/null 2>&1
+check "gpt2-0.5M from the seed is gpt2_small_xorshift1.bin" \
+  '[ "$(sha256sum <"$t/g05.bin" | cut -c1-64)" = c5b78907b399eae2faf505eb1d6f37001ffe041b1d13a4c0ddb12a533273e37c ]'
+check "gpt2-3.5M from the seed is gpt2_medium_xorshift1.bin" \
+  '[ "$(sha256sum <"$t/g35.bin" | cut -c1-64)" = 51c19cb3ae2a5373831e43f29f921f88be6d77d98202477d2c548010e9c1da20 ]'
+expect 2 "--save_model without --gpt2_config" "needs --gpt2_config" -- --save_model="$t/x.bin"
 
 # llama2.c's habits: no flags at all runs the repository's stories260K from BOS and tells a story;
 # the speed line counts in the singular where it should.

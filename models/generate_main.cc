@@ -33,6 +33,9 @@ ABSL_FLAG(std::string, gpt2_config, "",
           "instead of --model: create a GPT-2 in memory from the xorshift recipe; 'gpt2-0.5M', "
           "'gpt2-3.5M' (the report's Small and Medium) or 'V,T,d,L,H' (vocab, block, width, "
           "layers, heads)");
+ABSL_FLAG(std::string, save_model, "",
+          "with --gpt2_config: also write the created model as a GPT-2 file here (seed 1 gives "
+          "the published gpt2_*_xorshift1.bin byte for byte)");
 ABSL_FLAG(uint32_t, weights_seed, 1, "seed of the xorshift weights for --gpt2_config");
 ABSL_FLAG(std::string, tokenizer, "",
           "llama2.c tokenizer file (default: tok<vocab>.bin beside the model, if present)");
@@ -155,6 +158,9 @@ int Main(int argc, char** argv) {
   ParseFlagsOrExit(argc, argv, kUsage);
   std::string model_path = UserPath(absl::GetFlag(FLAGS_model));
   const std::string gpt2_config = absl::GetFlag(FLAGS_gpt2_config);
+  if (!absl::GetFlag(FLAGS_save_model).empty() && gpt2_config.empty()) {
+    ExitWithUsageError("--save_model needs --gpt2_config (it writes the model created from it)");
+  }
   if (!model_path.empty() && !gpt2_config.empty()) {
     ExitWithUsageError("give either --model or --gpt2_config, not both");
   }
@@ -191,6 +197,10 @@ int Main(int argc, char** argv) {
     if (!config.ok()) ExitWithUsageError(std::string(config.status().message()));
     auto m = Gpt2Model::Create(*config, absl::GetFlag(FLAGS_weights_seed), limits);
     if (!m.ok()) Fail(std::string(m.status().message()));
+    if (const std::string save = UserPath(absl::GetFlag(FLAGS_save_model)); !save.empty()) {
+      const absl::Status saved = (*m)->Save(save);
+      if (!saved.ok()) Fail(std::string(saved.message()));
+    }
     model = std::move(*m);
   } else if (IsGpt2File(model_path)) {
     auto m = Gpt2Model::FromFile(model_path, limits);
