@@ -197,10 +197,17 @@ def main():
         data = f.read()
     magic = struct.unpack_from("<i", data)[0]
     model = Gpt2(data) if magic == 0x32545047 else Llama(data)
-    blas = [c for c in torch.__config__.show().split("\n") if "BLAS_INFO" in c or "CPU capability" in c]
+    # Which BLAS and kernels it runs: a first forward loads them, then the mapped libraries say.
+    model.forward([0], 0)
+    config = torch.__config__.show()
+    capability = [ln.split(":", 1)[1].strip() for ln in config.split("\n")
+                  if "CPU capability usage" in ln]
+    with open("/proc/self/maps") as maps:
+        blas = sorted({ln.split()[-1] for ln in maps if "blas" in ln.lower() and "/" in ln})
     print(json.dumps({"ready": type(model).__name__.lower(), "torch": torch.__version__,
-                      "threads": torch.get_num_threads(), "config": " ".join(
-                          s.strip() for s in blas)[:300],
+                      "threads": torch.get_num_threads(),
+                      "cpu_capability": capability[0] if capability else "?",
+                      "blas_libraries": blas,
                       "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "")}), flush=True)
     for line in sys.stdin:
         cmd = json.loads(line)
