@@ -9,26 +9,18 @@
 namespace klab::models::testing {
 
 std::optional<std::string> FindModelFile(const std::string& name, std::string* why) {
-  // The repository's own copies first (tests list //models/data as data, so they are in the
-  // runfiles tree, the test's working directory), then the folder beside the workspace.
+  // Tests list //models/data as data, so the files are in the runfiles tree (the test's working
+  // directory); under `bazel run`, in the workspace.
   std::vector<std::filesystem::path> dirs = {"models/data"};
-  if (const char* env = std::getenv("KLAB_MODELS_DIR"); env != nullptr && *env != '\0') {
-    dirs.emplace_back(env);
-  }
-  // Under `bazel test` the working directory is the runfiles tree; BUILD_WORKSPACE_DIRECTORY is
-  // set under `bazel run`. Try both, then the plain relative path.
   if (const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY"); ws != nullptr) {
     dirs.push_back(std::filesystem::path(ws) / "models" / "data");
-    dirs.push_back(std::filesystem::path(ws) / ".." / "shared" / "models");
   }
-  dirs.emplace_back("../shared/models");
   for (const auto& dir : dirs) {
     std::error_code ec;
     const auto path = dir / name;
     if (std::filesystem::is_regular_file(path, ec)) return path.string();
   }
-  *why = "model file '" + name +
-         "' not found (set KLAB_MODELS_DIR to the folder holding ../shared/models; .ci/run does)";
+  *why = "model file '" + name + "' not found in models/data (list //models/data as data)";
   return std::nullopt;
 }
 

@@ -1,5 +1,5 @@
-// Where tests find model files: models/data (stories260K and tok512, in the repository), then
-// $KLAB_MODELS_DIR (set by .ci/run), else ../shared/models relative to the workspace. A test whose file is absent skips with a message saying so.
+// Where tests find model files: models/data (stories260K and tok512, in the repository). A test
+// whose file is absent skips with a message saying so.
 #ifndef KLAB_MODELS_TEST_MODELS_H_
 #define KLAB_MODELS_TEST_MODELS_H_
 
