@@ -21,7 +21,7 @@
 #include "kernels/gemm/gemm_config.h"
 #include "models/generation.h"
 #include "models/gpt2.h"
-#include "models/llama.h"
+#include "models/load_model.h"
 #include "models/model_file.h"
 #include "models/sampler.h"
 #include "models/tokenizer.h"
@@ -79,7 +79,6 @@ std::string UserPath(const std::string& path) {
   return (std::filesystem::path(wd) / path).string();
 }
 
-// Whether the file starts with GPT-2's magic (InputFile: never blocks on a FIFO).
 // models/data/stories260K.bin of the workspace `bazel run` was started in (or of the working
 // directory), "" when absent.
 std::string DefaultModelPath() {
@@ -91,16 +90,6 @@ std::string DefaultModelPath() {
   }
   return std::filesystem::exists("models/data/stories260K.bin") ? "models/data/stories260K.bin"
                                                                 : "";
-}
-
-bool IsGpt2File(const std::string& path) {
-  auto file = InputFile::Open(path);
-  if (!file.ok()) return false;
-  auto head = file->ReadPrefix(4);
-  int32_t magic = 0;
-  if (!head.ok() || head->size() != 4) return false;
-  std::memcpy(&magic, head->data(), 4);
-  return magic == Gpt2Model::kMagic;
 }
 
 // "gpt2-0.5M", "gpt2-3.5M" (also without the "gpt2-"), the deprecated "small" / "medium", or
@@ -202,15 +191,13 @@ int Main(int argc, char** argv) {
       if (!saved.ok()) Fail(std::string(saved.message()));
     }
     model = std::move(*m);
-  } else if (IsGpt2File(model_path)) {
-    auto m = Gpt2Model::FromFile(model_path, limits);
-    if (!m.ok()) Fail(std::string(m.status().message()));
-    model = std::move(*m);
   } else {
-    auto m = LlamaModel::FromFile(model_path, limits);
+    auto m = LoadModelFile(model_path, limits);
     if (!m.ok()) Fail(std::string(m.status().message()));
     model = std::move(*m);
-    stop_token = Tokenizer::kBos;  // llama2.c: BOS delimits sequences
+    if (model->architecture() == "llama") {
+      stop_token = Tokenizer::kBos;  // llama2.c: BOS delimits sequences
+    }
   }
 
   std::optional<Tokenizer> tokenizer;

@@ -44,13 +44,7 @@ absl::StatusOr<GenerationStats> Generate(LanguageModel& model, const std::vector
         "the prompt has %d tokens, more than the %d positions to run (steps %d, context %d)", p,
         positions, options.steps, model.context()));
   }
-  for (int i = 0; i < p; ++i) {
-    if (prompt[i] < 0 || prompt[i] >= model.vocab_size()) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "prompt token %d (at %d) is outside the vocabulary [0, %d)", prompt[i], i,
-          model.vocab_size()));
-    }
-  }
+  // Token ids are checked by Forward (every call, every build).
   GenerationStats stats;
   stats.prompt_tokens = p;
   sequence->clear();

@@ -46,7 +46,8 @@ class TokenSink {
 
 // Runs the loop; `sequence` receives the prompt and the generated tokens (its capacity is
 // reserved up front, so nothing allocates after the first token). InvalidArgument when the
-// prompt is empty, longer than the positions to run, or holds a token outside the vocabulary.
+// prompt is empty, longer than the positions to run, or holds a token outside the vocabulary
+// (Forward's check), or when the model's logits stop being finite.
 absl::StatusOr<GenerationStats> Generate(LanguageModel& model, const std::vector<int>& prompt,
                                          const GenerateOptions& options, Sampler& sampler,
                                          std::vector<int>* sequence, TokenSink* sink = nullptr);

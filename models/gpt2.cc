@@ -110,6 +110,17 @@ absl::Status OutOfMemory(const std::string& what, const Gpt2Config& c) {
       "%s: out of memory allocating the model's %.1f MiB", what, c.MemoryBytes() / 1048576.0));
 }
 
+// Everything the header alone decides: its fields, the file size it predicts (`file_size`),
+// and the memory the model will need. FromBuffer and FromFile (before reading the weights) both
+// go through it.
+absl::StatusOr<Gpt2Config> CheckHeader(const char* header, size_t header_size, int64_t file_size,
+                                       const std::string& what, const LoadLimits& limits) {
+  KLAB_ASSIGN_OR_RETURN(const Gpt2Config c, ParseHeader(header, header_size, what));
+  KLAB_RETURN_IF_ERROR(CheckFileSize(c, file_size, what));
+  KLAB_RETURN_IF_ERROR(CheckMemory(what, c.MemoryBytes(), limits));
+  return c;
+}
+
 }  // namespace
 
 std::optional<Gpt2Config> Gpt2Config::Named(std::string_view name, bool* deprecated) {
@@ -216,9 +227,8 @@ void Gpt2Model::PackLinearLayers() {
 absl::StatusOr<std::unique_ptr<Gpt2Model>> Gpt2Model::FromBuffer(const char* data, size_t size,
                                                                  const std::string& what,
                                                                  const LoadLimits& limits) {
-  KLAB_ASSIGN_OR_RETURN(const Gpt2Config config, ParseHeader(data, size, what));
-  KLAB_RETURN_IF_ERROR(CheckFileSize(config, static_cast<int64_t>(size), what));
-  KLAB_RETURN_IF_ERROR(CheckMemory(what, config.MemoryBytes(), limits));
+  KLAB_ASSIGN_OR_RETURN(const Gpt2Config config,
+                        CheckHeader(data, size, static_cast<int64_t>(size), what, limits));
   ByteCursor in(data, size, what);
   KLAB_RETURN_IF_ERROR(in.Skip("header", kHeaderInts * 4));
   try {
@@ -239,14 +249,11 @@ absl::StatusOr<std::unique_ptr<Gpt2Model>> Gpt2Model::FromBuffer(const char* dat
 absl::StatusOr<std::unique_ptr<Gpt2Model>> Gpt2Model::FromFile(const std::string& path,
                                                                const LoadLimits& limits) {
   const std::string what = "'" + path + "'";
-  KLAB_ASSIGN_OR_RETURN(const InputFile file, InputFile::Open(path));
-  // The header first: a file whose size or memory the header rules out is refused before its
-  // bytes are read.
-  KLAB_ASSIGN_OR_RETURN(const std::vector<char> header, file.ReadPrefix(kHeaderInts * 4));
-  KLAB_ASSIGN_OR_RETURN(const Gpt2Config c, ParseHeader(header.data(), header.size(), what));
-  KLAB_RETURN_IF_ERROR(CheckFileSize(c, file.size(), what));
-  KLAB_RETURN_IF_ERROR(CheckMemory(what, c.MemoryBytes(), limits));
-  KLAB_ASSIGN_OR_RETURN(std::vector<char> bytes, file.ReadAll(c.FileBytes()));
+  KLAB_ASSIGN_OR_RETURN(
+      const std::vector<char> bytes,
+      ReadModelFile(path, kHeaderInts * 4, [&](const std::vector<char>& header, int64_t size) {
+        return CheckHeader(header.data(), header.size(), size, what, limits).status();
+      }));
   return FromBuffer(bytes.data(), bytes.size(), what, limits);
 }
 

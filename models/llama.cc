@@ -92,6 +92,17 @@ absl::Status CheckFileSize(const LlamaConfig& c, int64_t size, const std::string
       c.seq_len, c.shared_classifier ? "shared" : "separate", c.FileBytes()));
 }
 
+// Everything the header alone decides: its fields, the file size it predicts (`file_size`),
+// and the memory the model will need. FromBuffer and FromFile (before reading the weights) both
+// go through it.
+absl::StatusOr<LlamaConfig> CheckHeader(const char* header, size_t header_size, int64_t file_size,
+                                 const std::string& what, const LoadLimits& limits) {
+  KLAB_ASSIGN_OR_RETURN(const LlamaConfig c, ParseHeader(header, header_size, what));
+  KLAB_RETURN_IF_ERROR(CheckFileSize(c, file_size, what));
+  KLAB_RETURN_IF_ERROR(CheckMemory(what, c.MemoryBytes(), limits));
+  return c;
+}
+
 }  // namespace
 
 int64_t LlamaConfig::FileBytes() const {
@@ -180,9 +191,8 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::FromBuffer(const char* d
                                                                    size_t size,
                                                                    const std::string& what,
                                                                    const LoadLimits& limits) {
-  KLAB_ASSIGN_OR_RETURN(const LlamaConfig c, ParseHeader(data, size, what));
-  KLAB_RETURN_IF_ERROR(CheckFileSize(c, static_cast<int64_t>(size), what));
-  KLAB_RETURN_IF_ERROR(CheckMemory(what, c.MemoryBytes(), limits));
+  KLAB_ASSIGN_OR_RETURN(const LlamaConfig c,
+                        CheckHeader(data, size, static_cast<int64_t>(size), what, limits));
   ByteCursor in(data, size, what);
   KLAB_RETURN_IF_ERROR(in.Skip("header", kHeaderInts * 4));
   const int64_t rope_floats = int64_t{c.seq_len} * c.head_size();
@@ -240,14 +250,11 @@ absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::FromBuffer(const char* d
 absl::StatusOr<std::unique_ptr<LlamaModel>> LlamaModel::FromFile(const std::string& path,
                                                                  const LoadLimits& limits) {
   const std::string what = "'" + path + "'";
-  KLAB_ASSIGN_OR_RETURN(const InputFile file, InputFile::Open(path));
-  // The header first: a file whose size or memory the header rules out is refused before its
-  // bytes are read.
-  KLAB_ASSIGN_OR_RETURN(const std::vector<char> header, file.ReadPrefix(kHeaderInts * 4));
-  KLAB_ASSIGN_OR_RETURN(const LlamaConfig c, ParseHeader(header.data(), header.size(), what));
-  KLAB_RETURN_IF_ERROR(CheckFileSize(c, file.size(), what));
-  KLAB_RETURN_IF_ERROR(CheckMemory(what, c.MemoryBytes(), limits));
-  KLAB_ASSIGN_OR_RETURN(std::vector<char> bytes, file.ReadAll(c.FileBytes()));
+  KLAB_ASSIGN_OR_RETURN(
+      const std::vector<char> bytes,
+      ReadModelFile(path, kHeaderInts * 4, [&](const std::vector<char>& header, int64_t size) {
+        return CheckHeader(header.data(), header.size(), size, what, limits).status();
+      }));
   return FromBuffer(bytes.data(), bytes.size(), what, limits);
 }
 

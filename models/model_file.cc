@@ -65,6 +65,17 @@ absl::StatusOr<std::vector<char>> InputFile::ReadAll(int64_t max_bytes) const {
   return ReadPrefix(static_cast<size_t>(size_));
 }
 
+absl::StatusOr<std::vector<char>> ReadModelFile(
+    const std::string& path, size_t header_bytes,
+    const std::function<absl::Status(const std::vector<char>& header, int64_t file_size)>& check) {
+  absl::StatusOr<InputFile> file = InputFile::Open(path);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<std::vector<char>> header = file->ReadPrefix(header_bytes);
+  if (!header.ok()) return header.status();
+  if (absl::Status s = check(*header, file->size()); !s.ok()) return s;
+  return file->ReadAll(file->size());
+}
+
 absl::StatusOr<std::vector<char>> ReadFileBytes(const std::string& path, int64_t max_bytes) {
   absl::StatusOr<InputFile> f = InputFile::Open(path);
   if (!f.ok()) return f.status();

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,13 @@ class InputFile {
   int64_t size_;
   std::string path_;
 };
+
+// A model file read header first: opens `path` (InputFile), reads its first `header_bytes`, and
+// lets `check(header, file_size)` refuse it (an impossible header, a size the header does not
+// predict, more memory than allowed) before the rest is read. Returns the whole file.
+absl::StatusOr<std::vector<char>> ReadModelFile(
+    const std::string& path, size_t header_bytes,
+    const std::function<absl::Status(const std::vector<char>& header, int64_t file_size)>& check);
 
 // The bytes of `path` (InputFile::Open, then ReadAll(max_bytes)).
 absl::StatusOr<std::vector<char>> ReadFileBytes(const std::string& path,

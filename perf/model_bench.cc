@@ -43,7 +43,7 @@
 #include "models/gpt2.h"
 #include "models/language_model.h"
 #include "models/llama.h"
-#include "models/model_file.h"
+#include "models/load_model.h"
 #include "models/sampler.h"
 #include "perf/pytorch_peer.h"
 #include "perf/suite.h"
@@ -101,25 +101,6 @@ const ModelSpec kModels[] = {
     {"stories260K", "stories260K.bin", std::nullopt}};
 
 std::string Fmt(double v, int digits) { return absl::StrFormat("%.*f", digits, v); }
-
-// The architecture comes from the file: GPT-2 files start with their magic, anything else is
-// read as a llama2.c version-0 file (whose loader refuses what it is not).
-absl::StatusOr<std::unique_ptr<LanguageModel>> Load(const std::string& path) {
-  auto file = models::InputFile::Open(path);
-  if (!file.ok()) return file.status();
-  auto head = file->ReadPrefix(4);
-  if (!head.ok()) return head.status();
-  int32_t magic = 0;
-  if (head->size() == 4) std::memcpy(&magic, head->data(), 4);
-  if (magic == models::Gpt2Model::kMagic) {
-    auto m = models::Gpt2Model::FromFile(path);
-    if (!m.ok()) return m.status();
-    return std::unique_ptr<LanguageModel>(std::move(*m));
-  }
-  auto m = models::LlamaModel::FromFile(path);
-  if (!m.ok()) return m.status();
-  return std::unique_ptr<LanguageModel>(std::move(*m));
-}
 
 struct Test {
   std::string name;  // as run: tg25, tg64, pp64, ...
@@ -455,7 +436,7 @@ int Run(int argc, char** argv) {
   for (const ModelSpec* spec : specs) {
     // A GPT-2 of the report is created from its seed; a file is loaded.
     auto load = [&](const std::string& path) -> absl::StatusOr<std::unique_ptr<LanguageModel>> {
-      if (!spec->gpt2) return Load(path);
+      if (!spec->gpt2) return models::LoadModelFile(path);
       auto m = models::Gpt2Model::Create(*spec->gpt2, 1);
       if (!m.ok()) return m.status();
       return std::unique_ptr<LanguageModel>(std::move(*m));
@@ -602,7 +583,9 @@ int Run(int argc, char** argv) {
                                              spec->name, why));
       std::fprintf(stderr, "model_bench: %s\n", thread_notes.back().c_str());
     }
-    auto used_threads = [&](int64_t t) { return model->UsefulThreads(static_cast<int>(t)); };
+    // (Decided once per model: UsefulThreads walks the layers.)
+    const bool one_thread_is_enough = model->UsefulThreads(2) == 1;
+    auto used_threads = [&](int64_t t) { return one_thread_is_enough ? 1 : static_cast<int>(t); };
     auto use_threads = [&](int64_t t) {
       std::vector<int> cpus;
       for (int i = 0; i < used_threads(t); ++i) cpus.push_back(topo.OsCpuOfCore(cores[i]));

@@ -94,27 +94,33 @@ absl::StatusOr<harness::Json> PyTorchPeer::Call(const harness::Json& command) {
   return ReadLine();
 }
 
-absl::StatusOr<std::vector<int>> PyTorchPeer::Ids(bool prefill, int tokens) {
-  auto r = Call({{"cmd", "ids"}, {"test", prefill ? "pp" : "tg"}, {"tokens", tokens}});
+absl::StatusOr<std::vector<double>> PyTorchPeer::CallForNumbers(const harness::Json& command,
+                                                                 const char* key) {
+  auto r = Call(command);
   if (!r.ok()) return r.status();
-  if (!r->contains("ids") || !(*r)["ids"].is_array()) {
-    return absl::InternalError("the PyTorch peer sent no ids: " + r->dump());
+  if (!r->contains(key) || !(*r)[key].is_array()) {
+    return absl::InternalError(
+        absl::StrFormat("the PyTorch peer sent no '%s': %s", key, r->dump()));
   }
-  std::vector<int> ids;
-  for (const harness::Json& v : (*r)["ids"]) ids.push_back(v.get<int>());
-  return ids;
+  std::vector<double> out;
+  for (const harness::Json& v : (*r)[key]) {
+    if (!v.is_number()) return absl::InternalError("the PyTorch peer sent " + r->dump());
+    out.push_back(v.get<double>());
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<int>> PyTorchPeer::Ids(bool prefill, int tokens) {
+  auto ids = CallForNumbers(
+      {{"cmd", "ids"}, {"test", prefill ? "pp" : "tg"}, {"tokens", tokens}}, "ids");
+  if (!ids.ok()) return ids.status();
+  return std::vector<int>(ids->begin(), ids->end());
 }
 
 absl::StatusOr<std::vector<double>> PyTorchPeer::Time(bool prefill, int tokens, int reps) {
-  auto r = Call({{"cmd", "time"}, {"test", prefill ? "pp" : "tg"}, {"tokens", tokens},
-                 {"reps", reps}});
-  if (!r.ok()) return r.status();
-  if (!r->contains("ns") || !(*r)["ns"].is_array()) {
-    return absl::InternalError("the PyTorch peer sent no timings: " + r->dump());
-  }
-  std::vector<double> ns;
-  for (const harness::Json& v : (*r)["ns"]) ns.push_back(v.get<double>());
-  return ns;
+  return CallForNumbers(
+      {{"cmd", "time"}, {"test", prefill ? "pp" : "tg"}, {"tokens", tokens}, {"reps", reps}},
+      "ns");
 }
 
 std::string PyTorchPeerScript(const char* argv0) {

@@ -38,6 +38,9 @@ class PyTorchPeer {
  private:
   PyTorchPeer(pid_t pid, FILE* to, FILE* from) : pid_(pid), to_(to), from_(from) {}
   absl::StatusOr<harness::Json> Call(const harness::Json& command);
+  // Call, then the answer's array `key` of numbers.
+  absl::StatusOr<std::vector<double>> CallForNumbers(const harness::Json& command,
+                                                     const char* key);
   absl::StatusOr<harness::Json> ReadLine();
 
   pid_t pid_;
