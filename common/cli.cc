@@ -1,12 +1,15 @@
 #include "common/cli.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <iostream>
 
 #include "absl/flags/commandlineflag.h"
+#include "absl/flags/internal/parse.h"
+#include "absl/flags/internal/usage.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
@@ -48,12 +51,12 @@ void ExitWithUsageError(const std::string& message) {
   std::exit(2);
 }
 
-std::vector<char*> ParseFlagsOrExit(int argc, char** argv, const char* usage,
+std::vector<char*> ParseFlagsOrExit(int argc, char** argv, const char* usage_message,
                                     int max_positional) {
   std::string prog = argv[0];
   g_program = prog.substr(prog.find_last_of('/') + 1);
   std::atexit(CheckStdoutAtExit);
-  absl::SetProgramUsageMessage(usage);
+  absl::SetProgramUsageMessage(usage_message);
   // --help lists every flag of ours, also those defined once for several binaries (perf/suite.cc's
   // --out, --pinning, ...), not only those in the file named like the program; Abseil's own stay
   // under --helpfull.
@@ -63,6 +66,18 @@ std::vector<char*> ParseFlagsOrExit(int argc, char** argv, const char* usage,
   };
   config.contains_helpshort_flags = config.contains_help_flags;
   absl::SetFlagsUsageConfig(config);
+  // -h is --help; asking for help is a success (Abseil alone exits 1 after printing it).
+  static char kHelp[] = "--help";
+  bool help = false;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "-h") argv[i] = kHelp;
+    absl::string_view name = argv[i];
+    if (!absl::ConsumePrefix(&name, "--") && !absl::ConsumePrefix(&name, "-")) continue;
+    name = name.substr(0, name.find('='));
+    if (IsHelpFlag(name) && name != "version" && name != "only_check_args") help = true;
+  }
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
     if (arg == "--") break;
@@ -96,7 +111,15 @@ std::vector<char*> ParseFlagsOrExit(int argc, char** argv, const char* usage,
       ExitWithUsageError(absl::StrFormat("bad value for --%s: %s", name, error));
     }
   }
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::vector<char*> positional = absl::flags_internal::ParseCommandLineImpl(
+      argc, argv, absl::flags_internal::ArgvListAction::kRemoveParsedArgs,
+      absl::flags_internal::UsageFlagsAction::kIgnoreUsage,
+      absl::flags_internal::OnUndefinedFlag::kAbortIfUndefined);
+  const int usage = absl::flags_internal::HandleUsageFlags(std::cout, usage_message);
+  if (usage != -1) {
+    std::cout.flush();
+    std::exit(help ? 0 : usage);
+  }
   if (static_cast<int>(positional.size()) - 1 > max_positional) {
     ExitWithUsageError(absl::StrFormat("unexpected argument '%s'%s", positional[max_positional + 1],
                                        max_positional == 0 ? " (flags start with --)" : ""));

@@ -2,7 +2,8 @@
 //
 // ParseFlagsOrExit checks each --flag[=value] against the registered absl flags before absl
 // parses them, so that an unknown flag or a malformed value exits with status 2 and one line
-// saying what is wrong (absl alone exits 1 with several lines). --help and friends go to absl.
+// saying what is wrong (absl alone exits 1 with several lines). --help, -h and --helpfull print
+// the usage and the flags to stdout and exit 0 (absl alone exits 1 after printing them).
 // Binaries then validate values (ranges, lists) and call ExitWithUsageError on a bad one.
 #ifndef KLAB_COMMON_CLI_H_
 #define KLAB_COMMON_CLI_H_

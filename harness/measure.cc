@@ -115,6 +115,35 @@ Measurement Sampler::Finish() {
   return std::move(m_);
 }
 
+std::vector<Measurement> SampleInRounds(const std::vector<RoundEntry>& entries, bool interleave) {
+  const RoundEntry* last = nullptr;
+  auto enter = [&last](const RoundEntry& e) {
+    if ((last == nullptr || last->group != e.group) && e.enter) e.enter();
+    last = &e;
+  };
+  for (const RoundEntry& e : entries) {
+    enter(e);
+    e.sampler->Warmup();
+    if (interleave) continue;
+    do {
+      e.sampler->TakeSample();
+    } while (!e.sampler->Done());
+  }
+  for (bool any = interleave; any;) {
+    any = false;
+    for (const RoundEntry& e : entries) {
+      if (e.sampler->Done()) continue;
+      enter(e);
+      e.sampler->TakeSample();
+      any = true;
+    }
+  }
+  std::vector<Measurement> out;
+  out.reserve(entries.size());
+  for (const RoundEntry& e : entries) out.push_back(e.sampler->Finish());
+  return out;
+}
+
 Measurement Measure(const std::function<void()>& body, const MeasureOptions& o) {
   Sampler s(body, o);
   s.Warmup();

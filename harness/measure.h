@@ -85,6 +85,24 @@ class Sampler {
   const char* stopped_by_ = nullptr;
 };
 
+// One body of an interleaved set: its sampler, and what must hold before it runs. Entries of
+// the same `group` share a setting (a thread count, a pinning, a peer's environment); `enter`,
+// when set, establishes it and is called before a warm-up or sample whenever the previous one
+// belonged to another group (or nothing ran yet).
+struct RoundEntry {
+  Sampler* sampler = nullptr;
+  int group = 0;
+  std::function<void()> enter;
+};
+
+// The one sampling loop every suite uses: warms up each entry in order, then takes samples in
+// rounds, one of every entry not yet Done() per round, until all are done. With interleave =
+// false each entry takes all its samples right after its warm-up instead (for bodies that must
+// not share a time window, e.g. peers whose worker threads spin). Returns the measurements in
+// the entries' order.
+std::vector<Measurement> SampleInRounds(const std::vector<RoundEntry>& entries,
+                                        bool interleave = true);
+
 }  // namespace klab::harness
 
 #endif  // KLAB_HARNESS_MEASURE_H_

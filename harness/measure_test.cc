@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -73,22 +74,10 @@ TEST(MeasureTest, ShortCallsAreBatchedIntoSamplesOfMinSampleTime) {
 TEST(MeasureTest, InterleavedSamplersEachMeetTheirStoppingRule) {
   const MeasureOptions o = Options(7, 0.005);
   Sampler fast([] { Spin(50'000); }, o), slow([] { Spin(500'000); }, o);
-  fast.Warmup();
-  slow.Warmup();
-  int rounds = 0;
-  bool fast_done = false, slow_done = false;
-  while (!(fast_done && slow_done)) {
-    if (!fast_done) {
-      fast.TakeSample();
-      fast_done = fast.Done();
-    }
-    if (!slow_done) {
-      slow.TakeSample();
-      slow_done = slow.Done();
-    }
-    ++rounds;
-  }
-  const Measurement f = fast.Finish(), s = slow.Finish();
+  const std::vector<Measurement> m = SampleInRounds({{&fast}, {&slow}});
+  ASSERT_EQ(m.size(), 2u);
+  const Measurement& f = m[0];
+  const Measurement& s = m[1];
   EXPECT_GE(f.samples_ns.size(), 7u);
   // The slow sampler stopped at the first sample that met both min_reps (7) and min_time (5 ms):
   // the rule's definition, checked on the samples it took. (Normally 10 x 0.5 ms, but a preempted
@@ -102,6 +91,25 @@ TEST(MeasureTest, InterleavedSamplersEachMeetTheirStoppingRule) {
   }
   EXPECT_GT(s.summary.median, 5 * f.summary.median);
   EXPECT_EQ(f.stopped_by, "min_reps+min_time");
+}
+
+// The order SampleInRounds runs things in: warm-ups in entry order, then one sample of every
+// entry per round, and a group's `enter` exactly when the previous body was of another group.
+TEST(MeasureTest, RoundsInterleaveEntriesAndEnterEachGroupOnSwitch) {
+  std::string log;
+  const MeasureOptions o = Options(2, 0);  // 2 samples each, one call per warm-up and sample
+  Sampler a([&] { log += 'a'; }, o), b([&] { log += 'b'; }, o), c([&] { log += 'c'; }, o);
+  const std::vector<RoundEntry> entries = {
+      {&a, 0, [&] { log += '0'; }}, {&b, 0, [&] { log += '0'; }}, {&c, 1, [&] { log += '1'; }}};
+  const std::vector<Measurement> m = SampleInRounds(entries);
+  EXPECT_EQ(log, "0ab1c" "0ab1c" "0ab1c");
+  for (const Measurement& x : m) EXPECT_EQ(x.samples_ns.size(), 2u);
+
+  log.clear();
+  Sampler d([&] { log += 'd'; }, o), e([&] { log += 'e'; }, o);
+  SampleInRounds({{&d, 0, [&] { log += '0'; }}, {&e, 1, [&] { log += '1'; }}},
+                 /*interleave=*/false);
+  EXPECT_EQ(log, "0ddd1eee");  // each entry's warm-up and both samples together
 }
 
 TEST(MeasureTest, CountsAllocationsPerRepetition) {

@@ -24,9 +24,19 @@ check "kernels allocate nothing" '! grep "\"impl\": *\"kernel-lab\"" "$out/activ
 "$sweep" --quick --ops=add --no_publish >/dev/null 2>&1
 check "--no_publish exits 0" '[ $? -eq 0 ]'
 
+# The measurement flags mean the same in every suite: --quick sets the suite's quick defaults
+# (3 samples here), and a measurement flag given explicitly wins over them.
+"$sweep" --quick --ops=add --sizes=100 --out="$out/q" >/dev/null 2>&1
+check "--quick takes 3 samples" 'grep -q "\"reps\": *3," "$out/q/activation_sweep.json"'
+"$sweep" --quick --ops=add --sizes=100 --min_reps=5 --out="$out/q5" >/dev/null 2>&1
+check "--min_reps wins over --quick" 'grep -q "\"reps\": *5," "$out/q5/activation_sweep.json" && ! grep -q "\"reps\": *3," "$out/q5/activation_sweep.json"'
+"$sweep" --help >"$TEST_TMPDIR/help" 2>&1
+rc=$?
+check "--help exits 0 and lists the measurement defaults" '[ $rc -eq 0 ] && grep -q "with --quick: --min_reps=3" "$TEST_TMPDIR/help"'
+
 long_pattern=$(printf 'a%.0s' $(seq 1 2000))
 for bad in "--sizes=0" "--sizes=abc" "--bogus=1" "--ops=nothing_matches" "--ops=((" \
-  "--min_sample_time=nan" "--min_sample_time=1e9" "--min_time=-1" "--ops=$long_pattern" \
+  "--min_sample_time=nan" "--min_sample_time=1e9" "--min_time=-1" "--min_reps=0" "--max_time=0" "--ops=$long_pattern" \
   "--cpus=0,0" "extra"; do
   expect_exit2 "$sweep" $bad --no_publish
 done

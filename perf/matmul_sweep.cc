@@ -67,10 +67,6 @@ ABSL_FLAG(std::string, blocking, "",
 ABSL_FLAG(int64_t, naive_max_size, 512,
           "naive_ijk runs only up to this n (it takes minutes at 2048); the table says when it "
           "was skipped.");
-ABSL_FLAG(bool, quick, false,
-          "Smoke run: sizes 64,128 (unless --sizes is given), 3 repetitions, short warm-up.");
-ABSL_FLAG(int32_t, min_reps, 9, "Minimum timed repetitions per case.");
-ABSL_FLAG(double, min_time, 0.1, "Minimum total timed seconds per case.");
 ABSL_FLAG(bool, interleave, true,
           "At 1 thread, sample the implementations of a shape in rounds (one sample each per "
           "round), so drift and interference hit all alike; --nointerleave measures them one "
@@ -78,11 +74,6 @@ ABSL_FLAG(bool, interleave, true,
           "a threaded library's idle workers spin for up to ~0.1 s after a call (OpenBLAS, GNU "
           "OpenMP) and would take the cores from whichever implementation sampled next; with "
           "--peers=none they are interleaved too (the way to compare our threaded variants).");
-ABSL_FLAG(double, min_sample_time, 0.005,
-          "Each sample times enough back-to-back calls to last at least this many seconds "
-          "(small sizes are timed in batches; samples are recorded per call).");
-ABSL_FLAG(double, max_time, 20.0,
-          "A case whose repetitions exceed this many seconds stops after 3 (recorded per row).");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the random inputs.");
 
 namespace klab::perf {
@@ -139,9 +130,24 @@ struct Settings {
   bool interleave = true;
 };
 
+// Samples of >= 5 ms (small sizes timed in batches), 9 of them and >= 0.1 s per case.
+MeasureDefaults MatmulDefaults() {
+  MeasureDefaults d;
+  d.full.min_reps = 9;
+  d.full.min_time_s = 0.1;
+  d.full.min_sample_s = 0.005;
+  d.full.max_time_s = 20;
+  d.quick = d.full;
+  d.quick.min_reps = 3;
+  d.quick.min_time_s = 0.01;
+  d.quick.min_sample_s = 0.0005;
+  d.quick.warmup_s = 0.005;
+  return d;
+}
+
 Settings ReadSettingsOrExit() {
   Settings s;
-  const bool quick = absl::GetFlag(FLAGS_quick);
+  const bool quick = QuickFromFlags();
   std::vector<std::string> sizes = absl::GetFlag(FLAGS_sizes);
   const bool sizes_default = sizes == std::vector<std::string>{"64", "128", "256", "512", "1024", "2048"};
   if (quick && sizes_default) sizes = {"64", "128"};
@@ -168,25 +174,7 @@ Settings ReadSettingsOrExit() {
   auto parsed_threads = ParseIntList("threads", absl::GetFlag(FLAGS_threads), 1, 256);
   if (!parsed_threads.ok()) ExitWithUsageError(std::string(parsed_threads.status().message()));
   s.threads = *parsed_threads;
-  s.measure.min_reps = absl::GetFlag(FLAGS_min_reps);
-  s.measure.min_time_s = absl::GetFlag(FLAGS_min_time);
-  s.measure.max_time_s = absl::GetFlag(FLAGS_max_time);
-  s.measure.min_sample_s = absl::GetFlag(FLAGS_min_sample_time);
-  if (!(s.measure.min_sample_s >= 0) || s.measure.min_sample_s > 1) {
-    ExitWithUsageError("--min_sample_time must be in [0, 1] seconds");
-  }
-  if (s.measure.min_reps < 1 || s.measure.min_reps > 10000) {
-    ExitWithUsageError(absl::StrFormat("--min_reps: %d is outside [1, 10000]", s.measure.min_reps));
-  }
-  if (!(s.measure.min_time_s >= 0) || !(s.measure.max_time_s > 0)) {
-    ExitWithUsageError("--min_time must be >= 0 and --max_time > 0");
-  }
-  if (quick) {
-    s.measure.min_reps = std::min(s.measure.min_reps, 3);
-    s.measure.min_time_s = std::min(s.measure.min_time_s, 0.01);
-    s.measure.warmup_s = 0.005;
-    s.measure.min_sample_s = std::min(s.measure.min_sample_s, 0.0005);
-  }
+  s.measure = MeasureOptionsFromFlagsOrExit(MatmulDefaults());
   s.naive_max_size = absl::GetFlag(FLAGS_naive_max_size);
   s.interleave = absl::GetFlag(FLAGS_interleave);
   const std::string blocking = absl::GetFlag(FLAGS_blocking);
@@ -460,7 +448,7 @@ std::vector<std::pair<std::string, std::string>> Charts(const harness::Json& rec
 }
 
 int Run(int argc, char** argv) {
-  ParseFlagsOrExit(argc, argv, kUsage);
+  ParseFlagsOrExit(argc, argv, (std::string(kUsage) + "\n" + MeasureDefaultsHelp(MatmulDefaults())).c_str());
   const Settings settings = ReadSettingsOrExit();
   kernels::SetBlockingOverride(settings.blocking);
   const NameFilter variant_filter = *CompileFilter("variants", absl::GetFlag(FLAGS_variants));
@@ -715,37 +703,22 @@ int Run(int argc, char** argv) {
 
       // Phase 2: warm up each, then take samples in rounds (one sample of every unfinished
       // implementation per round), so interference on this shared machine lands on all alike.
+      // Peers run pinned to all the row's cores, ours from the first (the pool pins the rest).
       std::vector<std::unique_ptr<harness::Sampler>> samplers;
+      std::vector<harness::RoundEntry> entries;
       for (Pending& pd : pending) {
         samplers.push_back(std::make_unique<harness::Sampler>(pd.call, settings.measure));
-        pin_for(*pd.im);
-        samplers.back()->Warmup();
-        if (!interleave) {
-          do {
-            samplers.back()->TakeSample();
-          } while (!samplers.back()->Done());
-        }
+        const Impl* im = pd.im;
+        entries.push_back({samplers.back().get(), im->peer != nullptr ? 1 : 0,
+                           [&pin_for, im] { pin_for(*im); }});
       }
-      if (interleave) {
-        std::vector<bool> finished(pending.size(), false);
-        size_t remaining = pending.size();
-        while (remaining > 0) {
-          for (size_t i = 0; i < pending.size(); ++i) {
-            if (finished[i]) continue;
-            pin_for(*pending[i].im);
-            samplers[i]->TakeSample();
-            if (samplers[i]->Done()) {
-              finished[i] = true;
-              --remaining;
-            }
-          }
-        }
-      }
+      const std::vector<harness::Measurement> measured =
+          harness::SampleInRounds(entries, interleave);
 
       // Phase 3: rows.
       for (size_t i = 0; i < pending.size(); ++i) {
         Pending& pd = pending[i];
-        const harness::Measurement meas = samplers[i]->Finish();
+        const harness::Measurement& meas = measured[i];
         if (pd.im->read_ceiling) {
           const double weight_bytes = 4.0 * n * k;
           const double gbs = weight_bytes / meas.summary.median;

@@ -76,7 +76,12 @@ expect_usage_error "an unwritable --out, before measuring" "--out: cannot" --out
 expect_usage_error "an extra argument" "unexpected argument 'extra'" extra
 expect_usage_error "--help text names --sizes once" "'abc' is not an integer" --sizes=abc
 check "no '----' in the messages" '! grep -q -- "----" "$TEST_TMPDIR/err"'
-"$sweep" --help >"$TEST_TMPDIR/help" 2>&1
-check "--help mentions --sizes" 'grep -q -- "--sizes" "$TEST_TMPDIR/help" || grep -q "sizes" "$TEST_TMPDIR/help"'
+"$sweep" --help >"$TEST_TMPDIR/help" 2>"$TEST_TMPDIR/help_err"
+rc=$?
+check "--help exits 0" '[ $rc -eq 0 ]'
+check "--help goes to stdout and mentions --sizes" 'grep -q -- "--sizes" "$TEST_TMPDIR/help"'
+"$sweep" -h >/dev/null 2>&1
+rc=$?
+check "-h is --help" '[ $rc -eq 0 ]'
 
 exit $fail

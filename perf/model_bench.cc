@@ -70,9 +70,6 @@ ABSL_FLAG(bool, pytorch, true,
           "checked against our greedy ids and timed in blocks alternating with ours.");
 ABSL_FLAG(std::string, python, "/usr/bin/python3",
           "The Python that has PyTorch (Debian's python3-torch).");
-ABSL_FLAG(bool, quick, false, "Smoke run: tg25 and pp64 only, 3 repetitions.");
-ABSL_FLAG(int32_t, min_reps, 15, "Minimum timed repetitions per case.");
-ABSL_FLAG(double, min_time, 0.5, "Minimum total timed seconds per case.");
 
 namespace klab::perf {
 namespace {
@@ -84,7 +81,22 @@ constexpr char kUsage[] =
     "      [--threads=1,2] [--models_dir=DIR] [--model=FILE,...] [--quick]\n"
     "Rows: tokens/s (mean +- sd, median, best), ms/token, time to first token, bytes allocated\n"
     "per token, KV cache, creation time, GFLOP/s, weight GB/s and % of the read ceiling; then\n"
-    "hot paths and scaling with model size and threads.";
+    "hot paths and scaling with model size and threads.\n"
+    "--quick: tg25 and pp64 only.\n";
+
+// A sample is one whole test (tens of microseconds or more), so no batching; >= 0.5 s per case.
+MeasureDefaults Defaults() {
+  MeasureDefaults d;
+  d.full.min_reps = 15;
+  d.full.min_time_s = 0.5;
+  d.full.min_sample_s = 0;
+  d.full.warmup_s = 0.1;
+  d.quick = d.full;
+  d.quick.min_reps = 3;
+  d.quick.min_time_s = 0.02;
+  d.quick.warmup_s = 0.01;
+  return d;
+}
 
 using harness::Json;
 using models::LanguageModel;
@@ -334,8 +346,10 @@ absl::StatusOr<std::vector<Test>> ParseTests(const std::vector<std::string>& ite
 }
 
 int Run(int argc, char** argv) {
-  ParseFlagsOrExit(argc, argv, kUsage);
-  const bool quick = absl::GetFlag(FLAGS_quick);
+  const MeasureDefaults defaults = Defaults();
+  ParseFlagsOrExit(argc, argv, (kUsage + MeasureDefaultsHelp(defaults)).c_str());
+  const bool quick = QuickFromFlags();
+  const harness::MeasureOptions measure = MeasureOptionsFromFlagsOrExit(defaults);
   auto threads = ParseIntList("threads", absl::GetFlag(FLAGS_threads), 1, 64);
   if (!threads.ok()) ExitWithUsageError(std::string(threads.status().message()));
   auto tests = ParseTests(quick ? std::vector<std::string>{"tg25", "pp64"}
@@ -351,7 +365,7 @@ int Run(int argc, char** argv) {
     if (item.empty()) ExitWithUsageError("--model: an empty path");
     std::error_code ec;
     files.push_back({std::filesystem::path(item).stem().string(),
-                     std::filesystem::absolute(path, ec).string()});
+                     std::filesystem::absolute(path, ec).string(), std::nullopt});
   }
   std::vector<const ModelSpec*> specs;
   for (const ModelSpec& f : files) specs.push_back(&f);
@@ -383,17 +397,6 @@ int Run(int argc, char** argv) {
              wd != nullptr && dir[0] != '/') {
     dir = (std::filesystem::path(wd) / dir).string();
   }
-  if (absl::GetFlag(FLAGS_min_reps) < 1 || absl::GetFlag(FLAGS_min_reps) > 10000) {
-    ExitWithUsageError("--min_reps must be in [1, 10000]");
-  }
-  if (!(absl::GetFlag(FLAGS_min_time) >= 0) || absl::GetFlag(FLAGS_min_time) > 3600) {
-    ExitWithUsageError("--min_time must be in [0, 3600] seconds");
-  }
-  harness::MeasureOptions measure;
-  measure.min_reps = quick ? 3 : absl::GetFlag(FLAGS_min_reps);
-  measure.min_time_s = quick ? 0.02 : absl::GetFlag(FLAGS_min_time);
-  measure.warmup_s = quick ? 0.01 : 0.1;
-  measure.min_sample_s = 0;  // a sample is one whole test (>= tens of microseconds)
 
   const harness::OutputOptions output =
       OutputOptionsFromFlagsOrExit();
@@ -614,35 +617,26 @@ int Run(int argc, char** argv) {
         TestBody* raw = body.get();
         all.push_back({test, t, cpus, ttft_ns, std::move(body), [raw] { (*raw)(); },
                        std::make_unique<harness::Sampler>([raw] { (*raw)(); }, measure)});
-        all.back().sampler->Warmup();
       }
       all.push_back({Test{"read", false, 0, true}, t, cpus, 0, nullptr, read_ceiling,
                      std::make_unique<harness::Sampler>(read_ceiling, measure)});
-      all.back().sampler->Warmup();
     }
-    for (bool any = true; any;) {
-      any = false;
-      for (int64_t t : *threads) {
-        bool pool_ready = false;
-        for (Pending& p : all) {
-          if (p.threads != t || p.sampler->Done()) continue;
-          if (!pool_ready) {
-            use_threads(t);
-            // Untimed: bring the weights into the caches of this thread count's cores (after a
-            // 2-thread round half of them sit in the other core's L2).
-            p.run();
-          }
-          pool_ready = true;
-          p.sampler->TakeSample();
-          any = true;
-        }
-      }
-    }
-    // The ceilings first: every model row of a thread count divides by its own.
-    std::vector<harness::Measurement> measured;
+    // All tests and thread counts of the model in the same rounds. Entering a thread count sets
+    // the pool and runs the entry once untimed, to bring the weights into the caches of that
+    // thread count's cores (after a 2-thread round half of them sit in the other core's L2).
+    std::vector<harness::RoundEntry> entries;
     for (Pending& p : all) {
-      measured.push_back(p.sampler->Finish());
-      if (p.body == nullptr) ceiling_gbs[p.threads] = read_bytes / measured.back().summary.min;
+      const int64_t t = p.threads;
+      std::function<void()> run = p.run;
+      entries.push_back({p.sampler.get(), static_cast<int>(t), [&use_threads, t, run] {
+                           use_threads(t);
+                           run();
+                         }});
+    }
+    const std::vector<harness::Measurement> measured = harness::SampleInRounds(entries);
+    // The ceilings first: every model row of a thread count divides by its own.
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (all[i].body == nullptr) ceiling_gbs[all[i].threads] = read_bytes / measured[i].summary.min;
     }
     // PyTorch at each thread count, after ours (its blocks alternate with ours of the same test).
     std::map<int64_t, PeerOutcome> peers;

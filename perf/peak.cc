@@ -28,8 +28,6 @@
 #include "kernels/threading/thread_pool.h"
 #include "perf/suite.h"
 
-ABSL_FLAG(bool, quick, false, "Smoke run: few repetitions, L1 and L2 working sets only.");
-ABSL_FLAG(double, min_time, 0.3, "Minimum total timed seconds per case.");
 ABSL_FLAG(int64_t, dram_mib, 1024, "Working set of the DRAM case, MiB per core.");
 
 namespace klab::perf {
@@ -39,7 +37,21 @@ constexpr char kSuite[] = "peak";
 constexpr char kUsage[] =
     "Measures the machine's ceilings: FMA peak (1 core, all cores) and read/triad bandwidth at\n"
     "L1, L2, L3 and DRAM working sets (from hwloc's cache sizes), 1 core and all cores.\n"
-    "  bazel run //perf:peak -- [--quick] [--out=DIR | --no_publish]";
+    "  bazel run //perf:peak -- [--quick] [--out=DIR | --no_publish]\n"
+    "--quick: L1 and L2 working sets only.\n";
+
+// Samples of >= 5 ms, 15 of them and >= 0.3 s per case: ceilings are best samples, so many.
+MeasureDefaults Defaults() {
+  MeasureDefaults d;
+  d.full.min_reps = 15;
+  d.full.min_time_s = 0.3;
+  d.full.min_sample_s = 0.005;
+  d.quick = d.full;
+  d.quick.min_reps = 3;
+  d.quick.min_time_s = 0.01;
+  d.quick.min_sample_s = 0.0005;
+  return d;
+}
 
 using harness::Json;
 
@@ -51,8 +63,10 @@ struct Level {
 };
 
 int Run(int argc, char** argv) {
-  ParseFlagsOrExit(argc, argv, kUsage);
-  const bool quick = absl::GetFlag(FLAGS_quick);
+  const MeasureDefaults defaults = Defaults();
+  ParseFlagsOrExit(argc, argv, (kUsage + MeasureDefaultsHelp(defaults)).c_str());
+  const bool quick = QuickFromFlags();
+  const harness::MeasureOptions measure = MeasureOptionsFromFlagsOrExit(defaults);
   const int64_t dram_mib = absl::GetFlag(FLAGS_dram_mib);
   if (dram_mib < 1 || dram_mib > 65536) ExitWithUsageError("--dram_mib must be in [1, 65536]");
   const harness::OutputOptions output =
@@ -72,10 +86,6 @@ int Run(int argc, char** argv) {
   for (int core : order) cpus.push_back(topo.OsCpuOfCore(core));
   kernels::ThreadPool pool(cores, cpus);
 
-  harness::MeasureOptions measure;
-  measure.min_reps = quick ? 3 : 15;
-  measure.min_time_s = quick ? 0.01 : absl::GetFlag(FLAGS_min_time);
-  measure.min_sample_s = quick ? 0.0005 : 0.005;
 
   Json record = NewRecord(kSuite, argc, argv, topo);
   Json env = record["env"];

@@ -1,9 +1,12 @@
 #include "perf/suite.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "harness/compare.h"
@@ -21,6 +24,19 @@ ABSL_FLAG(std::string, pinning, "compact",
 ABSL_FLAG(std::string, cpus, "",
           "Explicit core list for the threads, e.g. 1,0 (overrides --pinning; the first is the "
           "measuring thread's).");
+// The measurement flags: unset means the suite's default (its --help lists them).
+ABSL_FLAG(bool, quick, false,
+          "Smoke run: the suite's short case list, and its quick defaults for every measurement "
+          "flag not given.");
+ABSL_FLAG(std::optional<int32_t>, min_reps, std::nullopt,
+          "Minimum timed samples per case, 1-100000.");
+ABSL_FLAG(std::optional<double>, min_time, std::nullopt,
+          "Minimum total timed seconds per case, 0-3600.");
+ABSL_FLAG(std::optional<double>, min_sample_time, std::nullopt,
+          "Minimum seconds per sample, 0-1: shorter calls are timed in batches.");
+ABSL_FLAG(std::optional<double>, max_time, std::nullopt,
+          "Seconds after which a case with slow samples stops (once it has 3 samples), "
+          "0.001-86400.");
 
 namespace klab::perf {
 namespace {
@@ -43,6 +59,36 @@ std::vector<int> CoresFromFlagsOrExit(const harness::Topology& topology, int thr
   }
   cores.resize(threads);
   return cores;
+}
+
+bool QuickFromFlags() { return absl::GetFlag(FLAGS_quick); }
+
+harness::MeasureOptions MeasureOptionsFromFlagsOrExit(const MeasureDefaults& defaults) {
+  harness::MeasureOptions o = QuickFromFlags() ? defaults.quick : defaults.full;
+  // Each given flag replaces its field, after a range check; names as on the command line.
+  auto take = [](const char* name, auto given, auto lo, auto hi, auto& field) {
+    if (!given.has_value()) return;
+    if (!(*given >= lo && *given <= hi)) {  // also refuses NaN
+      ExitWithUsageError(absl::StrCat("--", name, "=", *given, " is outside [", lo, ", ", hi,
+                                      "]"));
+    }
+    field = *given;
+  };
+  take("min_reps", absl::GetFlag(FLAGS_min_reps), 1, 100000, o.min_reps);
+  take("min_time", absl::GetFlag(FLAGS_min_time), 0.0, 3600.0, o.min_time_s);
+  take("min_sample_time", absl::GetFlag(FLAGS_min_sample_time), 0.0, 1.0, o.min_sample_s);
+  take("max_time", absl::GetFlag(FLAGS_max_time), 0.001, 86400.0, o.max_time_s);
+  o.max_reps = std::max(o.max_reps, o.min_reps);  // never cap what the user asked for
+  return o;
+}
+
+std::string MeasureDefaultsHelp(const MeasureDefaults& d) {
+  auto line = [](const harness::MeasureOptions& o) {
+    return absl::StrFormat("--min_reps=%d --min_time=%g --min_sample_time=%g --max_time=%g",
+                           o.min_reps, o.min_time_s, o.min_sample_s, o.max_time_s);
+  };
+  return absl::StrCat("\nMeasurement defaults of this suite (a flag given wins):\n  ",
+                      line(d.full), "\n  with --quick: ", line(d.quick), "\n");
 }
 
 std::string PinningDescription() {

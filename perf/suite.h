@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/json.h"
+#include "harness/measure.h"
 #include "harness/results.h"
 #include "harness/topology.h"
 
@@ -19,6 +20,20 @@ namespace klab::perf {
 // (its first `threads` entries; exits 2 if it is shorter, names a core the machine lacks or is
 // not a list of integers), else the --pinning policy (exits 2 on another name).
 std::vector<int> CoresFromFlagsOrExit(const harness::Topology& topology, int threads);
+
+// The measurement flags, defined once here with one meaning in every suite: --min_reps,
+// --min_time, --min_sample_time, --max_time (harness::MeasureOptions' fields) and --quick. A suite
+// states its defaults for a full and a quick run; a flag given on the command line wins over both.
+struct MeasureDefaults {
+  harness::MeasureOptions full;
+  harness::MeasureOptions quick;
+};
+bool QuickFromFlags();
+// The options of this run; exits 2 when a given flag is out of its range (named in the help).
+// max_reps is raised to min_reps when the user asks for more.
+harness::MeasureOptions MeasureOptionsFromFlagsOrExit(const MeasureDefaults& defaults);
+// A few lines for the suite's usage text listing its defaults.
+std::string MeasureDefaultsHelp(const MeasureDefaults& defaults);
 
 // "compact", "scatter" or "--cpus=LIST": how the cores were chosen, for env.pinning.
 std::string PinningDescription();
