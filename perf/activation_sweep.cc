@@ -61,18 +61,9 @@ constexpr char kUsage[] =
     "--quick: sizes 1000,10000 and softmax rows of 256.\n";
 
 // Short kernels: samples batch calls to >= 2 ms; 15 of them and >= 50 ms per implementation.
-MeasureDefaults Defaults() {
-  MeasureDefaults d;
-  d.full.min_reps = 15;
-  d.full.min_time_s = 0.05;
-  d.full.min_sample_s = 0.002;
-  d.full.warmup_s = 0.02;
-  d.quick = d.full;
-  d.quick.min_reps = 3;
-  d.quick.min_time_s = 0;
-  d.quick.warmup_s = 0.001;
-  return d;
-}
+constexpr MeasureDefaults kDefaults = {
+    .full = {.min_reps = 15, .min_sample_s = 0.002, .min_time_s = 0.05, .warmup_s = 0.02},
+    .quick = {.min_reps = 3, .min_sample_s = 0.002, .min_time_s = 0, .warmup_s = 0.001}};
 
 using harness::Json;
 using Buffer = harness::AlignedBuffer;
@@ -322,10 +313,9 @@ std::vector<Case> BuildCases(const std::vector<int64_t>& sizes, const std::vecto
 std::string Fmt(double v, int digits) { return absl::StrFormat("%.*f", digits, v); }
 
 int Run(int argc, char** argv) {
-  const MeasureDefaults defaults = Defaults();
-  ParseFlagsOrExit(argc, argv, (kUsage + MeasureDefaultsHelp(defaults)).c_str());
+  ParseFlagsOrExit(argc, argv, (kUsage + MeasureDefaultsHelp(kDefaults)).c_str());
   const bool quick = QuickFromFlags();
-  const harness::MeasureOptions measure = MeasureOptionsFromFlagsOrExit(defaults);
+  const harness::MeasureOptions measure = MeasureOptionsFromFlagsOrExit(kDefaults);
   std::vector<std::string> size_items = absl::GetFlag(FLAGS_sizes);
   std::vector<std::string> cols_items = absl::GetFlag(FLAGS_softmax_cols);
   if (quick) {

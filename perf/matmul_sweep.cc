@@ -131,19 +131,9 @@ struct Settings {
 };
 
 // Samples of >= 5 ms (small sizes timed in batches), 9 of them and >= 0.1 s per case.
-MeasureDefaults MatmulDefaults() {
-  MeasureDefaults d;
-  d.full.min_reps = 9;
-  d.full.min_time_s = 0.1;
-  d.full.min_sample_s = 0.005;
-  d.full.max_time_s = 20;
-  d.quick = d.full;
-  d.quick.min_reps = 3;
-  d.quick.min_time_s = 0.01;
-  d.quick.min_sample_s = 0.0005;
-  d.quick.warmup_s = 0.005;
-  return d;
-}
+constexpr MeasureDefaults kDefaults = {
+    .full = {.min_reps = 9, .min_sample_s = 0.005, .min_time_s = 0.1},
+    .quick = {.min_reps = 3, .min_sample_s = 0.0005, .min_time_s = 0.01, .warmup_s = 0.005}};
 
 Settings ReadSettingsOrExit() {
   Settings s;
@@ -174,7 +164,7 @@ Settings ReadSettingsOrExit() {
   auto parsed_threads = ParseIntList("threads", absl::GetFlag(FLAGS_threads), 1, 256);
   if (!parsed_threads.ok()) ExitWithUsageError(std::string(parsed_threads.status().message()));
   s.threads = *parsed_threads;
-  s.measure = MeasureOptionsFromFlagsOrExit(MatmulDefaults());
+  s.measure = MeasureOptionsFromFlagsOrExit(kDefaults);
   s.naive_max_size = absl::GetFlag(FLAGS_naive_max_size);
   s.interleave = absl::GetFlag(FLAGS_interleave);
   const std::string blocking = absl::GetFlag(FLAGS_blocking);
@@ -448,7 +438,7 @@ std::vector<std::pair<std::string, std::string>> Charts(const harness::Json& rec
 }
 
 int Run(int argc, char** argv) {
-  ParseFlagsOrExit(argc, argv, (std::string(kUsage) + "\n" + MeasureDefaultsHelp(MatmulDefaults())).c_str());
+  ParseFlagsOrExit(argc, argv, (std::string(kUsage) + "\n" + MeasureDefaultsHelp(kDefaults)).c_str());
   const Settings settings = ReadSettingsOrExit();
   kernels::SetBlockingOverride(settings.blocking);
   const NameFilter variant_filter = *CompileFilter("variants", absl::GetFlag(FLAGS_variants));

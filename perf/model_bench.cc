@@ -85,18 +85,9 @@ constexpr char kUsage[] =
     "--quick: tg25 and pp64 only.\n";
 
 // A sample is one whole test (tens of microseconds or more), so no batching; >= 0.5 s per case.
-MeasureDefaults Defaults() {
-  MeasureDefaults d;
-  d.full.min_reps = 15;
-  d.full.min_time_s = 0.5;
-  d.full.min_sample_s = 0;
-  d.full.warmup_s = 0.1;
-  d.quick = d.full;
-  d.quick.min_reps = 3;
-  d.quick.min_time_s = 0.02;
-  d.quick.warmup_s = 0.01;
-  return d;
-}
+constexpr MeasureDefaults kDefaults = {
+    .full = {.min_reps = 15, .min_sample_s = 0, .min_time_s = 0.5, .warmup_s = 0.1},
+    .quick = {.min_reps = 3, .min_sample_s = 0, .min_time_s = 0.02, .warmup_s = 0.01}};
 
 using harness::Json;
 using models::LanguageModel;
@@ -346,10 +337,9 @@ absl::StatusOr<std::vector<Test>> ParseTests(const std::vector<std::string>& ite
 }
 
 int Run(int argc, char** argv) {
-  const MeasureDefaults defaults = Defaults();
-  ParseFlagsOrExit(argc, argv, (kUsage + MeasureDefaultsHelp(defaults)).c_str());
+  ParseFlagsOrExit(argc, argv, (kUsage + MeasureDefaultsHelp(kDefaults)).c_str());
   const bool quick = QuickFromFlags();
-  const harness::MeasureOptions measure = MeasureOptionsFromFlagsOrExit(defaults);
+  const harness::MeasureOptions measure = MeasureOptionsFromFlagsOrExit(kDefaults);
   auto threads = ParseIntList("threads", absl::GetFlag(FLAGS_threads), 1, 64);
   if (!threads.ok()) ExitWithUsageError(std::string(threads.status().message()));
   auto tests = ParseTests(quick ? std::vector<std::string>{"tg25", "pp64"}

@@ -41,17 +41,9 @@ constexpr char kUsage[] =
     "--quick: L1 and L2 working sets only.\n";
 
 // Samples of >= 5 ms, 15 of them and >= 0.3 s per case: ceilings are best samples, so many.
-MeasureDefaults Defaults() {
-  MeasureDefaults d;
-  d.full.min_reps = 15;
-  d.full.min_time_s = 0.3;
-  d.full.min_sample_s = 0.005;
-  d.quick = d.full;
-  d.quick.min_reps = 3;
-  d.quick.min_time_s = 0.01;
-  d.quick.min_sample_s = 0.0005;
-  return d;
-}
+constexpr MeasureDefaults kDefaults = {
+    .full = {.min_reps = 15, .min_sample_s = 0.005, .min_time_s = 0.3},
+    .quick = {.min_reps = 3, .min_sample_s = 0.0005, .min_time_s = 0.01}};
 
 using harness::Json;
 
@@ -63,10 +55,9 @@ struct Level {
 };
 
 int Run(int argc, char** argv) {
-  const MeasureDefaults defaults = Defaults();
-  ParseFlagsOrExit(argc, argv, (kUsage + MeasureDefaultsHelp(defaults)).c_str());
+  ParseFlagsOrExit(argc, argv, (kUsage + MeasureDefaultsHelp(kDefaults)).c_str());
   const bool quick = QuickFromFlags();
-  const harness::MeasureOptions measure = MeasureOptionsFromFlagsOrExit(defaults);
+  const harness::MeasureOptions measure = MeasureOptionsFromFlagsOrExit(kDefaults);
   const int64_t dram_mib = absl::GetFlag(FLAGS_dram_mib);
   if (dram_mib < 1 || dram_mib > 65536) ExitWithUsageError("--dram_mib must be in [1, 65536]");
   const harness::OutputOptions output =
