@@ -235,4 +235,15 @@ Json RunConditions(const CpuTimes& start) {
   return j;
 }
 
+bool SameMachine(const Json& env_a, const Json& env_b, std::string* why) {
+  for (const char* field : {"cpu_model", "cores", "caches", "isa"}) {
+    const Json a = env_a.value(field, Json()), b = env_b.value(field, Json());
+    if (a.is_null() || a != b) {
+      if (why != nullptr) *why = std::string(field) + ": " + a.dump() + " vs " + b.dump();
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace klab::harness

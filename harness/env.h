@@ -55,6 +55,11 @@ Json LibraryVersions();
 
 Json CaptureEnvironment(const Topology* topology, const std::vector<std::string>& isa);
 
+// Whether two records' environments describe the same kind of machine: the same CPU model name,
+// core count, cache sizes and ISA list (every host of these VMs is called "vm", so the host name
+// says nothing). When they differ and `why` is set, it names the first field that differs.
+bool SameMachine(const Json& env_a, const Json& env_b, std::string* why = nullptr);
+
 }  // namespace klab::harness
 
 #endif  // KLAB_HARNESS_ENV_H_

@@ -242,5 +242,26 @@ TEST(EnvTest, HasTheKeysOfResultsMd) {
   }
 }
 
+// A record from an Intel Xeon is not this AMD's, though both hosts are called "vm".
+TEST(EnvTest, SameMachineComparesTheCpuNotTheHostName) {
+  const Json amd = {{"host", "vm"},
+                    {"cpu_model", "AMD EPYC"},
+                    {"cores", 2},
+                    {"caches", {{"l1d", 32768}, {"l2", 1048576}, {"l3", 33554432}}},
+                    {"isa", {"avx2", "avx512f"}}};
+  Json xeon = amd;
+  xeon["cpu_model"] = "Intel(R) Xeon(R) Processor";
+  xeon["caches"]["l2"] = 2097152;
+  std::string why;
+  EXPECT_TRUE(SameMachine(amd, amd));
+  EXPECT_FALSE(SameMachine(amd, xeon, &why));
+  EXPECT_NE(why.find("cpu_model"), std::string::npos) << why;
+  Json fewer = amd;
+  fewer["cores"] = 1;
+  EXPECT_FALSE(SameMachine(amd, fewer, &why));
+  EXPECT_NE(why.find("cores"), std::string::npos) << why;
+  EXPECT_FALSE(SameMachine(Json::object(), Json::object()));  // nothing known: not the same
+}
+
 }  // namespace
 }  // namespace klab::harness

@@ -410,29 +410,33 @@ std::vector<std::pair<std::string, std::string>> Charts(const harness::Json& rec
                                series, refs)});
   }
   if (peak > 0 && !roofline.empty()) {
+    // Bandwidth ceilings from the newest //perf:peak run on the same kind of machine (CPU
+    // model, cores, caches, ISA), named in the title; none when there is no such run.
     std::vector<std::pair<std::string, double>> ceilings;
+    std::string source = "no //perf:peak run on this machine: peak only";
     auto root = harness::DefaultResultsRoot();
     if (root.ok()) {
       const std::vector<std::string> runs = harness::ListRuns(*root, "peak");
       for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
         auto peak_run = harness::ReadRecord(*root + "/runs/" + *it + "/peak.json");
-        if (!peak_run.ok() || (*peak_run)["env"].value("host", "") != env.value("host", "")) {
-          continue;
-        }
+        if (!peak_run.ok() || !harness::SameMachine((*peak_run)["env"], env)) continue;
         const harness::Json& bw = (*peak_run)["env"]["bandwidth_gbs"];
         for (const char* level : {"l1", "l2", "l3", "dram"}) {
           if (bw.contains(level) && bw[level].contains("read")) {
             ceilings.push_back({absl::StrCat(level, " read"), bw[level]["read"].get<double>()});
           }
         }
+        source = "bandwidths from peak run " + *it;
         break;
       }
     }
     std::vector<harness::PlotSeries> points;
     for (const auto& [name, p] : roofline) points.push_back(p);
-    files.push_back({"matmul_sweep_roofline.svg",
-                     harness::RooflineSvg("sgemm roofline, 1 thread (ceilings: measured)",
-                                          peak, ceilings, points)});
+    files.push_back(
+        {"matmul_sweep_roofline.svg",
+         harness::RooflineSvg(absl::StrFormat("sgemm roofline, 1 thread, %s (%s)",
+                                              env.value("cpu_model", "unknown CPU"), source),
+                              peak, ceilings, points)});
   }
   return files;
 }

@@ -120,12 +120,8 @@ int Run(int argc, char** argv) {
   double peak_per_core = 0;
   for (const kernels::FmaPeakKernel& k : kernels::FmaPeakKernels()) {
     if (!kernels::CpuSupports(k.isa)) continue;
-    constexpr int64_t kIters = 100'000;  // ~0.7 ms at 180 GFLOP/s: fork-join is noise
     for (int threads : {1, cores}) {
-      std::vector<float> sink(threads);
-      const harness::Measurement m =
-          time_case(threads, [&](int id) { sink[id] = k.fn(kIters); });
-      const double flops = static_cast<double>(kIters) * k.flops_per_iteration * threads;
+      const FmaPeakResult peak = MeasureFmaPeakOf(k, threads, &pool, measure);
       Json row;
       row["name"] = absl::StrFormat("fma_peak/%s/t%d", k.name, threads);
       row["op"] = "fma_peak";
@@ -134,10 +130,9 @@ int Run(int argc, char** argv) {
       row["isa"] = std::string(kernels::IsaName(k.isa));
       row["threads"] = threads;
       row["pinned"] = std::vector<int>(cpus.begin(), cpus.begin() + threads);
-      row["flops"] = flops;
-      // The best sample is the ceiling: interference only ever lowers it.
-      add_row(row, m, "gflops", flops / m.summary.min, flops / m.summary.median, "GFLOP/s");
-      if (threads == 1) peak_per_core = std::max(peak_per_core, flops / m.summary.min);
+      row["flops"] = peak.flops;
+      add_row(row, peak.m, "gflops", peak.gflops, peak.gflops_median, "GFLOP/s");
+      if (threads == 1) peak_per_core = std::max(peak_per_core, peak.gflops);
       if (cores == 1) break;
     }
   }

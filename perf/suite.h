@@ -12,6 +12,8 @@
 #include "harness/measure.h"
 #include "harness/results.h"
 #include "harness/topology.h"
+#include "kernels/peak/peak.h"
+#include "kernels/threading/thread_pool.h"
 
 namespace klab::perf {
 
@@ -47,9 +49,21 @@ harness::OutputOptions OutputOptionsFromFlagsOrExit();
 harness::Json NewRecord(const std::string& suite, int argc, char** argv,
                         const harness::Topology& topology);
 
-// The per-core FMA peak of the widest ISA this CPU runs, measured now (the best of 21+ samples of
-// kernels/peak's loop: a ceiling, which interference only lowers): {"gflops", "gflops_median",
-// "kernel", "reps"}, or gflops null where the CPU has no AVX2.
+// The one measurement of the FMA peak, shared by //perf:peak (every ISA, 1 core and all) and
+// the suites (MeasureFmaPeak): kernels/peak's loop on `threads` participants of `pool` (the
+// calling thread alone when threads is 1; pool may then be null). gflops is the best sample's
+// rate, the ceiling, which interference only lowers; gflops_median beside it.
+struct FmaPeakResult {
+  harness::Measurement m;
+  double flops = 0;  // per call, all participants
+  double gflops = 0, gflops_median = 0;
+};
+FmaPeakResult MeasureFmaPeakOf(const kernels::FmaPeakKernel& kernel, int threads,
+                               kernels::ThreadPool* pool, const harness::MeasureOptions& options);
+
+// The per-core FMA peak of the widest ISA this CPU runs, measured now (MeasureFmaPeakOf on this
+// thread, 21+ samples): {"gflops", "gflops_median", "kernel", "reps"}, or gflops null where the
+// CPU has no AVX2.
 harness::Json MeasureFmaPeak();
 
 // Prints the markdown to stdout and writes the run. Returns the suite's exit status: 1 when the
