@@ -51,10 +51,17 @@ void SwigluBackwardScalar(size_t n, const float* a, const float* b, const float*
 
 absl::Span<const ActivationKernels> ActivationVariants() {
   static const ActivationKernels variants[] = {
-      {"f32_activation__scalar", Isa::kScalar, MapScalar<reference::GeluTanh>,
-       MapScalar<reference::GeluErf>, MapScalar<reference::Silu>, SwigluScalar, BiasGeluTanhScalar,
-       BackwardScalar<reference::GeluTanhGrad>, BackwardScalar<reference::GeluErfGrad>,
-       BackwardScalar<reference::SiluGrad>, SwigluBackwardScalar},
+      {.name = "f32_activation__scalar",
+       .isa = Isa::kScalar,
+       .gelu_tanh = MapScalar<reference::GeluTanh>,
+       .gelu_erf = MapScalar<reference::GeluErf>,
+       .silu = MapScalar<reference::Silu>,
+       .swiglu = SwigluScalar,
+       .bias_gelu_tanh = BiasGeluTanhScalar,
+       .gelu_tanh_backward = BackwardScalar<reference::GeluTanhGrad>,
+       .gelu_erf_backward = BackwardScalar<reference::GeluErfGrad>,
+       .silu_backward = BackwardScalar<reference::SiluGrad>,
+       .swiglu_backward = SwigluBackwardScalar},
       internal::kActivationAvx2,
       internal::kActivationAvx512,
   };

@@ -40,7 +40,7 @@ void DecodeScalar(size_t rows, size_t hs, size_t len, float scale, const float* 
 
 absl::Span<const AttentionKernels> AttentionVariants() {
   static const AttentionKernels variants[] = {
-      {"f32_attention__scalar", Isa::kScalar, DecodeScalar},
+      {.name = "f32_attention__scalar", .isa = Isa::kScalar, .decode = DecodeScalar},
       internal::kAttentionAvx2,
       internal::kAttentionAvx512,
   };

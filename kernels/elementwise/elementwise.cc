@@ -32,8 +32,12 @@ void BroadcastAddScalar(size_t rows, size_t cols, const float* x, size_t ldx, co
 
 absl::Span<const ElementwiseKernels> ElementwiseVariants() {
   static const ElementwiseKernels variants[] = {
-      {"f32_elementwise__scalar", Isa::kScalar, AddScalar, AddInPlaceScalar, ScaleScalar,
-       BroadcastAddScalar},
+      {.name = "f32_elementwise__scalar",
+       .isa = Isa::kScalar,
+       .add = AddScalar,
+       .add_inplace = AddInPlaceScalar,
+       .scale = ScaleScalar,
+       .broadcast_add = BroadcastAddScalar},
       internal::kElementwiseAvx2,
       internal::kElementwiseAvx512,
   };

@@ -95,7 +95,7 @@ struct Avx512Ukr : gemm_internal::SimdUkr<gemm_internal::VecAvx512, MR, NR> {
 
 }  // namespace
 
-#define KLAB_PACKED_AVX512(MR, NR)                                                         \
+#define KLAB_PACKED_AVX512_SHAPE(MR, NR)                                                   \
   void f32_gemm_packed_##MR##x##NR##__avx512(const SgemmArgs& p) noexcept {                \
     gemm_internal::PackedGemm<Avx512Ukr<MR, NR>>(p, 1);                                    \
   }                                                                                        \
@@ -107,10 +107,7 @@ void f32_gemm_regblock_8x32__avx512(const SgemmArgs& p) noexcept {
   gemm_internal::RegblockGemm<Avx512Ukr<8, 32>>(p);
 }
 
-KLAB_PACKED_AVX512(6, 64)
-KLAB_PACKED_AVX512(8, 32)
-KLAB_PACKED_AVX512(8, 48)
-KLAB_PACKED_AVX512(12, 32)
-KLAB_PACKED_AVX512(14, 32)
+#include "kernels/gemm/f32_gemm_packed_avx512.inc"
+#undef KLAB_PACKED_AVX512_SHAPE
 
 }  // namespace klab::kernels

@@ -32,11 +32,9 @@ void f32_gemm_smallm_mt__avx512(const SgemmArgs& args) noexcept;
 #define KLAB_DECLARE_PACKED(MR, NR, ISA)                                       \
   void f32_gemm_packed_##MR##x##NR##__##ISA(const SgemmArgs& args) noexcept; \
   void f32_gemm_packed_mt_##MR##x##NR##__##ISA(const SgemmArgs& args) noexcept;
-KLAB_DECLARE_PACKED(6, 64, avx512)
-KLAB_DECLARE_PACKED(8, 32, avx512)
-KLAB_DECLARE_PACKED(8, 48, avx512)
-KLAB_DECLARE_PACKED(12, 32, avx512)
-KLAB_DECLARE_PACKED(14, 32, avx512)
+#define KLAB_PACKED_AVX512_SHAPE(MR, NR) KLAB_DECLARE_PACKED(MR, NR, avx512)
+#include "kernels/gemm/f32_gemm_packed_avx512.inc"
+#undef KLAB_PACKED_AVX512_SHAPE
 #undef KLAB_DECLARE_PACKED
 
 namespace gemm_internal {

@@ -20,11 +20,13 @@ constexpr GemmVariant kGemmVariants[] = {
   {"regblock_6x16__avx2",  Isa::kAvx2,   &f32_gemm_regblock_6x16__avx2,  6, 16, 1, "6x16 tile of C in YMM registers, A and B read in place"},
   {"regblock_8x32__avx512", Isa::kAvx512, &f32_gemm_regblock_8x32__avx512, 8, 32, 1, "8x32 tile of C in ZMM registers, A and B read in place"},
   {"packed_6x16__avx2",    Isa::kAvx2,   &f32_gemm_packed_6x16__avx2,    6, 16, 1, "Goto/BLIS five loops, packed panels, 6x16 YMM micro-kernel"},
-  {"packed_6x64__avx512",  Isa::kAvx512, &f32_gemm_packed_6x64__avx512,  6, 64, 1, "Goto/BLIS five loops, packed panels, 6x64 ZMM micro-kernel"},
-  {"packed_8x32__avx512",  Isa::kAvx512, &f32_gemm_packed_8x32__avx512,  8, 32, 1, "Goto/BLIS five loops, packed panels, 8x32 ZMM micro-kernel"},
-  {"packed_8x48__avx512",  Isa::kAvx512, &f32_gemm_packed_8x48__avx512,  8, 48, 1, "Goto/BLIS five loops, packed panels, 8x48 ZMM micro-kernel"},
-  {"packed_12x32__avx512", Isa::kAvx512, &f32_gemm_packed_12x32__avx512, 12, 32, 1, "Goto/BLIS five loops, packed panels, 12x32 ZMM micro-kernel"},
-  {"packed_14x32__avx512", Isa::kAvx512, &f32_gemm_packed_14x32__avx512, 14, 32, 1, "Goto/BLIS five loops, packed panels, 14x32 ZMM micro-kernel"},
+  // One row per line of f32_gemm_packed_avx512.inc.
+#define KLAB_PACKED_AVX512_SHAPE(MR, NR)                                                     \
+  {.name = "packed_" #MR "x" #NR "__avx512", .isa = Isa::kAvx512,                           \
+   .fn = &f32_gemm_packed_##MR##x##NR##__avx512, .mr = MR, .nr = NR, .max_threads = 1,      \
+   .idea = "Goto/BLIS five loops, packed panels, " #MR "x" #NR " ZMM micro-kernel"},
+#include "kernels/gemm/f32_gemm_packed_avx512.inc"
+#undef KLAB_PACKED_AVX512_SHAPE
   {"smallm__avx512",       Isa::kAvx512, &f32_gemm_smallm__avx512, 8, 32, 1, "unpacked: axpy (B row-major) or dot (B transposed) kernels that stream B once; M <= 16 and L2-sized"},
   {"smallm_mt__avx512",    Isa::kAvx512, &f32_gemm_smallm_mt__avx512, 8, 32, 64, "small-M kernels, column ranges split over the GEMM thread pool"},
   {"packed_mt_8x32__avx512", Isa::kAvx512, &f32_gemm_packed_mt_8x32__avx512, 8, 32, 64, "packed 8x32, column ranges split over the GEMM thread pool"},

@@ -56,7 +56,7 @@ void PackLinearWeights(size_t n, size_t k, const float* w, size_t ldw, float* pa
 
 absl::Span<const LinearKernels> LinearVariants() {
   static const LinearKernels variants[] = {
-      {"f32_linear__scalar", Isa::kScalar, LinearPanelsScalar},
+      {.name = "f32_linear__scalar", .isa = Isa::kScalar, .linear_panels = LinearPanelsScalar},
       internal::kLinearAvx2,
       internal::kLinearAvx512,
   };

@@ -90,8 +90,12 @@ void RmsNormBackwardScalar(size_t rows, size_t cols, const float* dy, size_t ldd
 
 absl::Span<const NormKernels> NormVariants() {
   static const NormKernels variants[] = {
-      {"f32_norm__scalar", Isa::kScalar, LayerNormScalar, RmsNormScalar, LayerNormBackwardScalar,
-       RmsNormBackwardScalar},
+      {.name = "f32_norm__scalar",
+       .isa = Isa::kScalar,
+       .layernorm = LayerNormScalar,
+       .rmsnorm = RmsNormScalar,
+       .layernorm_backward = LayerNormBackwardScalar,
+       .rmsnorm_backward = RmsNormBackwardScalar},
       internal::kNormAvx2,
       internal::kNormAvx512,
   };

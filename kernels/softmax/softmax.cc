@@ -60,8 +60,12 @@ void SoftmaxBackwardScalar(size_t rows, size_t cols, const float* y, size_t ldy,
 
 absl::Span<const SoftmaxKernels> SoftmaxVariants() {
   static const SoftmaxKernels variants[] = {
-      {"f32_softmax__scalar", Isa::kScalar, SoftmaxScalar, SoftmaxScalar, SoftmaxCausalScalar,
-       SoftmaxBackwardScalar},
+      {.name = "f32_softmax__scalar",
+       .isa = Isa::kScalar,
+       .softmax = SoftmaxScalar,
+       .softmax_online = SoftmaxScalar,
+       .softmax_causal = SoftmaxCausalScalar,
+       .softmax_backward = SoftmaxBackwardScalar},
       internal::kSoftmaxAvx2,
       internal::kSoftmaxAvx512,
   };

@@ -27,7 +27,11 @@ void ErfScalar(size_t n, const float* x, float* y) noexcept {
 absl::Span<const VmathKernels> VmathVariants() {
   // Function-local: the per-ISA tables live in other translation units.
   static const VmathKernels variants[] = {
-      {"f32_vmath__scalar", Isa::kScalar, ExpScalar, TanhScalar, ErfScalar},
+      {.name = "f32_vmath__scalar",
+       .isa = Isa::kScalar,
+       .exp = ExpScalar,
+       .tanh = TanhScalar,
+       .erf = ErfScalar},
       internal::kVmathAvx2,
       internal::kVmathAvx512,
   };

@@ -1,0 +1,48 @@
+#include "perf/measuring.h"
+
+#include <memory>
+
+#include "absl/strings/str_format.h"
+#include "harness/results.h"
+
+namespace klab::perf {
+
+std::vector<Outcome> CheckThenTime(const std::vector<Implementation>& impls,
+                                   const harness::MeasureOptions& options, bool interleave) {
+  std::vector<Outcome> out(impls.size());
+  std::vector<std::unique_ptr<harness::Sampler>> samplers;
+  std::vector<harness::RoundEntry> entries;
+  std::vector<size_t> timed;  // index into impls of each entry
+  for (size_t i = 0; i < impls.size(); ++i) {
+    const Implementation& im = impls[i];
+    Outcome& o = out[i];
+    o.row = im.row;
+    if (im.check) {
+      if (im.enter) im.enter();
+      o.check = im.check();
+      o.row["check"] = {{"ok", o.check.ok}, {"max_err_ratio", o.check.max_err_ratio}};
+      if (!o.check.ok) {
+        o.row["check"]["detail"] = o.check.detail;
+        if (!o.check.time_anyway) continue;  // a wrong result is never timed
+      }
+    }
+    samplers.push_back(std::make_unique<harness::Sampler>(im.call, options));
+    entries.push_back({samplers.back().get(), im.group, im.enter});
+    timed.push_back(i);
+  }
+  const std::vector<harness::Measurement> measured = harness::SampleInRounds(entries, interleave);
+  for (size_t e = 0; e < timed.size(); ++e) {
+    Outcome& o = out[timed[e]];
+    o.m = measured[e];
+    const harness::Json timing = harness::TimingJson(*o.m);
+    for (const auto& [key, v] : timing.items()) o.row[key] = v;
+  }
+  return out;
+}
+
+std::string MadCell(const harness::Summary& s) {
+  const double pct = s.median > 0 ? 100.0 * s.mad / s.median : 0.0;
+  return absl::StrFormat("%.1f%s", pct, harness::IsUnstable(s) ? " unstable" : "");
+}
+
+}  // namespace klab::perf
