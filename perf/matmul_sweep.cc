@@ -653,7 +653,7 @@ int Run(int argc, char** argv) {
         j["threads"] = threads;
         if (im.linear) j["weights"] = "packed once before timing (kernels::PackLinearWeights), as a model is";
         if (im.variant == "sgemm_auto") j["chose"] = std::string(kernels::ChooseGemmVariant(args).name);
-        if (im.variant_ptr != nullptr && im.variant_ptr->mr * im.variant_ptr->nr > 1) {
+        if (im.variant_ptr != nullptr && im.variant_ptr->blocked) {
           const kernels::Blocking blk =
               kernels::EffectiveBlocking(im.variant_ptr->mr, im.variant_ptr->nr);
           j["blocking"] = {{"mc", blk.mc}, {"kc", blk.kc}, {"nc", blk.nc},

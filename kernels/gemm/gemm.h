@@ -57,9 +57,16 @@ struct GemmVariant {
   std::string_view name;
   Isa isa;
   SgemmFn fn;
-  int mr;
-  int nr;
-  int max_threads;
+  // The register tile of C (rows x columns; 1 x 1 for loops without one). The edge tests derive
+  // their cases from it: every m mod mr, n around nr and around wide_nr.
+  int mr = 1;
+  int nr = 1;
+  // The widest column tile the variant uses when wider than nr (smallm's axpy kernels run 128,
+  // 64 or 32 columns at a time by row count); nr otherwise.
+  int wide_nr = 1;
+  // Whether it follows the cache blocking (MC, KC, NC of gemm_config.h): the packed variants.
+  bool blocked = false;
+  int max_threads = 1;
   std::string_view idea;  // one line for tables and the lab README
 };
 

@@ -106,66 +106,8 @@ TEST_P(GemmVariantTest, MatchesReferenceOnEveryShapeLayoutAndScalar) {
 
 // Blocked variants with a tiny blocking, so that every block edge is crossed even by small
 // problems: k = KC + 1 and 2 KC + 3, m and n past MC and NC, for every layout.
-TEST_P(GemmVariantTest, BlockEdgesWithSmallBlocking) {
-  const GemmVariant& v = GetParam();
-  if (!CpuSupports(v.isa)) GTEST_SKIP() << "needs " << IsaName(v.isa);
-  if (v.mr * v.nr == 1) GTEST_SKIP() << "not a blocked variant";
-  const Blocking small{2 * v.mr, 24, 2 * v.nr};
-  const ScopedBlockingOverride scoped(small);
-  const Blocking b = EffectiveBlocking(v.mr, v.nr);
-  const Shape shapes[] = {
-      {"k_eq_kc_plus_1", 5, 7, b.kc + 1},
-      {"k_eq_2kc_plus_3", b.mc + 3, b.nc + 5, 2 * b.kc + 3},
-      {"m_lt_mr", v.mr - 1 > 0 ? v.mr - 1 : 1, b.nc + 1, 9},
-      {"n_not_multiple_of_nr", b.mc + 1, v.nr + 3, b.kc},
-  };
-  uint64_t seed = 500;
-  for (const Shape& s : shapes) {
-    for (Trans ta : {Trans::kNo, Trans::kYes}) {
-      for (Trans tb : {Trans::kNo, Trans::kYes}) {
-        for (const Scalars& sc : {kScalars[2], kScalars[4]}) {
-          Problem p(s, ta, tb, sc, seed++);
-          const GemmReference ref(p.args);
-          ASSERT_TRUE(SgemmVariant(v.name, p.args).ok());
-          const testing::GemmCheck check = ref.Check(p.c.data(), p.c.ld());
-          EXPECT_TRUE(check.ok) << v.name << " with blocking " << b.mc << "," << b.kc << ","
-                                << b.nc << ", " << s.name << " " << s.m << " x " << s.n << " x "
-                                << s.k << ", " << TransName(ta) << TransName(tb) << ", "
-                                << sc.name << ": " << check.Describe();
-        }
-      }
-    }
-  }
-}
-
-// Every remainder class of the register tile and of the small-M kernels' row groups: m from 1 to
-// 2 MR + 1 (every m mod MR, and m = 2, 4, 6 for the smallm row groups of 2/4/6 rows) against n at
-// 1, NR - 1, NR, NR + 1, 2 NR + 1 and past the small-M column tiles (32, 64 and 128 wide), with
-// k at 1 and a prime. Both forms of B (the small-M kernels have an axpy and a dot form).
-TEST_P(GemmVariantTest, EveryRemainderClassOfTheTile) {
-  const GemmVariant& v = GetParam();
-  if (!CpuSupports(v.isa)) GTEST_SKIP() << "needs " << IsaName(v.isa);
-  const int64_t mr = std::max(v.mr, 8), nr = std::max(v.nr, 1);
-  const int64_t ns[] = {1, nr - 1 > 0 ? nr - 1 : 2, nr, nr + 1, 2 * nr + 1, 129 + 32 + 16 + 3};
-  uint64_t seed = 900;
-  for (int64_t m = 1; m <= 2 * mr + 1; ++m) {
-    for (int64_t n : ns) {
-      for (int64_t k : {int64_t{1}, int64_t{19}}) {
-        for (Trans tb : {Trans::kNo, Trans::kYes}) {
-          const Shape s{"remainder", m, n, k};
-          Problem p(s, Trans::kNo, tb, kScalars[2], seed++);
-          const GemmReference ref(p.args);
-          ASSERT_TRUE(SgemmVariant(v.name, p.args).ok());
-          const testing::GemmCheck check = ref.Check(p.c.data(), p.c.ld());
-          EXPECT_TRUE(check.ok) << v.name << ", m_mod_" << mr << "_eq_" << m % mr << " (m " << m
-                                << "), n " << n << ", k " << k << ", B "
-                                << (tb == Trans::kYes ? "transposed" : "row-major") << ": "
-                                << check.Describe();
-        }
-      }
-    }
-  }
-}
+// The edge cases of each variant's tile (every m mod MR, n around NR and the wide column tiles,
+// k past KC under a small blocking) are generated per variant in gemm_edge_test.cc.
 
 // Threading splits columns; each element is computed by the same operations whatever the thread
 // count, so the results must be bitwise identical, not merely close.
