@@ -1,5 +1,6 @@
 #include "perf/measuring.h"
 
+#include <cmath>
 #include <memory>
 
 #include "absl/strings/str_format.h"
@@ -20,7 +21,11 @@ std::vector<Outcome> CheckThenTime(const std::vector<Implementation>& impls,
     if (im.check) {
       if (im.enter) im.enter();
       o.check = im.check();
-      o.row["check"] = {{"ok", o.check.ok}, {"max_err_ratio", o.check.max_err_ratio}};
+      // JSON has no infinity: an unbounded error (a wrong exact result) is written "inf".
+      o.row["check"] = {{"ok", o.check.ok},
+                        {"max_err_ratio", std::isinf(o.check.max_err_ratio)
+                                              ? harness::Json("inf")
+                                              : harness::Json(o.check.max_err_ratio)}};
       if (!o.check.ok) {
         o.row["check"]["detail"] = o.check.detail;
         if (!o.check.time_anyway) continue;  // a wrong result is never timed

@@ -1,6 +1,6 @@
 """perf_suite: a suite binary users run and its end-to-end smoke test, declared together.
 
-`perf_suite(name = "x", deps = [...])` declares the cc_binary //perf:x from x.cc and the
+`perf_suite(name = "x", deps = [...])` declares the cc_binary //perf:x from x.cc (and `srcs`) and the
 sh_test //perf:x_smoke_test from x_smoke_test.sh with the binary (and `test_data`) as data.
 Every suite gets what every suite uses (the suite frame, flags, measurement, results) and links
 the allocation-counting hook, so every row carries its allocations; `deps` lists the rest.
@@ -10,6 +10,7 @@ load("@rules_cc//cc:defs.bzl", "cc_binary")
 
 # What every suite's main file uses.
 _SUITE_DEPS = [
+    ":measuring",
     ":suite",
     "//common:cli",
     "//harness:alloc_counter",
@@ -21,10 +22,10 @@ _SUITE_DEPS = [
     "//third_party:absl_strings",
 ]
 
-def perf_suite(name, deps, test_data = [], data = []):
+def perf_suite(name, deps, srcs = [], test_data = [], data = []):
     cc_binary(
         name = name,
-        srcs = [name + ".cc"],
+        srcs = [name + ".cc"] + srcs,
         data = data,
         deps = _SUITE_DEPS + [d for d in deps if d not in _SUITE_DEPS],
     )
