@@ -32,11 +32,11 @@ struct CheckResult {
 
 // One implementation in a case.
 struct Implementation {
-  harness::Json row;                   // fields known before timing: name, variant, impl, shape ...
-  std::function<void()> call;          // the timed body
-  std::function<CheckResult()> check;  // null: a control (a ceiling), nothing to check
-  int group = 0;                       // harness::RoundEntry's group and enter
-  std::function<void()> enter;
+  harness::Json row = {};                   // fields known before timing: name, variant, shape ...
+  std::function<void()> call = {};          // the timed body
+  std::function<CheckResult()> check = {};  // null: a control (a ceiling), nothing to check
+  int group = 0;                            // harness::RoundEntry's group and enter
+  std::function<void()> enter = {};
 };
 
 struct Outcome {
