@@ -15,6 +15,8 @@
 #include "harness/measure.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_config.h"
+#include "harness/topology.h"
+#include "perf/measuring.h"
 #include "perf/peers.h"
 
 namespace klab::perf {
@@ -55,6 +57,7 @@ struct Settings {
   int64_t naive_max_size;
   std::optional<kernels::Blocking> blocking;
   bool interleave = true;
+  uint64_t seed = 1;  // of the random inputs
 };
 
 // A (threads, case, implementation) cell of the tables.
@@ -72,6 +75,44 @@ struct ReadCeiling {
   int64_t threads;
   std::string shape;
   double weight_bytes, gbs;
+};
+
+struct CaseData;  // matmul_run.cc: a case's inputs, packed W and reference
+
+// The sweep over thread counts and cases; rows accumulate into the record and the tables.
+class Sweep {
+ public:
+  Sweep(const Settings& settings, const std::vector<Impl>& impls, const harness::Topology& topo,
+        const std::vector<int>& core_order, bool have_peers, double peak, harness::Json& rows)
+      : settings_(settings), impls_(impls), topo_(topo), core_order_(core_order),
+        have_peers_(have_peers), peak_(peak), rows_(rows),
+        progress_(static_cast<int>(settings.threads.size() * settings.cases.size() * impls.size())) {}
+
+  void RunThreads(int64_t threads);
+  int wrong() const { return wrong_; }
+  std::vector<SweepRow>& table_rows() { return table_rows_; }
+  std::vector<ReadCeiling>& ceilings() { return ceilings_; }
+  harness::Json& ceiling_json() { return ceiling_json_; }
+
+ private:
+  std::optional<std::string> SkipReason(const Impl& im, const Case& cs, int64_t threads) const;
+  Implementation Declare(const Impl& im, const Case& cs, CaseData& d, int64_t threads);
+  void RunCase(const Case& cs, int64_t threads, bool interleave);
+  void Record(const Impl& im, const Case& cs, int64_t threads, Outcome& o, bool interleave);
+  harness::PinResult PinFor(const Impl& im, int64_t threads) const;
+
+  const Settings& settings_;
+  const std::vector<Impl>& impls_;
+  const harness::Topology& topo_;
+  const std::vector<int>& core_order_;
+  const bool have_peers_;
+  const double peak_;
+  harness::Json& rows_;
+  Progress progress_;
+  int wrong_ = 0;
+  std::vector<SweepRow> table_rows_;
+  std::vector<ReadCeiling> ceilings_;
+  harness::Json ceiling_json_ = harness::Json::array();
 };
 
 std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepRow>& rows,

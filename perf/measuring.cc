@@ -45,6 +45,8 @@ std::vector<Outcome> CheckThenTime(const std::vector<Implementation>& impls,
   return out;
 }
 
+std::string Progress::Next() { return absl::StrFormat("[%d/%d]", ++done_, total_); }
+
 std::string MadCell(const harness::Summary& s) {
   const double pct = s.median > 0 ? 100.0 * s.mad / s.median : 0.0;
   return absl::StrFormat("%.1f%s", pct, harness::IsUnstable(s) ? " unstable" : "");

@@ -57,7 +57,7 @@ std::string MadCell(const harness::Summary& s);
 class Progress {
  public:
   explicit Progress(int total) : total_(total) {}
-  std::string Next() { return "[" + std::to_string(++done_) + "/" + std::to_string(total_) + "]"; }
+  std::string Next();
   void Skip() { ++done_; }
 
  private:
