@@ -25,7 +25,6 @@
 #include "harness/results.h"
 #include "harness/topology.h"
 #include "kernels/cpu/cpu.h"
-#include "kernels/peak/bandwidth.h"
 #include "perf/activation_cases.h"
 #include "perf/libmvec_peer.h"
 #include "perf/measuring.h"
@@ -98,18 +97,8 @@ class Ceilings {
     const size_t n = std::max<size_t>(64, (static_cast<size_t>(bytes) / per + 63) / 64 * 64);
     const std::pair<int, int64_t> key{inputs, static_cast<int64_t>(per * n)};
     if (auto it = gbs_.find(key); it != gbs_.end()) return it->second;
-    harness::AlignedBuffer a(n), b(n), c(n);
-    for (size_t i = 0; i < n; ++i) b[i] = 1.0f, c[i] = 2.0f, a[i] = 0.0f;
-    const harness::Measurement m = harness::Measure(
-        [&] {
-          if (inputs == 2) {
-            kernels::TriadF32(n, 0.5f, b.data(), c.data(), a.data());
-          } else {
-            kernels::CopyF32(n, b.data(), a.data());
-          }
-        },
-        measure_);
-    return gbs_[key] = static_cast<double>(per * n) / m.summary.min;  // bytes/ns = GB/s
+    return gbs_[key] = MeasureBandwidth(inputs == 2 ? Stream::kTriad : Stream::kCopy, n, 1,
+                                        nullptr, 1, measure_).gbs;
   }
   Table Rows() const {
     Table rows;

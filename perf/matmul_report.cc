@@ -61,11 +61,8 @@ std::string RenderReadCeilings(const std::vector<SweepRow>& rows,
   return md + "\n";
 }
 
-}  // namespace
-
-std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepRow>& rows,
-                           const std::vector<Impl>& impls, const Settings& settings,
-                           const std::vector<ReadCeiling>& ceilings) {
+// The run's header: machine, peak, counters, peers, commit, and what the numbers mean.
+std::string Header(const harness::Json& record, const Settings& settings) {
   const harness::Json& env = record["env"];
   std::string md = absl::StrFormat("# matmul_sweep — %s\n\n", record["run_id"].get<std::string>());
   md += absl::StrFormat("`%s`\n\n", record["command"].get<std::string>());
@@ -101,6 +98,13 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
   md += "GFLOP/s from the median time (2MNK FLOP per call); `—` not run (reason below the "
         "table); WRONG failed the check against the fp64 reference and was not timed.\n\n";
 
+  return md;
+}
+
+// One GFLOP/s table per thread count: a row per case, a column per implementation.
+std::string ThreadTables(const std::vector<SweepRow>& rows, const std::vector<Impl>& impls,
+                         const Settings& settings) {
+  std::string md;
   for (int64_t t : settings.threads) {
     md += absl::StrFormat("## %d thread%s — GFLOP/s\n\n", t, t == 1 ? "" : "s");
     std::vector<std::string> header = {settings.shapes == "square" ? "n" : "M x K x N"};
@@ -146,8 +150,11 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
     }
   }
 
-  md += RenderReadCeilings(rows, ceilings);
+  return md;
+}
 
+std::string NotRun(const std::vector<SweepRow>& rows) {
+  std::string md;
   std::vector<std::vector<std::string>> skipped;
   for (const SweepRow& r : rows) {
     if (r.status.rfind("skipped", 0) == 0 && r.status != "skipped: serial variant") {
@@ -161,7 +168,11 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
           "\n";
   }
 
-  md += "## Every row\n\n";
+  return md;
+}
+
+std::string EveryRow(const harness::Json& record) {
+  std::string md = "## Every row\n\n";
   std::vector<std::vector<std::string>> detail;
   for (const harness::Json& r : record["rows"]) {
     if (!r.contains("time_ns")) {  // failed its check: not timed
@@ -188,6 +199,15 @@ std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepR
                                 "check (max err / bound)", "alloc B/call"},
                                {false, false, true, true, true, true, true, false, true}, detail);
   return md;
+}
+
+}  // namespace
+
+std::string RenderMarkdown(const harness::Json& record, const std::vector<SweepRow>& rows,
+                           const std::vector<Impl>& impls, const Settings& settings,
+                           const std::vector<ReadCeiling>& ceilings) {
+  return Header(record, settings) + ThreadTables(rows, impls, settings) +
+         RenderReadCeilings(rows, ceilings) + NotRun(rows) + EveryRow(record);
 }
 
 // The run's charts: GFLOP/s vs n per variant and peer for each thread count (square shapes, the

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "absl/flags/flag.h"
@@ -10,12 +11,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "common/cli.h"
+#include "harness/aligned_buffer.h"
 #include "harness/compare.h"
 #include "harness/env.h"
 #include "harness/measure.h"
 #include "kernels/cpu/cpu.h"
+#include "kernels/peak/bandwidth.h"
 #include "kernels/peak/peak.h"
-#include "common/cli.h"
 
 ABSL_FLAG(std::string, out, "",
           "Write <suite>.{json,md} into this folder instead of publishing under results/.");
@@ -153,6 +156,47 @@ FmaPeakResult MeasureFmaPeakOf(const kernels::FmaPeakKernel& kernel, int threads
   r.flops = static_cast<double>(kIters) * kernel.flops_per_iteration * std::max(threads, 1);
   r.gflops = r.flops / r.m.summary.min;
   r.gflops_median = r.flops / r.m.summary.median;
+  return r;
+}
+
+BandwidthResult MeasureBandwidth(Stream stream, size_t n, int threads, kernels::ThreadPool* pool,
+                                 int passes, const harness::MeasureOptions& options) {
+  threads = std::max(threads, 1);
+  const int arrays = stream == Stream::kRead ? 1 : stream == Stream::kCopy ? 2 : 3;
+  std::vector<std::unique_ptr<harness::AlignedBuffer>> x(threads), y(threads), z(threads);
+  std::vector<float> sink(threads);
+  auto on_each = [&](const std::function<void(int)>& work) {
+    if (threads == 1) {
+      work(0);
+    } else {
+      pool->Run([&](int id) {
+        if (id < threads) work(id);
+      });
+    }
+  };
+  on_each([&](int id) {  // first touch on the participant that uses the memory
+    x[id] = std::make_unique<harness::AlignedBuffer>(n);
+    y[id] = std::make_unique<harness::AlignedBuffer>(n);
+    z[id] = std::make_unique<harness::AlignedBuffer>(n);
+    for (size_t i = 0; i < n; ++i) (*x[id])[i] = 1.0f, (*y[id])[i] = 2.0f, (*z[id])[i] = 0.0f;
+  });
+  BandwidthResult r;
+  r.m = harness::Measure([&] {
+    on_each([&](int id) {
+      for (int p = 0; p < passes; ++p) {
+        switch (stream) {
+          case Stream::kRead: sink[id] += kernels::ReadF32(n, x[id]->data()); break;
+          case Stream::kCopy: kernels::CopyF32(n, x[id]->data(), z[id]->data()); break;
+          case Stream::kTriad:
+            kernels::TriadF32(n, 0.5f, x[id]->data(), y[id]->data(), z[id]->data());
+            break;
+        }
+      }
+    });
+  }, options);
+  r.bytes = 4.0 * arrays * static_cast<double>(n) * passes * threads;
+  r.gbs = r.bytes / r.m.summary.min;
+  r.gbs_median = r.bytes / r.m.summary.median;
   return r;
 }
 

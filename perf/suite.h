@@ -61,6 +61,20 @@ struct FmaPeakResult {
 FmaPeakResult MeasureFmaPeakOf(const kernels::FmaPeakKernel& kernel, int threads,
                                kernels::ThreadPool* pool, const harness::MeasureOptions& options);
 
+// The one measurement of a bandwidth ceiling, shared by //perf:peak and the suites that divide
+// by one: `stream` over arrays of n floats per participant (n a multiple of 64; first touched on
+// the participant that uses them), `passes` times per call, on `threads` participants of `pool`
+// (the calling thread alone when threads is 1). Bytes count every array once: read n, copy 2 n,
+// triad 3 n floats per pass. gbs from the best sample (the ceiling), gbs_median beside it.
+enum class Stream { kRead, kCopy, kTriad };
+struct BandwidthResult {
+  harness::Measurement m;
+  double bytes = 0;  // per call, all participants
+  double gbs = 0, gbs_median = 0;
+};
+BandwidthResult MeasureBandwidth(Stream stream, size_t n, int threads, kernels::ThreadPool* pool,
+                                 int passes, const harness::MeasureOptions& options);
+
 // The per-core FMA peak of the widest ISA this CPU runs, measured now (MeasureFmaPeakOf on this
 // thread, 21+ samples): {"gflops", "gflops_median", "kernel", "reps"}, or gflops null where the
 // CPU has no AVX2.
