@@ -241,15 +241,10 @@ int Main(int argc, char** argv) {
   ParseFlagsOrExit(argc, argv, (kUsage + MeasureDefaultsHelp(kDefaults)).c_str());
   const Settings settings = ReadSettingsOrExit();
   const harness::OutputOptions output = OutputOptionsFromFlagsOrExit();
-  auto topology = harness::Topology::Load();
-  if (!topology.ok()) {
-    std::fprintf(stderr, "activation_sweep: %s\n", std::string(topology.status().message()).c_str());
-    return 1;
-  }
-  const harness::Topology& topo = **topology;
+  const std::unique_ptr<harness::Topology> topology = LoadTopologyOrExit(kSuite);
+  const harness::Topology& topo = *topology;
   const std::vector<int> core = CoresFromFlagsOrExit(topo, 1);
-  const harness::PinResult pin = topo.PinThisThreadToCore(core[0]);
-  if (!pin.ok) std::fprintf(stderr, "activation_sweep: warning: not pinned: %s\n", pin.error.c_str());
+  const harness::PinResult pin = PinMeasuringThread(kSuite, topo, core[0]);
 
   Json record = NewRecord(kSuite, argc, argv, topo);
   Json& env = record["env"];

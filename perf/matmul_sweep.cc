@@ -211,20 +211,15 @@ int Main(int argc, char** argv) {
   const Settings settings = ReadSettingsOrExit();
   kernels::SetBlockingOverride(settings.blocking);
   const harness::OutputOptions output = OutputOptionsFromFlagsOrExit();
-  auto topology = harness::Topology::Load();
-  if (!topology.ok()) {
-    std::fprintf(stderr, "matmul_sweep: %s\n", std::string(topology.status().message()).c_str());
-    return 1;
-  }
-  const harness::Topology& topo = **topology;
+  const std::unique_ptr<harness::Topology> topology = LoadTopologyOrExit(kSuite);
+  const harness::Topology& topo = *topology;
   harness::Json record = NewRecord(kSuite, argc, argv, topo);
   harness::Json& env = record["env"];
   const std::vector<std::unique_ptr<PeerGemm>> peers = LoadPeers(env);
   int most_threads = 1;
   for (int64_t t : settings.threads) most_threads = std::max<int>(most_threads, static_cast<int>(t));
   const std::vector<int> core_order = CoresFromFlagsOrExit(topo, most_threads);
-  const harness::PinResult pin = topo.PinThisThreadToCore(core_order[0]);
-  if (!pin.ok) std::fprintf(stderr, "matmul_sweep: warning: not pinned: %s\n", pin.error.c_str());
+  const harness::PinResult pin = PinMeasuringThread(kSuite, topo, core_order[0]);
   std::fprintf(stderr, "matmul_sweep: measuring the FMA peak ...\n");
   env["peak"] = MeasureFmaPeak();
   env["peak_gflops_per_core"] = env["peak"]["gflops"];

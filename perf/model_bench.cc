@@ -244,15 +244,10 @@ int Main(int argc, char** argv) {
   ParseFlagsOrExit(argc, argv, (kUsage + MeasureDefaultsHelp(kDefaults)).c_str());
   const Settings settings = ReadSettingsOrExit();
   const harness::OutputOptions output = OutputOptionsFromFlagsOrExit();
-  auto topology = harness::Topology::Load();
-  if (!topology.ok()) {
-    std::fprintf(stderr, "model_bench: %s\n", std::string(topology.status().message()).c_str());
-    return 1;
-  }
-  const harness::Topology& topo = **topology;
+  const std::unique_ptr<harness::Topology> topology = LoadTopologyOrExit(kSuite);
+  const harness::Topology& topo = *topology;
   const std::vector<int> cores = CoresFromFlagsOrExit(topo, settings.max_threads);
-  const harness::PinResult pin = topo.PinThisThreadToCore(cores[0]);
-  if (!pin.ok) std::fprintf(stderr, "model_bench: warning: not pinned: %s\n", pin.error.c_str());
+  const harness::PinResult pin = PinMeasuringThread(kSuite, topo, cores[0]);
 
   Json record = NewRecord(kSuite, argc, argv, topo);
   Json& env = record["env"];

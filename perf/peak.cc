@@ -156,16 +156,11 @@ int Main(int argc, char** argv) {
   const int64_t dram_mib = absl::GetFlag(FLAGS_dram_mib);
   if (dram_mib < 1 || dram_mib > 65536) ExitWithUsageError("--dram_mib must be in [1, 65536]");
   const harness::OutputOptions output = OutputOptionsFromFlagsOrExit();
-  auto topology = harness::Topology::Load();
-  if (!topology.ok()) {
-    std::fprintf(stderr, "peak: %s\n", std::string(topology.status().message()).c_str());
-    return 1;
-  }
-  const harness::Topology& topo = **topology;
+  const std::unique_ptr<harness::Topology> topology = LoadTopologyOrExit(kSuite);
+  const harness::Topology& topo = *topology;
   const int cores = std::max(1, topo.cores());
   const std::vector<int> order = CoresFromFlagsOrExit(topo, cores);
-  const harness::PinResult pin = topo.PinThisThreadToCore(order[0]);
-  if (!pin.ok) std::fprintf(stderr, "peak: warning: not pinned: %s\n", pin.error.c_str());
+  const harness::PinResult pin = PinMeasuringThread(kSuite, topo, order[0]);
   Json record = NewRecord(kSuite, argc, argv, topo);
   record["rows"] = Json::array();
   Rows rows{record["rows"], {}, {}};

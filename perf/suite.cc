@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -93,6 +94,22 @@ std::string MeasureDefaultsHelp(const MeasureDefaults& d) {
   };
   return absl::StrCat("\nMeasurement defaults of this suite (a flag given wins):\n  ",
                       line(d.full), "\n  with --quick: ", line(d.quick), "\n");
+}
+
+std::unique_ptr<harness::Topology> LoadTopologyOrExit(const char* suite) {
+  auto topology = harness::Topology::Load();
+  if (!topology.ok()) {
+    std::fprintf(stderr, "%s: %s\n", suite, std::string(topology.status().message()).c_str());
+    std::exit(1);
+  }
+  return std::move(*topology);
+}
+
+harness::PinResult PinMeasuringThread(const char* suite, const harness::Topology& topology,
+                                      int core) {
+  const harness::PinResult pin = topology.PinThisThreadToCore(core);
+  if (!pin.ok) std::fprintf(stderr, "%s: warning: not pinned: %s\n", suite, pin.error.c_str());
+  return pin;
 }
 
 std::string PinningDescription() {

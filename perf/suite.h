@@ -4,6 +4,7 @@
 #ifndef KLAB_PERF_SUITE_H_
 #define KLAB_PERF_SUITE_H_
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,6 +37,14 @@ bool QuickFromFlags();
 harness::MeasureOptions MeasureOptionsFromFlagsOrExit(const MeasureDefaults& defaults);
 // A few lines for the suite's usage text listing its defaults.
 std::string MeasureDefaultsHelp(const MeasureDefaults& defaults);
+
+// The machine's topology (hwloc); on failure prints "<suite>: why" and exits 1.
+std::unique_ptr<harness::Topology> LoadTopologyOrExit(const char* suite);
+
+// Pins the measuring thread to `core`; a failure is a warning on stderr, and the result (with
+// its error) goes into the record.
+harness::PinResult PinMeasuringThread(const char* suite, const harness::Topology& topology,
+                                      int core);
 
 // "compact", "scatter" or "--cpus=LIST": how the cores were chosen, for env.pinning.
 std::string PinningDescription();
