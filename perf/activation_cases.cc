@@ -225,16 +225,14 @@ void BuildAdd(const Op& op, size_t, size_t n, std::mt19937& rng, Cases& out) {
 }
 
 // The ops of the sweep, in table order: the one place an op is added here.
+// The unary activations come from kernels/activation/activation_ops.inc.
 const Op kOps[] = {
-    {.name = "gelu_tanh", .sizing = Sizing::kArray, .group = 0, .build = BuildUnary,
-     .activation = &kernels::ActivationKernels::gelu_tanh,
-     .exact = kernels::reference::GeluTanh, .mvec = libmvec::GeluTanh},
-    {.name = "gelu_erf", .sizing = Sizing::kArray, .group = 0, .build = BuildUnary,
-     .activation = &kernels::ActivationKernels::gelu_erf,
-     .exact = kernels::reference::GeluErf, .mvec = libmvec::GeluErf},
-    {.name = "silu", .sizing = Sizing::kArray, .group = 0, .build = BuildUnary,
-     .activation = &kernels::ActivationKernels::silu,
-     .exact = kernels::reference::Silu, .mvec = libmvec::Silu},
+#define KLAB_ACTIVATION_OP(field, Name)                                                     \
+    {.name = #field, .sizing = Sizing::kArray, .group = 0, .build = BuildUnary,            \
+     .activation = &kernels::ActivationKernels::field, .exact = kernels::reference::Name,  \
+     .mvec = libmvec::Unary(#field)},
+#include "kernels/activation/activation_ops.inc"
+#undef KLAB_ACTIVATION_OP
     {.name = "swiglu", .sizing = Sizing::kArray, .group = 1, .build = BuildSwiglu},
     {.name = "softmax", .sizing = Sizing::kSoftmaxRows, .group = 2, .build = BuildSoftmax},
     {.name = "softmax_online", .sizing = Sizing::kSoftmaxRows, .group = 2, .build = BuildSoftmax},

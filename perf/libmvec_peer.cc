@@ -84,4 +84,11 @@ void Softmax(size_t rows, size_t cols, const float* x, float* y) {
   }
 }
 
+UnaryFn Unary(std::string_view op) {
+  if (op == "gelu_tanh") return GeluTanh;
+  if (op == "gelu_erf") return GeluErf;
+  if (op == "silu") return Silu;
+  return nullptr;
+}
+
 }  // namespace klab::perf::libmvec

@@ -6,6 +6,7 @@
 #define KLAB_PERF_LIBMVEC_PEER_H_
 
 #include <cstddef>
+#include <string_view>
 
 namespace klab::perf::libmvec {
 
@@ -18,6 +19,11 @@ void Silu(size_t n, const float* x, float* y);      // x / (1 + expf(-x))
 void Swiglu(size_t n, const float* a, const float* b, float* y);
 // Three-pass row softmax with expf.
 void Softmax(size_t rows, size_t cols, const float* x, float* y);
+
+// The unary activation named as in kernels/activation/activation_ops.inc ("gelu_tanh", ...), or
+// null where libmvec's peer has none.
+using UnaryFn = void (*)(size_t n, const float* x, float* y);
+UnaryFn Unary(std::string_view op);
 
 }  // namespace klab::perf::libmvec
 

@@ -53,9 +53,9 @@ absl::Span<const ActivationKernels> ActivationVariants() {
   static const ActivationKernels variants[] = {
       {.name = "f32_activation__scalar",
        .isa = Isa::kScalar,
-       .gelu_tanh = MapScalar<reference::GeluTanh>,
-       .gelu_erf = MapScalar<reference::GeluErf>,
-       .silu = MapScalar<reference::Silu>,
+#define KLAB_ACTIVATION_OP(field, Name) .field = MapScalar<reference::Name>,
+#include "kernels/activation/activation_ops.inc"
+#undef KLAB_ACTIVATION_OP
        .swiglu = SwigluScalar,
        .bias_gelu_tanh = BiasGeluTanhScalar,
        .gelu_tanh_backward = BackwardScalar<reference::GeluTanhGrad>,

@@ -57,9 +57,10 @@ using SwigluBackwardFn = void (*)(size_t n, const float* a, const float* b, cons
 struct ActivationKernels {
   std::string_view name;  // f32_activation__<isa>
   Isa isa;
-  ActivationFn gelu_tanh;
-  ActivationFn gelu_erf;
-  ActivationFn silu;
+  // gelu_tanh, gelu_erf, silu: one ActivationFn per line of activation_ops.inc.
+#define KLAB_ACTIVATION_OP(field, Name) ActivationFn field;
+#include "kernels/activation/activation_ops.inc"
+#undef KLAB_ACTIVATION_OP
   ActivationBinaryFn swiglu;
   BiasActivationFn bias_gelu_tanh;
   ActivationBackwardFn gelu_tanh_backward;
