@@ -91,7 +91,11 @@ absl::StatusOr<harness::Json> PyTorchPeer::Call(const harness::Json& command) {
   if (std::fputs(text.c_str(), to_) < 0 || std::fflush(to_) != 0) {
     return absl::FailedPreconditionError("the PyTorch peer stopped reading");
   }
-  return ReadLine();
+  absl::StatusOr<harness::Json> answer = ReadLine();
+  if (answer.ok() && answer->contains("error")) {
+    return absl::InternalError("the PyTorch peer: " + (*answer)["error"].dump());
+  }
+  return answer;
 }
 
 absl::StatusOr<std::vector<double>> PyTorchPeer::CallForNumbers(const harness::Json& command,
@@ -123,17 +127,16 @@ absl::StatusOr<std::vector<double>> PyTorchPeer::Time(bool prefill, int tokens, 
       "ns");
 }
 
-std::string PyTorchPeerScript(const char* argv0) {
+std::string PyTorchPeerScript(const char* argv0, const char* name) {
   namespace fs = std::filesystem;
   std::vector<fs::path> candidates;
   if (const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY")) {
-    candidates.push_back(fs::path(ws) / "perf" / "pytorch_peer.py");
+    candidates.push_back(fs::path(ws) / "perf" / name);
   }
   if (const char* src = std::getenv("TEST_SRCDIR")) {
-    candidates.push_back(fs::path(src) / "kernel_lab" / "perf" / "pytorch_peer.py");
+    candidates.push_back(fs::path(src) / "kernel_lab" / "perf" / name);
   }
-  candidates.push_back(fs::path(std::string(argv0) + ".runfiles") / "kernel_lab" / "perf" /
-                       "pytorch_peer.py");
+  candidates.push_back(fs::path(std::string(argv0) + ".runfiles") / "kernel_lab" / "perf" / name);
   for (const fs::path& p : candidates) {
     std::error_code ec;
     if (fs::is_regular_file(p, ec)) return p.string();

@@ -35,12 +35,15 @@ class PyTorchPeer {
   // `reps` timings of the test in ns, measured inside the peer.
   absl::StatusOr<std::vector<double>> Time(bool prefill, int tokens, int reps);
 
- private:
-  PyTorchPeer(pid_t pid, FILE* to, FILE* from) : pid_(pid), to_(to), from_(from) {}
+  // Any command of the script's protocol (one JSON line each way); an answer with "error" is
+  // returned as that error.
   absl::StatusOr<harness::Json> Call(const harness::Json& command);
   // Call, then the answer's array `key` of numbers.
   absl::StatusOr<std::vector<double>> CallForNumbers(const harness::Json& command,
                                                      const char* key);
+
+ private:
+  PyTorchPeer(pid_t pid, FILE* to, FILE* from) : pid_(pid), to_(to), from_(from) {}
   absl::StatusOr<harness::Json> ReadLine();
 
   pid_t pid_;
@@ -49,9 +52,10 @@ class PyTorchPeer {
   harness::Json ready_;
 };
 
-// Where the script is: the workspace's perf/pytorch_peer.py under `bazel run`, else beside the
-// binary in its runfiles. "" if neither exists.
-std::string PyTorchPeerScript(const char* argv0);
+// Where a peer script is (perf/pytorch_peer.py, or `name` in perf/): the workspace's under
+// `bazel run`, the test's runfiles under `bazel test`, else beside the binary in its runfiles.
+// "" if none exists.
+std::string PyTorchPeerScript(const char* argv0, const char* name = "pytorch_peer.py");
 
 }  // namespace klab::perf
 
