@@ -250,9 +250,16 @@ absl::StatusOr<float> Gpt2Trainer::Forward(const int* inputs, const int* targets
   kernels::LayerNorm(N, D, x_final_, D, p_.lnf_w, p_.lnf_b, kLnEps, lnf_, D, lnf_mean_, lnf_rstd_);
   Linear(N, D, V, lnf_, p_.head_w, nullptr, nullptr, logits_);
   kernels::Softmax(N, V, logits_, V, dlogits_, V);
-  // The loss from the logits in double (log-sum-exp), not from a rounded probability.
+  // -log p[target] from the softmax's probability (relative error ~1e-6, so ~1e-6 absolute in
+  // the loss), summed in double; a probability too small for float to hold precisely (below
+  // 2^-100) takes the exact log-sum-exp of its row instead.
   double loss = 0;
   for (int64_t r = 0; r < N; ++r) {
+    const float p = dlogits_[r * V + targets[r]];
+    if (p > 0x1p-100f) {
+      loss -= std::log(static_cast<double>(p));
+      continue;
+    }
     const float* z = logits_ + r * V;
     const double m = *std::max_element(z, z + V);
     double sum = 0;
