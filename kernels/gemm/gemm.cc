@@ -66,14 +66,23 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
 //   AVX-512:  m <= 16                            -> smallm__avx512: no packing, B streamed once
 //                                                   (smallm_mt__avx512, columns split, when the
 //                                                   pool has > 1 thread and 2mnk >= 2^18)
-//             B row-major, max(m, n, k) <= 512   -> smallm__avx512 (its axpy form is the regblock
+//             pool threads > 1, 2mnk >= 2^19 (n = 64 and up; 2 threads measured 178-186 GFLOP/s
+//             against 151-162 on one at n = 64, and no gain at 48, in two runs):
+//               A and B row-major, max(m, n, k) <= 512
+//                                                -> smallm_mt__avx512 (315 vs 228 GFLOP/s at 256)
+//               otherwise                        -> packed_mt_8x32__avx512
+//             A transposed, B row-major, max(m, n, k) <= 1024
+//                                                -> regblock_8x32__avx512: A^T's rows are the
+//                                                   8 contiguous values each k step broadcasts, so
+//                                                   it streams A and B in place at 110-117 GFLOP/s
+//                                                   where smallm (which copies A) gave 69-88 and
+//                                                   packed_8x32 101-110 (m, n, k from 32 to 1024,
+//                                                   Zen 4; matmul backward's dB = A^T dC)
+//             A and B row-major, max(m, n, k) <= 512
+//                                                -> smallm__avx512 (its axpy form is the regblock
 //                                                   step with edge tiles): packing costs more than
 //                                                   it saves while B fits in L2 (169 vs 154
 //                                                   GFLOP/s at n = 256, 163 vs 151 at 512)
-//             pool threads > 1, 2mnk >= 2^19 (n = 64 and up; 2 threads measured 178-186 GFLOP/s
-//             against 151-162 on one at n = 64, and no gain at 48, in two runs):
-//               B row-major, max(m, n, k) <= 512 -> smallm_mt__avx512 (315 vs 228 GFLOP/s at 256)
-//               otherwise                        -> packed_mt_8x32__avx512
 //             otherwise                          -> packed_8x32__avx512
 //   AVX2:     B row-major, max(m, n, k) <= 384   -> regblock_6x16__avx2, else packed_6x16__avx2
 //   neither:                                     -> loop_ikj
@@ -82,6 +91,7 @@ const GemmVariant& ChooseGemmVariant(const SgemmArgs& p) {
   static const GemmVariant* const smallm_mt = FindGemmVariant("smallm_mt__avx512");
   static const GemmVariant* const packed_mt = FindGemmVariant("packed_mt_8x32__avx512");
   static const GemmVariant* const packed512 = FindGemmVariant("packed_8x32__avx512");
+  static const GemmVariant* const regblock512 = FindGemmVariant("regblock_8x32__avx512");
   static const GemmVariant* const regblock2 = FindGemmVariant("regblock_6x16__avx2");
   static const GemmVariant* const packed2 = FindGemmVariant("packed_6x16__avx2");
   static const GemmVariant* const loop = FindGemmVariant("loop_ikj");
@@ -91,9 +101,11 @@ const GemmVariant& ChooseGemmVariant(const SgemmArgs& p) {
     const bool threaded = GemmThreadPool().threads() > 1;
     const double flops = 2.0 * p.m * p.n * p.k;
     if (p.m <= 16) return threaded && flops >= 262144.0 ? *smallm_mt : *smallm;
+    const bool row_major_a = p.trans_a == Trans::kNo;
     if (threaded && flops >= 524288.0) {
-      return row_major_b && largest <= 512 ? *smallm_mt : *packed_mt;
+      return row_major_a && row_major_b && largest <= 512 ? *smallm_mt : *packed_mt;
     }
+    if (!row_major_a && row_major_b && largest <= 1024) return *regblock512;
     return row_major_b && largest <= 512 ? *smallm : *packed512;
   }
   if (CpuSupports(Isa::kAvx2)) return row_major_b && largest <= 384 ? *regblock2 : *packed2;

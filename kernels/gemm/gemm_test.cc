@@ -201,11 +201,12 @@ TEST(SgemmTest, DispatcherChoosesASupportedVariantAndIsCorrect) {
 }
 
 TEST(SgemmTest, DispatcherFollowsTheDocumentedHeuristic) {
-  auto choose = [](int64_t m, int64_t n, int64_t k, Trans tb) {
+  auto choose = [](int64_t m, int64_t n, int64_t k, Trans tb, Trans ta = Trans::kNo) {
     SgemmArgs a;
     a.m = m;
     a.n = n;
     a.k = k;
+    a.trans_a = ta;
     a.trans_b = tb;
     return std::string(ChooseGemmVariant(a).name);
   };
@@ -216,7 +217,12 @@ TEST(SgemmTest, DispatcherFollowsTheDocumentedHeuristic) {
     EXPECT_EQ(choose(128, 128, 128, Trans::kYes), "packed_8x32__avx512");
     EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "smallm__avx512");
     EXPECT_EQ(choose(513, 512, 512, Trans::kNo), "packed_8x32__avx512");
+    EXPECT_EQ(choose(256, 128, 128, Trans::kNo, Trans::kYes), "regblock_8x32__avx512");
+    EXPECT_EQ(choose(1024, 1024, 1024, Trans::kNo, Trans::kYes), "regblock_8x32__avx512");
+    EXPECT_EQ(choose(1025, 1024, 1024, Trans::kNo, Trans::kYes), "packed_8x32__avx512");
+    EXPECT_EQ(choose(256, 128, 128, Trans::kYes, Trans::kYes), "packed_8x32__avx512");
     const ScopedGemmThreads two(2);
+    EXPECT_EQ(choose(256, 256, 256, Trans::kNo, Trans::kYes), "packed_mt_8x32__avx512");
     EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "smallm_mt__avx512");
     EXPECT_EQ(choose(1024, 1024, 1024, Trans::kNo), "packed_mt_8x32__avx512");
     EXPECT_EQ(choose(512, 512, 512, Trans::kYes), "packed_mt_8x32__avx512");
