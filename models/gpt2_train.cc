@@ -40,20 +40,26 @@ void LinearBackward(int64_t rows, int64_t in, int64_t out, const float* dy, cons
   if (dx != nullptr) (void)kernels::LinearBackwardInput(dims, dy, w, dx);
 }
 
-// Time of a part of the step, into the profile when one is set.
+// Time of a part of the step (a phase, or a kind of kernel), into `slot` of the profile when
+// one is set; no clock is read otherwise.
 class PartTimer {
  public:
+  PartTimer(TrainProfile* profile, double* slot)
+      : slot_(profile != nullptr ? slot : nullptr),
+        start_(slot_ != nullptr ? std::chrono::steady_clock::now()
+                                : std::chrono::steady_clock::time_point()) {}
   PartTimer(TrainProfile* profile, TrainProfile::Part part)
-      : profile_(profile), part_(part), start_(std::chrono::steady_clock::now()) {}
+      : PartTimer(profile, profile != nullptr ? &profile->ns[part] : nullptr) {}
+  PartTimer(TrainProfile* profile, TrainProfile::Kind kind)
+      : PartTimer(profile, profile != nullptr ? &profile->kind_ns[kind] : nullptr) {}
   ~PartTimer() {
-    if (profile_ == nullptr) return;
-    profile_->ns[part_] +=
+    if (slot_ == nullptr) return;
+    *slot_ +=
         std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start_).count();
   }
 
  private:
-  TrainProfile* profile_;
-  TrainProfile::Part part_;
+  double* slot_;
   std::chrono::steady_clock::time_point start_;
 };
 
@@ -215,13 +221,36 @@ void Gpt2Trainer::AttentionBackward(const LayerActs& a, const float* datty, floa
 
 void Gpt2Trainer::LayerForward(const Tensors::Layer& w, const LayerActs& a, float* x_out) {
   const int64_t D = config_.d, N = N_;
-  kernels::LayerNorm(N, D, a.x_in, D, w.ln1_w, w.ln1_b, kLnEps, a.ln1, D, a.ln1_mean, a.ln1_rstd);
-  Linear(N, D, 3 * D, a.ln1, w.attn_w, w.attn_b, nullptr, a.qkv);
-  AttentionForward(a);
-  Linear(N, D, D, a.atty, w.attnproj_w, w.attnproj_b, a.x_in, a.x_mid);
-  kernels::LayerNorm(N, D, a.x_mid, D, w.ln2_w, w.ln2_b, kLnEps, a.ln2, D, a.ln2_mean, a.ln2_rstd);
-  Linear(N, D, 4 * D, a.ln2, w.fc_w, w.fc_b, nullptr, a.fc);
-  kernels::GeluTanh(N * 4 * D, a.fc, a.fc_gelu);
+  using P = TrainProfile;
+  {
+    PartTimer t(profile_, P::kNorm);
+    kernels::LayerNorm(N, D, a.x_in, D, w.ln1_w, w.ln1_b, kLnEps, a.ln1, D, a.ln1_mean, a.ln1_rstd);
+  }
+  {
+    PartTimer t(profile_, P::kGemm);
+    Linear(N, D, 3 * D, a.ln1, w.attn_w, w.attn_b, nullptr, a.qkv);
+  }
+  {
+    PartTimer t(profile_, P::kAttention);
+    AttentionForward(a);
+  }
+  {
+    PartTimer t(profile_, P::kGemm);
+    Linear(N, D, D, a.atty, w.attnproj_w, w.attnproj_b, a.x_in, a.x_mid);
+  }
+  {
+    PartTimer t(profile_, P::kNorm);
+    kernels::LayerNorm(N, D, a.x_mid, D, w.ln2_w, w.ln2_b, kLnEps, a.ln2, D, a.ln2_mean, a.ln2_rstd);
+  }
+  {
+    PartTimer t(profile_, P::kGemm);
+    Linear(N, D, 4 * D, a.ln2, w.fc_w, w.fc_b, nullptr, a.fc);
+  }
+  {
+    PartTimer t(profile_, P::kActivation);
+    kernels::GeluTanh(N * 4 * D, a.fc, a.fc_gelu);
+  }
+  PartTimer t(profile_, P::kGemm);
   Linear(N, 4 * D, D, a.fc_gelu, w.fcproj_w, w.fcproj_b, a.x_mid, x_out);
 }
 
@@ -247,8 +276,14 @@ absl::StatusOr<float> Gpt2Trainer::Forward(const int* inputs, const int* targets
     float* x_out = l + 1 < acts_.size() ? acts_[l + 1].x_in : x_final_;
     LayerForward(p_.layers[l], acts_[l], x_out);
   }
-  kernels::LayerNorm(N, D, x_final_, D, p_.lnf_w, p_.lnf_b, kLnEps, lnf_, D, lnf_mean_, lnf_rstd_);
-  Linear(N, D, V, lnf_, p_.head_w, nullptr, nullptr, logits_);
+  {
+    PartTimer t(profile_, TrainProfile::kNorm);
+    kernels::LayerNorm(N, D, x_final_, D, p_.lnf_w, p_.lnf_b, kLnEps, lnf_, D, lnf_mean_, lnf_rstd_);
+  }
+  {
+    PartTimer t(profile_, TrainProfile::kGemm);
+    Linear(N, D, V, lnf_, p_.head_w, nullptr, nullptr, logits_);
+  }
   kernels::Softmax(N, V, logits_, V, dlogits_, V);
   // -log p[target] from the softmax's probability (relative error ~1e-6, so ~1e-6 absolute in
   // the loss), summed in double; a probability too small for float to hold precisely (below
@@ -272,19 +307,44 @@ absl::StatusOr<float> Gpt2Trainer::Forward(const int* inputs, const int* targets
 void Gpt2Trainer::LayerBackward(const Tensors::Layer& w, const Tensors::Layer& g,
                                 const LayerActs& a, float* dx) {
   const int64_t D = config_.d, N = N_;
+  using P = TrainProfile;
   // MLP: x_out = x_mid + fcproj(gelu(fc(ln2(x_mid)))).
-  LinearBackward(N, 4 * D, D, dx, a.fc_gelu, w.fcproj_w, g.fcproj_w, g.fcproj_b, dfc_gelu_);
-  kernels::GeluTanhBackward(N * 4 * D, a.fc, dfc_gelu_, dfc_);
-  LinearBackward(N, D, 4 * D, dfc_, a.ln2, w.fc_w, g.fc_w, g.fc_b, dln_);
-  kernels::LayerNormBackward(N, D, dln_, D, a.x_mid, D, w.ln2_w, a.ln2_mean, a.ln2_rstd, dx2_, D,
-                             g.ln2_w, g.ln2_b);
+  {
+    PartTimer t(profile_, P::kGemm);
+    LinearBackward(N, 4 * D, D, dx, a.fc_gelu, w.fcproj_w, g.fcproj_w, g.fcproj_b, dfc_gelu_);
+  }
+  {
+    PartTimer t(profile_, P::kActivation);
+    kernels::GeluTanhBackward(N * 4 * D, a.fc, dfc_gelu_, dfc_);
+  }
+  {
+    PartTimer t(profile_, P::kGemm);
+    LinearBackward(N, D, 4 * D, dfc_, a.ln2, w.fc_w, g.fc_w, g.fc_b, dln_);
+  }
+  {
+    PartTimer t(profile_, P::kNorm);
+    kernels::LayerNormBackward(N, D, dln_, D, a.x_mid, D, w.ln2_w, a.ln2_mean, a.ln2_rstd, dx2_, D,
+                               g.ln2_w, g.ln2_b);
+  }
   kernels::Add(N * D, dx, dx2_, dx);  // + the residual path: dx is now d x_mid
   // Attention: x_mid = x_in + attnproj(attention(ln1(x_in))).
-  LinearBackward(N, D, D, dx, a.atty, w.attnproj_w, g.attnproj_w, g.attnproj_b, datty_);
-  AttentionBackward(a, datty_, dqkv_);
-  LinearBackward(N, D, 3 * D, dqkv_, a.ln1, w.attn_w, g.attn_w, g.attn_b, dln_);
-  kernels::LayerNormBackward(N, D, dln_, D, a.x_in, D, w.ln1_w, a.ln1_mean, a.ln1_rstd, dx2_, D,
-                             g.ln1_w, g.ln1_b);
+  {
+    PartTimer t(profile_, P::kGemm);
+    LinearBackward(N, D, D, dx, a.atty, w.attnproj_w, g.attnproj_w, g.attnproj_b, datty_);
+  }
+  {
+    PartTimer t(profile_, P::kAttention);
+    AttentionBackward(a, datty_, dqkv_);
+  }
+  {
+    PartTimer t(profile_, P::kGemm);
+    LinearBackward(N, D, 3 * D, dqkv_, a.ln1, w.attn_w, g.attn_w, g.attn_b, dln_);
+  }
+  {
+    PartTimer t(profile_, P::kNorm);
+    kernels::LayerNormBackward(N, D, dln_, D, a.x_in, D, w.ln1_w, a.ln1_mean, a.ln1_rstd, dx2_, D,
+                               g.ln1_w, g.ln1_b);
+  }
   kernels::Add(N * D, dx, dx2_, dx);  // d x_in
 }
 
@@ -299,9 +359,15 @@ void Gpt2Trainer::Backward() {
     d[targets_[r]] -= 1.0f;
     kernels::Scale(V, inv_n, d, d);
   }
-  LinearBackward(N, D, V, dlogits_, lnf_, p_.head_w, g_.head_w, nullptr, dlnf_);
-  kernels::LayerNormBackward(N, D, dlnf_, D, x_final_, D, p_.lnf_w, lnf_mean_, lnf_rstd_, dx_, D,
-                             g_.lnf_w, g_.lnf_b);
+  {
+    PartTimer t(profile_, TrainProfile::kGemm);
+    LinearBackward(N, D, V, dlogits_, lnf_, p_.head_w, g_.head_w, nullptr, dlnf_);
+  }
+  {
+    PartTimer t(profile_, TrainProfile::kNorm);
+    kernels::LayerNormBackward(N, D, dlnf_, D, x_final_, D, p_.lnf_w, lnf_mean_, lnf_rstd_, dx_,
+                               D, g_.lnf_w, g_.lnf_b);
+  }
   for (size_t l = acts_.size(); l-- > 0;) LayerBackward(p_.layers[l], g_.layers[l], acts_[l], dx_);
   // Embeddings: every position adds its row to its token's and its position's gradient, in row
   // order (the same order whatever the thread count).

@@ -32,11 +32,17 @@ struct AdamW {
   float weight_decay = 0.0f;  // applied to the weight matrices only (not biases, norms)
 };
 
-// Where a step's time goes, by kind of work (nanoseconds, summed over the steps it was set for).
+// Where a step's time goes (nanoseconds, summed over the steps it was set for): by phase, and
+// across the phases by kind of kernel (what no kind claims — the loss, the embeddings, residual
+// adds and copies — is the phases' total minus the kinds').
 struct TrainProfile {
   enum Part { kForward, kBackward, kOptimizer, kCount };
   static constexpr const char* kNames[kCount] = {"forward", "backward", "optimizer"};
+  enum Kind { kGemm, kAttention, kNorm, kActivation, kKinds };
+  static constexpr const char* kKindNames[kKinds] = {"gemm (linear layers, head)",
+                                                     "attention", "layernorm", "gelu"};
   double ns[kCount] = {};
+  double kind_ns[kKinds] = {};
 };
 
 class Gpt2Trainer {

@@ -116,7 +116,8 @@ std::string Markdown(const Json& record, const Run& run, const Settings& s) {
                                run.table);
   for (const std::string& note : run.notes) md += "\n" + note + "\n";
   if (!run.split.empty()) {
-    md += "\n## Where a GPT training step goes\n\n";
+    md += "\n## Where a GPT training step goes\n\nBy phase (forward, backward, optimizer: they sum "
+          "to 100) and, across the phases, by kind of kernel (the kinds and `other` sum to 100).\n\n";
     md += harness::MarkdownTable({"model", "threads", "part", "% of the step"}, {false, true, false, true}, run.split);
   }
   return md;

@@ -283,12 +283,18 @@ void RunGpt(Run& run, const Settings& s, int64_t t, const std::string& name,
   (*trainer)->set_profile(&profile);
   for (int r = 0; r < (s.quick ? 1 : 3); ++r) call();
   (*trainer)->set_profile(nullptr);
-  double total = 0;
+  double total = 0, kinds = 0;
   for (double v : profile.ns) total += v;
-  for (int k = 0; k < models::TrainProfile::kCount; ++k) {
-    out[0].row["split"][models::TrainProfile::kNames[k]] = profile.ns[k] / total;
-    run.split.push_back({name, absl::StrCat(t), models::TrainProfile::kNames[k], Fmt(100 * profile.ns[k] / total, 1)});
+  auto add = [&](const char* part, double ns) {
+    out[0].row["split"][part] = ns / total;
+    run.split.push_back({name, absl::StrCat(t), part, Fmt(100 * ns / total, 1)});
+  };
+  for (int k = 0; k < models::TrainProfile::kCount; ++k) add(models::TrainProfile::kNames[k], profile.ns[k]);
+  for (int k = 0; k < models::TrainProfile::kKinds; ++k) {
+    add(models::TrainProfile::kKindNames[k], profile.kind_ns[k]);
+    kinds += profile.kind_ns[k];
   }
+  add("other (loss, embeddings, residuals, AdamW)", total - kinds);
   // PyTorch from the same weights: its first step on the first batch must give our first loss.
   models::CorpusBatch(corpus, s.batch, s.seq, 0, in.data(), target.data());
   const Versus vs = GptVersusPyTorch(run, s, t, name, file, in, target, opt, losses.front(), call);
