@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "harness/env.h"
 #include "harness/results.h"
 #include "harness/svg_plot.h"
 
@@ -557,7 +558,13 @@ std::string PreviousRun(const std::string& results_root, const std::string& suit
       continue;
     }
     const Json env = record->contains("env") ? (*record)["env"] : Json::object();
-    if (env.value("host", "") != host) continue;
+    // The same kind of machine (SameMachine: CPU, caches, ISA, peak), not the same host name:
+    // every host of these VMs is "vm", and times from another CPU compare nothing.
+    if (current != nullptr && current->contains("env")) {
+      if (!SameMachine((*current)["env"], env)) continue;
+    } else if (env.value("host", "") != host) {
+      continue;
+    }
     if (current == nullptr) return *it;
     if (!command.empty() && record->value("command", "") == command) return *it;
     if (overlapping.empty() && record->contains("rows")) {

@@ -92,9 +92,10 @@ std::vector<std::string> ListRuns(const std::string& results_root, const std::st
 // The suite of a run folder: the name of its `<suite>.json` (InvalidArgument if none or several).
 absl::StatusOr<std::string> SuiteOfRun(const std::string& run_dir);
 
-// The run to compare `run_id` with: among earlier runs of the same suite on the same host, the
-// newest with the same command as `current`, else the newest sharing a row with it; with no
-// `current`, the newest. "" when there is none. Records that cannot be read or fail
+// The run to compare `run_id` with: among earlier runs of the same suite on the same kind of
+// machine as `current` (env.h's SameMachine; with no `current`, on the same host), the newest
+// with the same command as `current`, else the newest sharing a row with it; with no `current`,
+// the newest. "" when there is none. Records that cannot be read or fail
 // validation (record_reader.h) are skipped, each with a line in `warnings`.
 std::string PreviousRun(const std::string& results_root, const std::string& suite,
                         const std::string& run_id, const std::string& host,

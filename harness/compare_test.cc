@@ -163,6 +163,34 @@ TEST(Runs, ListAndPrevious) {
   EXPECT_EQ(*SuiteOfRun((root / "runs" / "20260103-000000-vm-c").string()), "activation_sweep");
 }
 
+// With the current record, the baseline is the newest earlier run on the same kind of machine,
+// whatever the host is called (every host of these VMs is "vm").
+TEST(Runs, PreviousIsOnTheSameMachineNotTheSameHostName) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(::testing::TempDir()) / "results_machines";
+  fs::remove_all(root);
+  auto record = [](const std::string& id, const std::string& cpu) {
+    Json r = Record(id, cpu, Json::array({Row("r", "sgemm", {1, 2, 3})}));
+    r["env"]["host"] = "vm";
+    r["env"]["cores"] = 2;
+    r["env"]["caches"] = {{"l2", 1048576}};
+    r["env"]["isa"] = {"avx2"};
+    return r;
+  };
+  auto write = [&](const Json& r) {
+    const std::string id = r["run_id"];
+    fs::create_directories(root / "runs" / id);
+    std::ofstream(root / "runs" / id / "matmul_sweep.json") << r.dump();
+  };
+  write(record("20260101-000000-vm-a", "AMD EPYC"));
+  write(record("20260102-000000-vm-b", "Intel Xeon"));
+  const Json current = record("20260103-000000-vm-c", "AMD EPYC");
+  EXPECT_EQ(PreviousRun(root.string(), "matmul_sweep", "20260103-000000-vm-c", "vm", &current),
+            "20260101-000000-vm-a");
+  const Json other = record("20260103-000000-vm-c", "Some other CPU");
+  EXPECT_EQ(PreviousRun(root.string(), "matmul_sweep", "20260103-000000-vm-c", "vm", &other), "");
+}
+
 
 // Peer rows (impl other than kernel-lab) measure the machine's drift: both got 10% faster here.
 TEST(CompareRuns, PeerRowsAreTheControl) {

@@ -4,7 +4,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -12,6 +14,7 @@
 #include <sstream>
 
 #include "absl/base/config.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -53,6 +56,34 @@ std::string CpuinfoField(const std::string& key) {
     }
   }
   return "";
+}
+
+// The value of the /proc/cpuinfo line whose key is exactly `key` ("model", not "model name").
+std::string CpuinfoExact(const std::string& key) {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    if (absl::StripAsciiWhitespace(line.substr(0, colon)) == key) {
+      return std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+    }
+  }
+  return "";
+}
+
+// The FMA peak per core a record measured, or 0.
+double RecordedPeak(const Json& env) {
+  if (env.contains("peak") && env["peak"].is_object() && env["peak"].value("gflops", Json()).is_number()) {
+    return env["peak"]["gflops"].get<double>();
+  }
+  const Json p = env.value("peak_gflops_per_core", Json());
+  return p.is_number() ? p.get<double>() : 0.0;
+}
+
+bool HasIsa(const Json& env, const char* isa) {
+  const Json list = env.value("isa", Json::array());
+  return list.is_array() && std::find(list.begin(), list.end(), Json(isa)) != list.end();
 }
 
 std::string ShellQuote(const std::string& s) {
@@ -132,6 +163,17 @@ Json CaptureEnvironment(const Topology* topology, const std::vector<std::string>
   env["host"] = Hostname();
   const std::string model = CpuinfoField("model name");
   env["cpu_model"] = model.empty() ? "unknown" : model;
+  // Vendor, family, model and stepping: with the caches and ISA, what tells two CPUs apart
+  // (every host of these VMs is called "vm"; see MachineSlug).
+  const std::string vendor = CpuinfoExact("vendor_id");
+  int family = -1, cpu_model = -1, stepping = -1;
+  absl::SimpleAtoi(CpuinfoExact("cpu family"), &family);
+  absl::SimpleAtoi(CpuinfoExact("model"), &cpu_model);
+  absl::SimpleAtoi(CpuinfoExact("stepping"), &stepping);
+  env["cpu"] = {{"vendor", vendor.empty() ? Json(nullptr) : Json(vendor)},
+                {"family", family >= 0 ? Json(family) : Json(nullptr)},
+                {"model", cpu_model >= 0 ? Json(cpu_model) : Json(nullptr)},
+                {"stepping", stepping >= 0 ? Json(stepping) : Json(nullptr)}};
   const std::string microcode = CpuinfoField("microcode");
   env["microcode"] = microcode.empty() ? "unknown" : microcode;
   env["isa"] = isa;
@@ -198,6 +240,7 @@ Json CaptureEnvironment(const Topology* topology, const std::vector<std::string>
   }
   env["environment_variables"] = vars;
   env["libraries"] = LibraryVersions();
+  env["machine"] = MachineSlug(env);
   return env;
 }
 
@@ -235,13 +278,81 @@ Json RunConditions(const CpuTimes& start) {
   return j;
 }
 
+std::string MachineSlug(const Json& env) {
+  const Json cpu = env.value("cpu", Json::object());
+  const std::string name = env.value("cpu_model", std::string());
+  const Json v = cpu.is_object() ? cpu.value("vendor", Json()) : Json();
+  std::string vendor = v.is_string() ? v.get<std::string>() : "";
+  if (vendor == "AuthenticAMD" || (vendor.empty() && name.find("AMD") != std::string::npos)) {
+    vendor = "amd";
+  } else if (vendor == "GenuineIntel" || (vendor.empty() && name.find("Intel") != std::string::npos)) {
+    vendor = "intel";
+  } else {
+    vendor = "cpu";
+  }
+  const int family = cpu.is_object() && cpu.value("family", Json()).is_number() ? cpu["family"].get<int>() : -1;
+  const int model = cpu.is_object() && cpu.value("model", Json()).is_number() ? cpu["model"].get<int>() : -1;
+  std::string arch;
+  if (vendor == "amd" && family == 0x1A) {
+    arch = "zen5";
+  } else if (vendor == "amd" && family == 0x19) {
+    const bool zen4 = (model >= 0x10 && model <= 0x1F) || (model >= 0x60 && model <= 0x7F) ||
+                      (model >= 0xA0 && model <= 0xAF);
+    arch = zen4 ? "zen4" : "zen3";
+  } else if (vendor == "amd" && family == 0x17) {
+    arch = "zen2";
+  } else if (vendor == "intel" && family == 6) {
+    switch (model) {
+      case 0x8F: arch = "sapphirerapids"; break;
+      case 0xCF: arch = "emeraldrapids"; break;
+      case 0xAD: case 0xAE: arch = "graniterapids"; break;
+      case 0x6A: case 0x6C: arch = "icelake"; break;
+      case 0x55: arch = "skylake"; break;
+      default: arch = absl::StrFormat("fam6-%02x", model);
+    }
+  } else if (family < 0) {
+    // Records from before env.cpu: placed by what they do carry. AVX-512 on AMD is Zen 4 (half-
+    // width FMA, ~118 GFLOP/s per core measured) or Zen 5 (full width, ~240); a 2 MiB L2 with
+    // AVX-512 BF16 on Intel is Sapphire Rapids or later.
+    const double peak = RecordedPeak(env);
+    const Json caches = env.value("caches", Json::object());
+    const int64_t l2 = caches.is_object() && caches.value("l2", Json()).is_number() ? caches["l2"].get<int64_t>() : 0;
+    if (vendor == "amd") {
+      arch = HasIsa(env, "avx512f") ? (peak > 180 ? "zen5" : "zen4") : "zen";
+    } else if (vendor == "intel") {
+      arch = HasIsa(env, "avx512_bf16") && l2 >= (int64_t{2} << 20) ? "sapphirerapids" : "xeon";
+    }
+  } else {
+    arch = absl::StrFormat("fam%d-%d", family, model);
+  }
+  const Json cores = env.value("cores", Json());
+  std::string slug = vendor;
+  if (!arch.empty()) slug += "-" + arch;
+  if (cores.is_number()) slug += absl::StrCat("-", cores.get<int>(), "c");
+  return slug;
+}
+
 bool SameMachine(const Json& env_a, const Json& env_b, std::string* why) {
+  auto differ = [why](const std::string& field, const Json& a, const Json& b) {
+    if (why != nullptr) *why = field + ": " + a.dump() + " vs " + b.dump();
+    return false;
+  };
   for (const char* field : {"cpu_model", "cores", "caches", "isa"}) {
     const Json a = env_a.value(field, Json()), b = env_b.value(field, Json());
-    if (a.is_null() || a != b) {
-      if (why != nullptr) *why = std::string(field) + ": " + a.dump() + " vs " + b.dump();
-      return false;
-    }
+    if (a.is_null() || a != b) return differ(field, a, b);
+  }
+  // Family, model and stepping where both records have them (older records do not).
+  const Json ca = env_a.value("cpu", Json::object()), cb = env_b.value("cpu", Json::object());
+  for (const char* field : {"vendor", "family", "model", "stepping"}) {
+    const Json a = ca.is_object() ? ca.value(field, Json()) : Json();
+    const Json b = cb.is_object() ? cb.value(field, Json()) : Json();
+    if (!a.is_null() && !b.is_null() && a != b) return differ(std::string("cpu.") + field, a, b);
+  }
+  // The measured peak within 10% where both measured it: the same name and caches can hide a
+  // different clock or FMA width (a VM type changed under the same model string).
+  const double pa = RecordedPeak(env_a), pb = RecordedPeak(env_b);
+  if (pa > 0 && pb > 0 && std::fabs(pa - pb) > 0.1 * std::max(pa, pb)) {
+    return differ("FMA peak per core (GFLOP/s)", Json(pa), Json(pb));
   }
   return true;
 }

@@ -56,9 +56,16 @@ Json LibraryVersions();
 Json CaptureEnvironment(const Topology* topology, const std::vector<std::string>& isa);
 
 // Whether two records' environments describe the same kind of machine: the same CPU model name,
-// core count, cache sizes and ISA list (every host of these VMs is called "vm", so the host name
-// says nothing). When they differ and `why` is set, it names the first field that differs.
+// core count, cache sizes and ISA list, the same vendor/family/model/stepping where both
+// recorded them, and FMA peaks within 10% where both measured one (every host of these VMs is
+// called "vm", so the host name says nothing). When they differ and `why` is set, it names the
+// first field that differs.
 bool SameMachine(const Json& env_a, const Json& env_b, std::string* why = nullptr);
+
+// A readable name of the machine kind, vendor-microarchitecture-cores: "amd-zen4-2c",
+// "intel-sapphirerapids-2c", "amd-zen5-2c". From env.cpu's family and model; for records from
+// before env.cpu, from the CPU name, ISA, caches and measured peak they carry.
+std::string MachineSlug(const Json& env);
 
 }  // namespace klab::harness
 

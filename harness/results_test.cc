@@ -263,5 +263,44 @@ TEST(EnvTest, SameMachineComparesTheCpuNotTheHostName) {
   EXPECT_FALSE(SameMachine(Json::object(), Json::object()));  // nothing known: not the same
 }
 
+// Slugs of the three machine kinds this lab has run on: from env.cpu's family and model, and for
+// records from before env.cpu, from what they carry (the envs below are those records' fields).
+TEST(EnvTest, MachineSlugNamesTheMachineKind) {
+  const Json zen4_old = {{"cpu_model", "AMD EPYC"}, {"cores", 2},
+                         {"caches", {{"l1d", 32768}, {"l2", 1048576}, {"l3", 33554432}}},
+                         {"isa", {"avx2", "fma", "avx512f", "avx512_bf16"}},
+                         {"peak", {{"gflops", 118.2}}}};
+  EXPECT_EQ(MachineSlug(zen4_old), "amd-zen4-2c");
+  Json zen4 = zen4_old;
+  zen4["cpu"] = {{"vendor", "AuthenticAMD"}, {"family", 25}, {"model", 17}, {"stepping", 1}};
+  EXPECT_EQ(MachineSlug(zen4), "amd-zen4-2c");
+  Json zen5 = zen4;
+  zen5["cpu"] = {{"vendor", "AuthenticAMD"}, {"family", 26}, {"model", 2}, {"stepping", 0}};
+  EXPECT_EQ(MachineSlug(zen5), "amd-zen5-2c");
+  Json zen5_old = zen4_old;
+  zen5_old["peak"]["gflops"] = 240.0;
+  EXPECT_EQ(MachineSlug(zen5_old), "amd-zen5-2c");
+  const Json xeon_old = {{"cpu_model", "Intel(R) Xeon(R) Processor"}, {"cores", 2},
+                         {"caches", {{"l1d", 49152}, {"l2", 2097152}, {"l3", 272629760}}},
+                         {"isa", {"avx2", "fma", "avx512f", "avx512_bf16"}},
+                         {"peak_gflops_per_core", 178.8}};
+  EXPECT_EQ(MachineSlug(xeon_old), "intel-sapphirerapids-2c");
+  Json xeon = xeon_old;
+  xeon["cpu"] = {{"vendor", "GenuineIntel"}, {"family", 6}, {"model", 0x8F}, {"stepping", 8}};
+  EXPECT_EQ(MachineSlug(xeon), "intel-sapphirerapids-2c");
+  // The same name and caches with a different FMA width is another machine.
+  std::string why;
+  EXPECT_FALSE(SameMachine(zen4_old, zen5_old, &why));
+  EXPECT_NE(why.find("peak"), std::string::npos) << why;
+  EXPECT_FALSE(SameMachine(zen4, zen5, &why));
+  EXPECT_TRUE(SameMachine(zen4, zen4_old)) << "an old record of the same machine still matches";
+  // This machine's own environment names itself.
+  auto topo = Topology::Load();
+  ASSERT_TRUE(topo.ok());
+  const Json env = CaptureEnvironment(topo->get(), {"avx2"});
+  EXPECT_EQ(env["machine"], MachineSlug(env));
+  EXPECT_TRUE(env["cpu"].contains("family"));
+}
+
 }  // namespace
 }  // namespace klab::harness

@@ -242,7 +242,10 @@ int PublishRun(const std::string& suite, const harness::OutputOptions& output,
   std::printf("%s", markdown.c_str());
   std::fprintf(stderr, "%s: during the run: %s\n", suite.c_str(),
                record["env"]["during_run"].dump().c_str());
-  auto written = harness::WriteRun(output, record, markdown, summary_line, extra_files);
+  // The index line names the machine the run measured (every host is "vm").
+  const std::string machine = record["env"].value("machine", std::string());
+  const std::string index_line = machine.empty() ? summary_line : machine + ": " + summary_line;
+  auto written = harness::WriteRun(output, record, markdown, index_line, extra_files);
   if (!written.ok()) {
     std::fprintf(stderr, "%s: could not write results: %s\n", suite.c_str(),
                  std::string(written.status().message()).c_str());
@@ -254,7 +257,8 @@ int PublishRun(const std::string& suite, const harness::OutputOptions& output,
   if (!written->dir.empty()) {
     std::fprintf(stderr, "%s: wrote %s\n", suite.c_str(), written->dir.c_str());
   }
-  // Published into results/: compare with the previous run of this suite on this host.
+  // Published into results/: compare with the previous run of this suite on the same kind of
+  // machine (harness::PreviousRun with the record: SameMachine, not the host name).
   if (!written->dir.empty() && output.out_dir.empty()) {
     const std::string run_id = written->run_id;
     record["run_id"] = run_id;
@@ -266,8 +270,8 @@ int PublishRun(const std::string& suite, const harness::OutputOptions& output,
       std::fprintf(stderr, "%s: warning: %s\n", suite.c_str(), w.c_str());
     }
     if (previous_id.empty()) {
-      std::fprintf(stderr, "%s: the first %s run on %s; no report\n", suite.c_str(),
-                   suite.c_str(), host.c_str());
+      std::fprintf(stderr, "%s: the first %s run on this machine (%s); no report\n",
+                   suite.c_str(), suite.c_str(), machine.c_str());
     } else {
       auto previous = harness::ReadRecord(output.results_root + "/runs/" + previous_id + "/" +
                                           suite + ".json");

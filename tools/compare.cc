@@ -14,15 +14,18 @@
 #include "absl/strings/str_format.h"
 #include "common/cli.h"
 #include "harness/compare.h"
+#include "harness/env.h"
 #include "harness/results.h"
 
 ABSL_FLAG(std::string, baseline, "",
-          "run id to compare against (default: the previous run of the suite on the same host)");
+          "run id to compare against (default: the previous run of the suite on the same kind of "
+          "machine)");
 ABSL_FLAG(std::string, suite, "", "suite file of the run folder, when it holds several");
 ABSL_FLAG(std::string, results, "", "the results folder (default: results/ of the workspace)");
 ABSL_FLAG(double, threshold, 0.05, "practical threshold on the median's relative change");
 ABSL_FLAG(double, alpha, 0.05, "significance level of the Mann-Whitney U test");
-ABSL_FLAG(bool, fail_on_regression, false, "exit 2 when any row is `slower`");
+ABSL_FLAG(bool, fail_on_regression, false,
+          "exit 3 when any row is `slower` (and 1 when no row could be compared)");
 ABSL_FLAG(bool, write, true, "write report.md into the run's folder");
 
 namespace klab::tools {
@@ -33,7 +36,11 @@ namespace fs = std::filesystem;
 constexpr char kUsage[] =
     "Compares a run with a baseline: verdicts from the Mann-Whitney U test and a threshold.\n"
     "  bazel run //tools:compare -- [--baseline=RUN_ID] [--fail_on_regression] [RUN_ID]\n"
-    "Default: the newest run against the previous run of the same suite on the same host.";
+    "Default: the newest run against the previous run of the same suite on the same kind of\n"
+    "machine (CPU, caches, ISA, measured peak; every host of these VMs is called vm). Times from\n"
+    "another machine are never called faster or slower.\n"
+    "Exit status: 0 fine, 1 error (or nothing comparable under --fail_on_regression), 2 usage,\n"
+    "3 a regression under --fail_on_regression.\n";
 
 // Empty, or a name that cannot leave its folder: [A-Za-z0-9._-]+ not starting with '.'.
 bool IsPlainName(const std::string& name) {
@@ -98,14 +105,27 @@ int Main(int argc, char** argv) {
     baseline = harness::PreviousRun(root, suite, run_id, host, &*current, &warnings);
   }
   for (const std::string& w : warnings) std::fprintf(stderr, "compare: warning: %s\n", w.c_str());
+  const std::string machine =
+      current->contains("env") ? harness::MachineSlug((*current)["env"]) : std::string("?");
   if (baseline.empty()) {
-    std::printf("compare: %s is the first %s run on %s; nothing to compare with\n",
-                run_id.c_str(), suite.c_str(), host.c_str());
-    return 0;
+    std::printf("compare: %s is the first %s run on this machine (%s); nothing to compare with\n",
+                run_id.c_str(), suite.c_str(), machine.c_str());
+    return absl::GetFlag(FLAGS_fail_on_regression) ? 1 : 0;
   }
   auto previous =
       harness::ReadRecord((fs::path(root) / "runs" / baseline / (suite + ".json")).string());
   if (!previous.ok()) Fail(std::string(previous.status().message()));
+  // Times from two machines are not compared: a difference would be the machine's.
+  std::string why;
+  const harness::Json none = harness::Json::object();
+  if (!harness::SameMachine(current->value("env", none), previous->value("env", none), &why)) {
+    std::printf("compare: %s (%s) and %s (%s) ran on different machines (%s): no row is called "
+                "faster or slower; compare the ratios each run measured in itself (ours / best "
+                "peer, %% of peak) instead\n",
+                run_id.c_str(), machine.c_str(), baseline.c_str(),
+                harness::MachineSlug(previous->value("env", none)).c_str(), why.c_str());
+    return absl::GetFlag(FLAGS_fail_on_regression) ? 1 : 0;
+  }
   const harness::CompareOptions options{alpha, threshold};
   auto comparison = harness::CompareRuns(*current, *previous, options);
   if (!comparison.ok()) Fail(std::string(comparison.status().message()));
@@ -127,9 +147,9 @@ int Main(int argc, char** argv) {
     if (comparison->rows.empty()) {
       std::fprintf(stderr, "compare: --fail_on_regression: no row of %s could be compared with %s\n",
                    run_id.c_str(), baseline.c_str());
-      return 2;
+      return 1;
     }
-    if (comparison->slower > 0) return 2;
+    if (comparison->slower > 0) return 3;
   }
   return 0;
 }
