@@ -10,6 +10,7 @@
 #include "kernels/elementwise/elementwise.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_backward.h"
+#include "kernels/gemm/gemm_config.h"
 #include "kernels/norm/norm.h"
 #include "kernels/softmax/softmax.h"
 
@@ -18,6 +19,9 @@ namespace {
 
 constexpr float kLnEps = 1e-5f;  // GPT-2's LayerNorm epsilon, as the inference model uses
 constexpr int kHeaderInts = 8;   // the GPT-2 file's header (docs/model-files.md)
+// Attention's (sequence, head) pairs are shared over at most this many pool threads (each with
+// its own 2 T x T scratch for the backward pass).
+constexpr int kMaxAttentionParts = 16;
 
 using kernels::Trans;
 
@@ -38,6 +42,29 @@ void LinearBackward(int64_t rows, int64_t in, int64_t out, const float* dy, cons
   (void)kernels::LinearBackwardWeight(dims, dy, x, dw);
   if (db != nullptr) (void)kernels::LinearBackwardBias(dims, dy, db);
   if (dx != nullptr) (void)kernels::LinearBackwardInput(dims, dy, w, dx);
+}
+
+// A GEMM through the variant Sgemm picks for one thread: attention runs many small ones on the
+// pool's threads itself (the same bits as Sgemm's on any pool).
+void SerialGemm(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) {
+  const kernels::SgemmArgs args{ta, tb, m, n, k, alpha, a, lda, b, ldb, 0.0f, c, ldc};
+  kernels::ChooseSerialGemmVariant(args).fn(args);
+}
+
+// Runs work(begin, end) over [0, count) split in contiguous parts over the GEMM pool (at most
+// `max_parts`); each index is done by one participant with the same code whatever the split.
+template <class Work>
+void OverPool(int64_t count, int max_parts, const Work& work) {
+  const int parts = static_cast<int>(
+      std::min<int64_t>({count, kernels::GemmThreadPool().threads(), max_parts}));
+  if (parts <= 1) {
+    work(0, count, 0);
+    return;
+  }
+  kernels::GemmThreadPool().Run([&](int id) {
+    if (id < parts) work(count * id / parts, count * (id + 1) / parts, id);
+  });
 }
 
 // Time of a part of the step (a phase, or a kind of kernel), into `slot` of the profile when
@@ -97,7 +124,7 @@ Gpt2Trainer::Gpt2Trainer(const Gpt2Config& config, int batch, int seq_len)
                                4 * N * D, 4 * N * D};
   const int64_t TT = int64_t{seq_len} * seq_len;
   const int64_t rest[] = {N * D, N * D, N, N, N * V, N * V, N * D, N * D, N * D, 3 * N * D,
-                          N * D, 4 * N * D, 4 * N * D, 2 * TT, N * D};
+                          N * D, 4 * N * D, 4 * N * D, 2 * TT * kMaxAttentionParts, N * D};
   size_t total = 4 * FloatArena::Rounded(num_params_);
   for (int64_t l = 0; l < L; ++l) {
     for (int64_t n : per_layer) total += FloatArena::Rounded(n);
@@ -176,21 +203,22 @@ absl::StatusOr<std::unique_ptr<Gpt2Trainer>> Gpt2Trainer::Create(const Gpt2Model
 }
 
 // Causal self-attention of every (sequence, head): scores = Q K^T / sqrt(hs) (the full T x T
-// product; the causal softmax zeroes what lies above the diagonal), P = softmax, Y = P V.
+// product; the causal softmax zeroes what lies above the diagonal), P = softmax, Y = P V. The
+// (sequence, head) pairs are independent: shared over the GEMM pool.
 void Gpt2Trainer::AttentionForward(const LayerActs& a) {
   const int64_t D = config_.d, H = config_.heads, hs = D / H, T = T_;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hs)));
-  for (int64_t b = 0; b < B_; ++b) {
-    for (int64_t h = 0; h < H; ++h) {
+  OverPool(B_ * H, kMaxAttentionParts, [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t b = i / H, h = i % H;
       const float* q = a.qkv + b * T * 3 * D + h * hs;
-      float* p = a.att + (b * H + h) * T * T;
-      (void)kernels::Sgemm(Trans::kNo, Trans::kYes, T, T, hs, scale, q, 3 * D, q + D, 3 * D, 0.0f,
-                           p, T);
+      float* p = a.att + i * T * T;
+      SerialGemm(Trans::kNo, Trans::kYes, T, T, hs, scale, q, 3 * D, q + D, 3 * D, p, T);
       kernels::SoftmaxCausal(T, T, 0, p, T, p, T);
-      (void)kernels::Sgemm(Trans::kNo, Trans::kNo, T, hs, T, 1.0f, p, T, q + 2 * D, 3 * D, 0.0f,
-                           a.atty + b * T * D + h * hs, D);
+      SerialGemm(Trans::kNo, Trans::kNo, T, hs, T, 1.0f, p, T, q + 2 * D, 3 * D,
+                 a.atty + b * T * D + h * hs, D);
     }
-  }
+  });
 }
 
 // dP = dY V^T, dV = P^T dY, dS = softmax'(P) dP, dQ = dS K / sqrt(hs), dK = dS^T Q / sqrt(hs);
@@ -198,25 +226,22 @@ void Gpt2Trainer::AttentionForward(const LayerActs& a) {
 void Gpt2Trainer::AttentionBackward(const LayerActs& a, const float* datty, float* dqkv) {
   const int64_t D = config_.d, H = config_.heads, hs = D / H, T = T_;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(hs)));
-  for (int64_t b = 0; b < B_; ++b) {
-    for (int64_t h = 0; h < H; ++h) {
+  OverPool(B_ * H, kMaxAttentionParts, [&](int64_t begin, int64_t end, int part) {
+    float* dp = datt_ + part * 2 * T * T;  // (T, T): dP, this participant's
+    float* ds = dp + T * T;                // (T, T): dS
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t b = i / H, h = i % H;
       const float* q = a.qkv + b * T * 3 * D + h * hs;
-      const float* p = a.att + (b * H + h) * T * T;
+      const float* p = a.att + i * T * T;
       const float* dy = datty + b * T * D + h * hs;
       float* dq = dqkv + b * T * 3 * D + h * hs;
-      float* dp = datt_;          // (T, T): dP
-      float* ds = datt_ + T * T;  // (T, T): dS
-      (void)kernels::Sgemm(Trans::kNo, Trans::kYes, T, T, hs, 1.0f, dy, D, q + 2 * D, 3 * D, 0.0f,
-                           dp, T);
-      (void)kernels::Sgemm(Trans::kYes, Trans::kNo, T, hs, T, 1.0f, p, T, dy, D, 0.0f, dq + 2 * D,
-                           3 * D);
+      SerialGemm(Trans::kNo, Trans::kYes, T, T, hs, 1.0f, dy, D, q + 2 * D, 3 * D, dp, T);
+      SerialGemm(Trans::kYes, Trans::kNo, T, hs, T, 1.0f, p, T, dy, D, dq + 2 * D, 3 * D);
       kernels::SoftmaxBackward(T, T, p, T, dp, T, ds, T);
-      (void)kernels::Sgemm(Trans::kNo, Trans::kNo, T, hs, T, scale, ds, T, q + D, 3 * D, 0.0f, dq,
-                           3 * D);
-      (void)kernels::Sgemm(Trans::kYes, Trans::kNo, T, hs, T, scale, ds, T, q, 3 * D, 0.0f,
-                           dq + D, 3 * D);
+      SerialGemm(Trans::kNo, Trans::kNo, T, hs, T, scale, ds, T, q + D, 3 * D, dq, 3 * D);
+      SerialGemm(Trans::kYes, Trans::kNo, T, hs, T, scale, ds, T, q, 3 * D, dq + D, 3 * D);
     }
-  }
+  });
 }
 
 void Gpt2Trainer::LayerForward(const Tensors::Layer& w, const LayerActs& a, float* x_out) {

@@ -86,7 +86,18 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
 //             otherwise                          -> packed_8x32__avx512
 //   AVX2:     B row-major, max(m, n, k) <= 384   -> regblock_6x16__avx2, else packed_6x16__avx2
 //   neither:                                     -> loop_ikj
+namespace {
+const GemmVariant& Choose(const SgemmArgs& p, bool threaded);
+}  // namespace
+
 const GemmVariant& ChooseGemmVariant(const SgemmArgs& p) {
+  return Choose(p, GemmThreadPool().threads() > 1);
+}
+
+const GemmVariant& ChooseSerialGemmVariant(const SgemmArgs& p) { return Choose(p, false); }
+
+namespace {
+const GemmVariant& Choose(const SgemmArgs& p, bool threaded) {
   static const GemmVariant* const smallm = FindGemmVariant("smallm__avx512");
   static const GemmVariant* const smallm_mt = FindGemmVariant("smallm_mt__avx512");
   static const GemmVariant* const packed_mt = FindGemmVariant("packed_mt_8x32__avx512");
@@ -98,7 +109,6 @@ const GemmVariant& ChooseGemmVariant(const SgemmArgs& p) {
   const int64_t largest = std::max({p.m, p.n, p.k});
   const bool row_major_b = p.trans_b == Trans::kNo;
   if (CpuSupports(Isa::kAvx512)) {
-    const bool threaded = GemmThreadPool().threads() > 1;
     const double flops = 2.0 * p.m * p.n * p.k;
     if (p.m <= 16) return threaded && flops >= 262144.0 ? *smallm_mt : *smallm;
     const bool row_major_a = p.trans_a == Trans::kNo;
@@ -111,6 +121,7 @@ const GemmVariant& ChooseGemmVariant(const SgemmArgs& p) {
   if (CpuSupports(Isa::kAvx2)) return row_major_b && largest <= 384 ? *regblock2 : *packed2;
   return *loop;
 }
+}  // namespace
 
 absl::Status Sgemm(Trans trans_a, Trans trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                    const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,

@@ -78,6 +78,10 @@ const GemmVariant* FindGemmVariant(std::string_view name);
 
 // The variant Sgemm would choose for this problem on this CPU.
 const GemmVariant& ChooseGemmVariant(const SgemmArgs& args);
+// The variant Sgemm would choose with a pool of one thread: for callers that run many small
+// GEMMs on the pool's threads themselves (it never uses the pool, so it may run on a worker).
+// Its results are the same bits as ChooseGemmVariant's (the threaded variants' are, by test).
+const GemmVariant& ChooseSerialGemmVariant(const SgemmArgs& args);
 
 // Checks shapes, leading dimensions and pointers; InvalidArgument names the first bad argument.
 absl::Status ValidateSgemmArgs(const SgemmArgs& args);
