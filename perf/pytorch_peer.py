@@ -20,41 +20,19 @@ back, one position at a time, through the KV cache; ppN runs the ids (i * 97 + 1
 first replaced as above, through one forward of N positions. Each timing is taken here around the
 test alone (time.perf_counter_ns), so the pipe costs nothing. Runs with Debian's python3-torch.
 """
-import argparse
 import json
 import math
-import os
 import struct
 import sys
 import time
 
+import pytorch_setup
 
-def parse_args():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", required=True)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--cpus", default="")
-    return ap.parse_args()
+ARGS = pytorch_setup.start(__doc__.split("\n")[0], model_required=True)
+import numpy as np  # noqa: E402 (after start(): the pools are sized before torch loads)
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
-
-ARGS = parse_args()
-# Pools are sized when their libraries load: before torch is imported.
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
-if ARGS.cpus:
-    os.sched_setaffinity(0, [int(c) for c in ARGS.cpus.split(",")])
-
-try:
-    import numpy as np
-    import torch
-    import torch.nn.functional as F
-except ImportError as e:  # the bench says how to install it
-    print(json.dumps({"error": "PyTorch is not installed for /usr/bin/python3 (%s): "
-                      "apt-get install python3-torch (tools/setup.sh installs it)" % e}),
-          flush=True)
-    sys.exit(3)
-
-torch.set_num_threads(ARGS.threads)
 torch.set_grad_enabled(False)
 
 
@@ -199,16 +177,7 @@ def main():
     model = Gpt2(data) if magic == 0x32545047 else Llama(data)
     # Which BLAS and kernels it runs: a first forward loads them, then the mapped libraries say.
     model.forward([0], 0)
-    config = torch.__config__.show()
-    capability = [ln.split(":", 1)[1].strip() for ln in config.split("\n")
-                  if "CPU capability usage" in ln]
-    with open("/proc/self/maps") as maps:
-        blas = sorted({ln.split()[-1] for ln in maps if "blas" in ln.lower() and "/" in ln})
-    print(json.dumps({"ready": type(model).__name__.lower(), "torch": torch.__version__,
-                      "threads": torch.get_num_threads(),
-                      "cpu_capability": capability[0] if capability else "?",
-                      "blas_libraries": blas,
-                      "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "")}), flush=True)
+    print(json.dumps(pytorch_setup.describe(type(model).__name__.lower())), flush=True)
     for line in sys.stdin:
         cmd = json.loads(line)
         run = run_tg if cmd.get("test") == "tg" else run_pp

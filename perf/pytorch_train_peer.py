@@ -24,40 +24,18 @@ weight matrices only (embeddings, the four linear layers of each block, the head
 The MLP: x (32 x 256) -> Linear(256, 256) -> GELU -> Linear(256, 256), MSE against a fixed
 target, SGD at lr 0.01. Each timing is taken here around the work alone (time.perf_counter_ns).
 """
-import argparse
 import json
 import math
-import os
 import struct
 import sys
 import time
 
+import pytorch_setup
 
-def parse_args():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default="")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--cpus", default="")
-    return ap.parse_args()
-
-
-ARGS = parse_args()
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(ARGS.threads)
-if ARGS.cpus:
-    os.sched_setaffinity(0, [int(c) for c in ARGS.cpus.split(",")])
-
-try:
-    import numpy as np
-    import torch
-    import torch.nn.functional as F
-except ImportError as e:  # the bench says how to install it
-    print(json.dumps({"error": "PyTorch is not installed for /usr/bin/python3 (%s): "
-                      "apt-get install python3-torch (tools/setup.sh installs it)" % e}),
-          flush=True)
-    sys.exit(3)
-
-torch.set_num_threads(ARGS.threads)
+ARGS = pytorch_setup.start(__doc__.split("\n")[0], model_required=False)
+import numpy as np  # noqa: E402 (after start(): the pools are sized before torch loads)
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 
 class Gpt2:
@@ -169,16 +147,7 @@ def main():
         with open(ARGS.model, "rb") as f:
             data = f.read()
     torch.randn(64, 64) @ torch.randn(64, 64)  # loads the BLAS, so the maps below show it
-    config = torch.__config__.show()
-    capability = [ln.split(":", 1)[1].strip() for ln in config.split("\n")
-                  if "CPU capability usage" in ln]
-    with open("/proc/self/maps") as maps:
-        blas = sorted({ln.split()[-1] for ln in maps if "blas" in ln.lower() and "/" in ln})
-    print(json.dumps({"ready": "train", "torch": torch.__version__,
-                      "threads": torch.get_num_threads(),
-                      "cpu_capability": capability[0] if capability else "?",
-                      "blas_libraries": blas,
-                      "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "")}), flush=True)
+    print(json.dumps(pytorch_setup.describe("train")), flush=True)
     run = None
     for line in sys.stdin:
         cmd = json.loads(line)
