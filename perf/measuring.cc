@@ -1,5 +1,6 @@
 #include "perf/measuring.h"
 
+#include <chrono>
 #include <cmath>
 #include <memory>
 
@@ -43,6 +44,31 @@ std::vector<Outcome> CheckThenTime(const std::vector<Implementation>& impls,
     for (const auto& [key, v] : timing.items()) o.row[key] = v;
   }
   return out;
+}
+
+Alternation AlternateBlocks(int blocks, int per_block, const std::function<void()>& ours,
+                            const std::function<absl::StatusOr<std::vector<double>>(int)>& theirs,
+                            const std::function<void()>& before_ours,
+                            const std::function<void()>& before_theirs) {
+  Alternation a;
+  for (int b = 0; b < blocks; ++b) {
+    before_ours();
+    for (int r = 0; r < per_block; ++r) {
+      const auto start = std::chrono::steady_clock::now();
+      ours();
+      a.ours_ns.push_back(
+          std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start)
+              .count());
+    }
+    before_theirs();
+    absl::StatusOr<std::vector<double>> ns = theirs(per_block);
+    if (!ns.ok()) {
+      a.status = ns.status();
+      return a;
+    }
+    a.theirs_ns.insert(a.theirs_ns.end(), ns->begin(), ns->end());
+  }
+  return a;
 }
 
 std::string Progress::Next() { return absl::StrFormat("[%d/%d]", ++done_, total_); }

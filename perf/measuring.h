@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "harness/json.h"
 #include "harness/measure.h"
 #include "harness/stats.h"
@@ -49,6 +51,19 @@ struct Outcome {
 // rounds (interleave) or one after another. Outcomes in the implementations' order.
 std::vector<Outcome> CheckThenTime(const std::vector<Implementation>& impls,
                                    const harness::MeasureOptions& options, bool interleave);
+
+// Ours against a peer in another process, in alternating blocks so that drift on a shared
+// machine hits both alike: per block, `before_ours`, `per_block` of our calls each timed here,
+// `before_theirs` (e.g. park our pool's spinning workers), then `theirs(per_block)`, the peer's
+// own timings of as many calls. Stops at the peer's first error.
+struct Alternation {
+  std::vector<double> ours_ns, theirs_ns;
+  absl::Status status;
+};
+Alternation AlternateBlocks(int blocks, int per_block, const std::function<void()>& ours,
+                            const std::function<absl::StatusOr<std::vector<double>>(int)>& theirs,
+                            const std::function<void()>& before_ours,
+                            const std::function<void()>& before_theirs);
 
 // The table cell of a row's spread: MAD as % of the median, "unstable" past the harness's rule.
 std::string MadCell(const harness::Summary& s);

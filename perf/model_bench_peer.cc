@@ -2,7 +2,6 @@
 // a subprocess pinned to the same cores, its thread pools set to the row's threads), its greedy
 // ids checked equal to ours before any time counts, then blocks of our runs and its runs
 // alternating, so drift on this shared machine hits both alike.
-#include <chrono>
 #include <string>
 #include <vector>
 
@@ -34,22 +33,15 @@ absl::StatusOr<Json> PeerTest(LanguageModel& model, const Test& test, const Peer
   const bool same = *ids == expected;
   std::vector<double> ours_ns, peer_ns;
   if (same) {
-    for (int b = 0; b < run.blocks; ++b) {
-      run.use_ours();
-      for (int r = 0; r < run.per_block; ++r) {
-        const auto start = std::chrono::steady_clock::now();
-        ours();
-        ours_ns.push_back(
-            std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start)
-                .count());
-      }
-      // Our pool's workers spin between runs: parked while the peer runs, so its threads have
-      // the cores to themselves.
-      run.park_ours();
-      auto ns = peer.Time(test.prefill, test.tokens, run.per_block);
-      if (!ns.ok()) return ns.status();
-      peer_ns.insert(peer_ns.end(), ns->begin(), ns->end());
-    }
+    // Our pool's workers spin between runs: parked while the peer runs, so its threads have
+    // the cores to themselves.
+    const Alternation a = AlternateBlocks(
+        run.blocks, run.per_block, [&] { ours(); },
+        [&](int reps) { return peer.Time(test.prefill, test.tokens, reps); }, run.use_ours,
+        run.park_ours);
+    if (!a.status.ok()) return a.status;
+    ours_ns = a.ours_ns;
+    peer_ns = a.theirs_ns;
   }
   harness::Measurement m;
   m.samples_ns = peer_ns;

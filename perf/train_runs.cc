@@ -2,7 +2,6 @@
 // layer, PyTorch beside it in alternating blocks, and its rows.
 #include <unistd.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -28,26 +27,16 @@ Versus AlternateWithPyTorch(const std::function<void()>& ours,
                             const Settings& s) {
   Versus v;
   const int blocks = s.quick ? 2 : 5, per_block = s.quick ? 2 : std::max(2, s.measure.min_reps / 2);
-  std::vector<double> ours_ns, theirs_ns;
-  for (int b = 0; b < blocks; ++b) {
-    unpark();
-    for (int r = 0; r < per_block; ++r) {
-      const auto start = std::chrono::steady_clock::now();
-      ours();
-      ours_ns.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count());
-    }
-    park();  // our pool's workers spin between calls: parked while PyTorch runs
-    auto ns = theirs(per_block);
-    if (!ns.ok()) {
-      v.why_not = std::string(ns.status().message());
-      return v;
-    }
-    theirs_ns.insert(theirs_ns.end(), ns->begin(), ns->end());
-  }
+  // Our pool's workers spin between calls: parked while PyTorch runs.
+  const Alternation a = AlternateBlocks(blocks, per_block, ours, theirs, unpark, park);
   unpark();
-  v.ours_ns = harness::Summarize(ours_ns).median;
-  v.theirs_ns = harness::Summarize(theirs_ns).median;
-  v.reps = static_cast<int>(theirs_ns.size());
+  if (!a.status.ok()) {
+    v.why_not = std::string(a.status.message());
+    return v;
+  }
+  v.ours_ns = harness::Summarize(a.ours_ns).median;
+  v.theirs_ns = harness::Summarize(a.theirs_ns).median;
+  v.reps = static_cast<int>(a.theirs_ns.size());
   return v;
 }
 
@@ -122,6 +111,25 @@ std::vector<int> UseThreads(const Run& run, int64_t threads) {
   return cpus;
 }
 
+// PyTorch's `command` (a *_time command of perf/pytorch_train_peer.py) against `ours` at t
+// threads; why it did not run goes into the run's notes.
+Versus VersusPyTorch(Run& run, const Settings& s, int64_t t, const std::string& workload,
+                     const std::string& command, const std::function<void()>& ours) {
+  const std::vector<int> cpus = UseThreads(run, t);
+  Versus vs;
+  auto peer = StartPeer(s, "", t, cpus);
+  if (peer.ok()) {
+    vs = AlternateWithPyTorch(ours,
+        [&](int reps) { return (*peer)->CallForNumbers({{"cmd", command}, {"reps", reps}}, "ns"); },
+        [&] { kernels::SetGemmThreads(1, {cpus[0]}); }, [&] { UseThreads(run, t); }, s);
+    vs.config = (*peer)->ready();
+  } else {
+    vs.why_not = std::string(peer.status().message());
+  }
+  if (!vs.why_not.empty()) run.notes.push_back("PyTorch, " + workload + " t" + std::to_string(t) + ": " + vs.why_not);
+  return vs;
+}
+
 // PyTorch from our fresh weights (`file`): its first step on the batch (in, target) must give our
 // first loss before its steps are timed against `ours` in alternating blocks.
 Versus GptVersusPyTorch(Run& run, const Settings& s, int64_t t, const std::string& name,
@@ -178,17 +186,7 @@ void RunMlp(Run& run, const Settings& s, int64_t t) {
   mlp.Reset();
   first = mlp.Step();
   for (int i = 1; i < 50; ++i) last = mlp.Step();  // the report's 50 steps
-  Versus vs;
-  auto peer = StartPeer(s, "", t, cpus);
-  if (peer.ok()) {
-    vs = AlternateWithPyTorch([&] { mlp.Step(); },
-        [&](int reps) { return (*peer)->CallForNumbers({{"cmd", "mlp_time"}, {"reps", reps}}, "ns"); },
-        [&] { kernels::SetGemmThreads(1, {cpus[0]}); }, [&] { UseThreads(run, t); }, s);
-    vs.config = (*peer)->ready();
-  } else {
-    vs.why_not = std::string(peer.status().message());
-  }
-  if (!vs.why_not.empty()) run.notes.push_back("PyTorch, mlp t" + std::to_string(t) + ": " + vs.why_not);
+  const Versus vs = VersusPyTorch(run, s, t, "mlp", "mlp_time", [&] { mlp.Step(); });
   AddRows(run, "mlp", out[0], t, MlpWorkload::FlopsPerStep(), 0, vs, first, last);
 }
 
@@ -222,17 +220,7 @@ void RunMatmulBackward(Run& run, const Settings& s, int64_t t,
   // Our pool and the peers' spinning workers must not share rounds on more than one thread.
   std::vector<Outcome> out = CheckThenTime(impls, s.measure, t == 1 || peers.empty());
   run.topo.PinThisThreadToCore(run.cores[0]);
-  Versus vs;
-  auto peer = StartPeer(s, "", t, cpus);
-  if (peer.ok()) {
-    vs = AlternateWithPyTorch(ours,
-        [&](int reps) { return (*peer)->CallForNumbers({{"cmd", "matmul_backward_time"}, {"reps", reps}}, "ns"); },
-        [&] { kernels::SetGemmThreads(1, {cpus[0]}); }, [&] { UseThreads(run, t); }, s);
-    vs.config = (*peer)->ready();
-  } else {
-    vs.why_not = std::string(peer.status().message());
-  }
-  if (!vs.why_not.empty()) run.notes.push_back("PyTorch, matmul_backward t" + std::to_string(t) + ": " + vs.why_not);
+  const Versus vs = VersusPyTorch(run, s, t, "matmul_backward", "matmul_backward_time", ours);
   for (Outcome& o : out) AddRows(run, "matmul_backward", o, t, MatmulBackward::Flops(), 0, vs, NAN, NAN);
 }
 
