@@ -10,7 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "harness/env.h"
+#include "harness/layout.h"
 #include "harness/results.h"
 #include "harness/svg_plot.h"
 
@@ -118,6 +120,16 @@ std::string Family(const Json& row) {
   return f;
 }
 
+// What a peer row says its implementation was: the row's peer_config, else the run's
+// env.peers[impl]; null when neither records it.
+Json PeerIdentity(const Json& row, const Json& env, const std::string& impl) {
+  if (row.contains("peer_config")) return row["peer_config"];
+  if (env.contains("peers") && env["peers"].is_object() && env["peers"].contains(impl)) {
+    return env["peers"][impl];
+  }
+  return nullptr;
+}
+
 constexpr const char* kFingerprintKeys[] = {"host",        "cpu_model", "microcode", "isa",
                                             "cores",       "caches",    "virtualised",
                                             "compiler",    "flags",     "best_isa"};
@@ -211,16 +223,29 @@ absl::StatusOr<Comparison> CompareRuns(const Json& current, const Json& previous
   // Control: rows of peer libraries or reference kernels (impl other than kernel-lab: the model
   // bench's read kernel), whose code did not change
   // between the runs, measure how much the machine itself moved.
-  double control_log = 0;
+  // A peer is a control only when both runs recorded the same implementation of it (library
+  // version, the kernel it chose, its configuration): OpenBLAS switching from SkylakeX to Haswell
+  // kernels is a change of the peer, not of the machine.
+  std::set<std::string> controls;
   for (const Json& row : current_rows) {
     if (!row.contains("impl") || JsonText(row["impl"]) == "kernel-lab" || !row.contains("name")) {
       continue;
     }
-    for (const RowComparison& r : c.rows) {
-      if (r.name == JsonText(row["name"])) {
-        control_log += std::log(r.previous_ns / r.current_ns);
-        ++c.control_rows;
-      }
+    const std::string name = JsonText(row["name"]), impl = JsonText(row["impl"]);
+    auto it = before.find(name);
+    if (it == before.end()) continue;
+    const Json now = PeerIdentity(row, e1, impl), then = PeerIdentity(*it->second, e0, impl);
+    if (now.is_null() || now != then) {
+      c.changed_peers.insert(impl);
+      continue;
+    }
+    controls.insert(name);
+  }
+  double control_log = 0;
+  for (const RowComparison& r : c.rows) {
+    if (controls.count(r.name)) {
+      control_log += std::log(r.previous_ns / r.current_ns);
+      ++c.control_rows;
     }
   }
   if (c.control_rows > 0) c.control_speed_change = std::exp(control_log / c.control_rows) - 1;
@@ -235,7 +260,7 @@ absl::StatusOr<Comparison> CompareRuns(const Json& current, const Json& previous
            (row.contains("threads") ? row["threads"].dump() : std::string("?"));
   };
   for (const RowComparison& r : c.rows) {
-    if (r.impl == "kernel-lab") continue;
+    if (r.impl == "kernel-lab" || !controls.count(r.name)) continue;
     auto& [sum, n] = case_log[case_key(*row_by_name[r.name])];
     sum += std::log(r.current_ns / r.previous_ns);
     ++n;
@@ -305,17 +330,22 @@ std::string ReportMarkdown(const Json& current, const Json& previous, const Comp
       100 * c.geomean_speed_change);
   if (c.adjusted_rows > 0) {
     md << absl::StrFormat(
-        "- Against the drift control (rows not of kernel-lab code — peer libraries, the model "
-        "bench's read kernel — on the same case, sampled in the same "
+        "- Against the drift control (peer rows whose recorded version, kernel and configuration "
+        "are the same in both runs, on the same case, sampled in the same "
         "rounds): **%d faster, %d slower** of %d kernel-lab rows (`vs control` columns below).\n",
         c.adjusted_faster, c.adjusted_slower, c.adjusted_rows);
   }
   if (c.control_rows > 0) {
     md << absl::StrFormat(
-        "- Control: the %d rows not of kernel-lab code (unchanged between the runs) moved by "
+        "- Control: the %d peer rows whose implementation did not change between the runs moved by "
         "**%+.1f%%** (geometric mean of speed): the machine's own drift. Read a verdict of the "
         "same sign and size as the drift as the machine's, not the code's.\n",
         c.control_rows, 100 * c.control_speed_change);
+  }
+  if (!c.changed_peers.empty()) {
+    md << "- Not used as a control (their recorded version, kernel or configuration changed "
+          "between the runs, or was not recorded): "
+       << absl::StrJoin(c.changed_peers, ", ") << ".\n";
   }
   auto during = [](const Json& record) {
     const Json* d = Find(record, {"env", "during_run"});
@@ -500,40 +530,46 @@ std::string ReportChartSvg(const Comparison& c, const CompareOptions& options) {
                       series, {{absl::StrFormat("+%.0f%%", t), t}, {absl::StrFormat("-%.0f%%", t), -t}});
 }
 
-std::vector<std::string> ListRuns(const std::string& results_root, const std::string& suite) {
-  std::vector<std::string> runs;
-  std::error_code ec;
-  const fs::path dir = fs::path(results_root) / "runs";
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (!entry.is_directory()) continue;
-    if (!suite.empty()) {
-      if (fs::exists(entry.path() / (suite + ".json"))) runs.push_back(entry.path().filename());
-    } else if (SuiteOfRun(entry.path().string()).ok()) {
-      runs.push_back(entry.path().filename());
+namespace {
+
+// (run id, record path) of every run holding a record of `key` (any key when empty), oldest first.
+std::vector<std::pair<std::string, std::string>> RecordsOf(const std::string& results_root,
+                                                           const std::string& key) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& dir : AllRunDirs(results_root)) {
+    const std::string id = fs::path(dir).filename().string();
+    if (!key.empty()) {
+      const std::string path = RecordPath(dir, key);
+      if (!path.empty()) out.emplace_back(id, path);
+    } else if (SuiteOfRun(dir).ok()) {
+      out.emplace_back(id, RecordPath(dir, *SuiteOfRun(dir)));
     }
   }
-  std::sort(runs.begin(), runs.end());
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> ListRuns(const std::string& results_root, const std::string& suite) {
+  std::vector<std::string> runs;
+  for (const auto& [id, path] : RecordsOf(results_root, suite)) runs.push_back(id);
   return runs;
 }
 
 absl::StatusOr<std::string> SuiteOfRun(const std::string& run_dir) {
-  std::vector<std::string> suites;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(run_dir, ec)) {
-    const fs::path p = entry.path();
-    if (p.extension() == ".json") suites.push_back(p.stem());
-  }
-  if (suites.size() != 1) {
+  const std::vector<std::string> keys = RecordKeysOfRun(run_dir);
+  if (keys.size() != 1) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "%s holds %d suite files; name the suite with --suite", run_dir, suites.size()));
+        "%s holds %d records; name one with --suite (%s)", run_dir, keys.size(),
+        absl::StrJoin(keys, ", ")));
   }
-  return suites[0];
+  return keys[0];
 }
 
 std::string PreviousRun(const std::string& results_root, const std::string& suite,
                         const std::string& run_id, const std::string& host,
                         const Json* current, std::vector<std::string>* warnings) {
-  const std::vector<std::string> runs = ListRuns(results_root, suite);
+  const auto runs = RecordsOf(results_root, suite);
   std::set<std::string> names;
   std::string command;
   if (current != nullptr) {
@@ -548,8 +584,9 @@ std::string PreviousRun(const std::string& results_root, const std::string& suit
   // record, simply the newest.
   std::string overlapping;
   for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
-    if (*it >= run_id) continue;
-    auto record = ReadRecord((fs::path(results_root) / "runs" / *it / (suite + ".json")).string());
+    const auto& [id, path] = *it;
+    if (id >= run_id) continue;
+    auto record = ReadRecord(path);
     if (!record.ok()) {
       if (warnings != nullptr) {
         warnings->push_back("skipped an unreadable earlier record: " +
@@ -565,12 +602,14 @@ std::string PreviousRun(const std::string& results_root, const std::string& suit
     } else if (env.value("host", "") != host) {
       continue;
     }
-    if (current == nullptr) return *it;
-    if (!command.empty() && record->value("command", "") == command) return *it;
+    if (current == nullptr) return id;
+    // A report's part and a suite's own run of the same key share the command's flags only in
+    // part: the command decides among equals, overlapping rows otherwise.
+    if (!command.empty() && record->value("command", "") == command) return id;
     if (overlapping.empty() && record->contains("rows")) {
       for (const Json& row : (*record)["rows"]) {
         if (row.contains("name") && names.count(JsonText(row["name"]))) {
-          overlapping = *it;
+          overlapping = id;
           break;
         }
       }

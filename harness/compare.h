@@ -15,6 +15,7 @@
 #ifndef KLAB_HARNESS_COMPARE_H_
 #define KLAB_HARNESS_COMPARE_H_
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,9 @@ struct Comparison {
   // change, so they measure the machine's drift between the runs.
   double control_speed_change = 0;
   int control_rows = 0;
+  // Peers left out of the control because their recorded identity (version, kernel, config)
+  // changed between the runs, or was not recorded.
+  std::set<std::string> changed_peers;
   int faster = 0, slower = 0, noise = 0;
   int adjusted_faster = 0, adjusted_slower = 0, adjusted_rows = 0;  // rows with a control
 };

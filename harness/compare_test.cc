@@ -83,6 +83,8 @@ Json ImplRow(const std::string& name, const std::string& impl, int n, double cen
   r["impl"] = impl;
   r["shape"] = {{"m", n}, {"n", n}, {"k", n}};
   r["threads"] = 1;
+  // What the peer recorded of itself (library version and chosen kernel).
+  if (impl != "kernel-lab") r["peer_config"] = {{"version", "1.0"}, {"kernel", "SkylakeX"}};
   return r;
 }
 
@@ -206,7 +208,35 @@ TEST(CompareRuns, PeerRowsAreTheControl) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->control_rows, 2);
   EXPECT_NEAR(c->control_speed_change, 0.10, 0.01);
-  EXPECT_NE(ReportMarkdown(after, before, *c, {}).find("Control: the 2 rows"), std::string::npos);
+  EXPECT_NE(ReportMarkdown(after, before, *c, {}).find("Control: the 2 peer rows"),
+            std::string::npos);
+}
+
+// A peer whose recorded kernel changed between the runs (OpenBLAS SkylakeX -> Haswell) measures
+// its own change, not the machine's: it is left out of the control, and the report says so.
+TEST(CompareRuns, PeerWithAChangedKernelIsNoControl) {
+  std::mt19937 rng(5);
+  const Json a = ImplRow("openblas/r", "openblas", 64, 1000, rng),
+             b = ImplRow("blis/r", "blis", 64, 2000, rng),
+             k = ImplRow("ours/r", "kernel-lab", 64, 500, rng);
+  Json a2 = ImplRow("openblas/r", "openblas", 64, 2000, rng);
+  a2["peer_config"]["kernel"] = "Haswell";
+  const Json b2 = ImplRow("blis/r", "blis", 64, 2000, rng),
+             k2 = ImplRow("ours/r", "kernel-lab", 64, 500, rng);
+  Json unrecorded = ImplRow("onednn/r", "onednn", 64, 700, rng);
+  unrecorded.erase("peer_config");
+  const Json before = Record("a", "cpu", {a, b, k, unrecorded}),
+             after = Record("b", "cpu", {a2, b2, k2, unrecorded});
+  auto c = CompareRuns(after, before, {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->control_rows, 1);  // blis only
+  EXPECT_NEAR(c->control_speed_change, 0.0, 0.02);
+  EXPECT_EQ(c->changed_peers, (std::set<std::string>{"onednn", "openblas"}));
+  for (const RowComparison& r : c->rows) {
+    if (r.name == "ours/r") EXPECT_NEAR(r.control_change, 0.0, 0.02);  // not OpenBLAS's 2x
+  }
+  EXPECT_NE(ReportMarkdown(after, before, *c, {}).find("Not used as a control"),
+            std::string::npos);
 }
 
 

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "harness/gzip.h"
 #include "absl/strings/str_format.h"
 
 namespace klab::harness {
@@ -168,10 +169,16 @@ absl::StatusOr<Json> ParseRecord(const std::string& text, const std::string& wha
 }
 
 absl::StatusOr<Json> ReadRecord(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::stringstream ss;
   ss << in.rdbuf();
+  // Published records are gzipped (<key>.json.gz); --out writes plain JSON. Either reads.
+  if (LooksGzipped(ss.str())) {
+    absl::StatusOr<std::string> text = GzipDecompress(ss.str(), path);
+    if (!text.ok()) return text.status();
+    return ParseRecord(*text, path);
+  }
   return ParseRecord(ss.str(), path);
 }
 

@@ -1,4 +1,4 @@
-// The one reader of published result records (`results/runs/<id>/<suite>.json`). A record is
+// The one reader of published result records (`results/<machine>/runs/<id>/<key>.json.gz`, or plain JSON). A record is
 // input — a file anyone can edit, truncate or damage — so it is parsed and its shape checked
 // before any code reads a field: every field the comparison and the report read has the type
 // they expect, or the record is refused with a status naming the file and the field. Callers
@@ -25,7 +25,8 @@ absl::Status ValidateRecord(const Json& record, const std::string& what);
 // Parses and validates `text` (InvalidArgument for bad JSON or shape, naming `what`).
 absl::StatusOr<Json> ParseRecord(const std::string& text, const std::string& what);
 
-// Reads `path` (NotFound when it cannot be opened) and parses it as above.
+// Reads `path` (NotFound when it cannot be opened), inflates it when it is gzipped (a published
+// <key>.json.gz) and parses it as above.
 absl::StatusOr<Json> ReadRecord(const std::string& path);
 
 }  // namespace klab::harness

@@ -12,6 +12,7 @@
 #include <memory>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +26,10 @@
 #include "harness/counters.h"
 #include "harness/row_counters.h"
 #include "harness/env.h"
+#include "harness/fleet.h"
+#include "harness/gzip.h"
+#include "harness/layout.h"
+#include "harness/csv.h"
 
 namespace klab::harness {
 namespace fs = std::filesystem;
@@ -111,6 +116,12 @@ Json TimingJson(const Measurement& m) {
   return j;
 }
 
+std::string UserPath(const std::string& path) {
+  if (path.empty() || fs::path(path).is_absolute()) return path;
+  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
+  return cwd != nullptr && *cwd != '\0' ? (fs::path(cwd) / path).string() : path;
+}
+
 absl::StatusOr<std::string> DefaultResultsRoot() {
   const std::string ws = WorkspaceDirectory();
   if (!ws.empty() && fs::exists(fs::path(ws) / "WORKSPACE")) return (fs::path(ws) / "results").string();
@@ -151,9 +162,10 @@ namespace {
 
 constexpr char kIndexMarker[] = "<!-- runs: newest first -->";
 constexpr char kIndexHeader[] =
-    "# Published results\n\nOne line per published run, newest first. Each run folder holds "
-    "the full record (`<suite>.json`, schema `kernel-lab/results/v1`) and its tables "
-    "(`<suite>.md`); `<suite>/latest.md` is the newest table of each suite.\n\n";
+    "# Published runs of this machine\n\nOne line per published run, newest first. Each run "
+    "folder holds the full records (`<key>.json.gz`, schema `kernel-lab/results/v1`, gzipped) "
+    "and their tables (`<key>.md`); `latest/<key>.md` is the newest table of each kind. The fleet "
+    "view across machines is [../README.md](../README.md).\n\n";
 
 std::string Slurp(const fs::path& path) {
   std::ifstream in(path);
@@ -197,20 +209,20 @@ class PublishLock {
   int fd_;
 };
 
-// Under the lock: the index with `new_line` added, reconciled with the run folders. Entry lines
-// are kept wherever they stand in the old text (so an index whose marker was lost is rebuilt,
-// never cut), a run folder with no line gets one (an interrupted publish), and all entries are
-// sorted newest first. What was repaired goes to `repairs`.
-absl::Status UpdateIndex(const fs::path& root, const std::string& new_line,
+// Under the lock: the machine's index (`machine_dir`/README.md) with `new_line` added, reconciled
+// with its run folders. Entry lines are kept wherever they stand in the old text (so an index
+// whose marker was lost is rebuilt, never cut), a run folder with no line gets one (an
+// interrupted publish), and all entries are sorted newest first. Repairs go to `repairs`.
+absl::Status UpdateIndex(const fs::path& machine_dir, const std::string& new_line,
                          std::vector<std::string>* repairs) {
-  const fs::path path = root / "README.md";
+  const fs::path path = machine_dir / "README.md";
   const std::string text = fs::exists(path) ? Slurp(path) : std::string();
   std::string header = kIndexHeader;
   const size_t marker = text.find(kIndexMarker);
   if (marker != std::string::npos) {
     header = text.substr(0, marker);
   } else if (!text.empty()) {
-    repairs->push_back("results/README.md had no '" + std::string(kIndexMarker) +
+    repairs->push_back(path.string() + " had no '" + std::string(kIndexMarker) +
                        "' line: rebuilt it from its entries and the run folders");
   }
   std::map<std::string, std::string> entries;  // run id -> line
@@ -219,22 +231,17 @@ absl::Status UpdateIndex(const fs::path& root, const std::string& new_line,
     const std::string id = IndexLineRunId(line);
     if (!id.empty()) entries.emplace(id, line);
   }
-  const std::string new_id = IndexLineRunId(new_line);
-  entries[new_id] = new_line;
+  if (!new_line.empty()) entries[IndexLineRunId(new_line)] = new_line;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(root / "runs", ec)) {
+  for (const auto& entry : fs::directory_iterator(machine_dir / "runs", ec)) {
     if (!entry.is_directory()) continue;
     const std::string id = entry.path().filename().string();
     if (entries.count(id)) continue;
-    std::string suite;
-    std::error_code ec2;
-    for (const auto& f : fs::directory_iterator(entry.path(), ec2)) {
-      if (f.path().extension() == ".json") suite = f.path().stem().string();
-    }
-    if (suite.empty()) continue;  // an empty folder: reported by ReportLeftovers
+    const std::vector<std::string> keys = RecordKeysOfRun(entry.path().string());
+    if (keys.empty()) continue;  // an empty folder: reported by ReportLeftovers
     entries[id] = absl::StrFormat("- [%s](runs/%s/%s.md) — %s (restored to the index from its "
-                                  "run folder)", id, id, suite, suite);
-    repairs->push_back("run " + id + " was missing from results/README.md: added");
+                                  "run folder)", id, id, keys[0], absl::StrJoin(keys, ", "));
+    repairs->push_back("run " + id + " was missing from its machine's README.md: added");
   }
   std::string out = header + kIndexMarker + "\n";
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) out += it->second + "\n";
@@ -246,47 +253,49 @@ absl::Status UpdateIndex(const fs::path& root, const std::string& new_line,
 void ReportLeftovers(const fs::path& root, const fs::path& own_dir,
                      std::vector<std::string>* repairs) {
   std::error_code ec;
-  std::vector<fs::path> dirs = {root};
-  for (const auto& entry : fs::directory_iterator(root, ec)) {
-    if (entry.is_directory() && entry.path().filename() != "runs") dirs.push_back(entry.path());
-  }
-  for (const auto& entry : fs::directory_iterator(root / "runs", ec)) {
-    if (!entry.is_directory()) continue;
-    dirs.push_back(entry.path());
+  for (const std::string& run : AllRunDirs(root.string())) {
+    const fs::path dir(run);
     std::error_code ec2;
-    if (entry.path() != own_dir && fs::is_empty(entry.path(), ec2) && !ec2) {
-      const auto age = fs::file_time_type::clock::now() - fs::last_write_time(entry.path(), ec2);
+    if (dir != own_dir && fs::is_empty(dir, ec2) && !ec2) {
+      const auto age = fs::file_time_type::clock::now() - fs::last_write_time(dir, ec2);
       if (!ec2 && age > std::chrono::minutes(1)) {
-        repairs->push_back("run folder " + entry.path().filename().string() +
+        repairs->push_back("run folder " + fs::relative(dir, root, ec2).string() +
                            " is empty (an interrupted publish?); left as it is");
       }
     }
   }
-  for (const fs::path& dir : dirs) {
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      const std::string name = entry.path().filename().string();
-      const size_t at = name.rfind(".tmp.");
-      int pid = 0;
-      if (at == std::string::npos || !absl::SimpleAtoi(name.substr(at + 5), &pid) || pid <= 0) {
-        continue;
-      }
-      if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its writer may still be running
-      std::error_code ec2;
-      fs::remove(entry.path(), ec2);
-      repairs->push_back("removed " + fs::relative(entry.path(), root, ec2).string() +
-                         ", left by an interrupted write (process " + std::to_string(pid) + ")");
+  // Temporary files live at most four levels down: <machine>/runs/<id>/<file>.
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it.depth() >= 3) it.disable_recursion_pending();
+    const std::string name = it->path().filename().string();
+    const size_t at = name.rfind(".tmp.");
+    int pid = 0;
+    if (at == std::string::npos || !absl::SimpleAtoi(name.substr(at + 5), &pid) || pid <= 0) {
+      continue;
     }
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // its writer may still be running
+    std::error_code ec2;
+    const fs::path leftover = it->path();
+    fs::remove(leftover, ec2);
+    repairs->push_back("removed " + fs::relative(leftover, root, ec2).string() +
+                       ", left by an interrupted write (process " + std::to_string(pid) + ")");
   }
 }
 
-// Creates results/runs/<id> exclusively: `id`, else id-02, id-03, ... (two runs started in the
-// same second on the same host and commit get different folders, never one folder).
-absl::StatusOr<std::string> ClaimRunFolder(const fs::path& runs, const std::string& id) {
+// Creates <runs>/<id> exclusively: `id`, else id-02, id-03, ... (two runs started in the same
+// second on the same host and commit get different folders, never one folder). A run id is
+// unique across machines too: ids already taken under `root` count.
+absl::StatusOr<std::string> ClaimRunFolder(const fs::path& root, const fs::path& runs,
+                                           const std::string& id) {
   std::error_code ec;
   fs::create_directories(runs, ec);
   if (ec) return absl::InternalError(absl::StrFormat("cannot create %s: %s", runs.string(), ec.message()));
   for (int k = 1; k <= 9999; ++k) {
     const std::string candidate = k == 1 ? id : absl::StrFormat("%s-%02d", id, k);
+    const std::string elsewhere = RunDir(root.string(), candidate);
+    if (!elsewhere.empty() && fs::path(elsewhere).parent_path() != runs) continue;
     if (::mkdir((runs / candidate).c_str(), 0755) == 0) return candidate;
     if (errno != EEXIST) {
       return absl::InternalError(absl::StrFormat("cannot create %s: %s",
@@ -296,11 +305,26 @@ absl::StatusOr<std::string> ClaimRunFolder(const fs::path& runs, const std::stri
   return absl::InternalError("no free run folder for " + id);
 }
 
-absl::Status WriteFiles(const fs::path& dir, const std::string& suite, const std::string& json,
-                        const std::string& markdown,
+// Each part's record (gzipped when published, plain JSON under --out) and markdown, the CSV when
+// asked, and the extra files.
+absl::Status WriteFiles(const fs::path& dir, const std::vector<RunPart>& parts, bool published,
+                        const OutputOptions& o,
                         const std::vector<std::pair<std::string, std::string>>& extra_files) {
-  absl::Status s = WriteFileAtomic((dir / (suite + ".json")).string(), json);
-  if (s.ok()) s = WriteFileAtomic((dir / (suite + ".md")).string(), markdown);
+  absl::Status s;
+  for (const RunPart& part : parts) {
+    const std::string key = RecordKey(part.record);
+    const std::string json = SerializeRecord(part.record);
+    if (published) {
+      s = WriteFileAtomic((dir / (key + ".json.gz")).string(), GzipCompress(json));
+    } else if (o.formats.json) {
+      s = WriteFileAtomic((dir / (key + ".json")).string(), json);
+    }
+    if (s.ok() && (published || o.formats.md)) {
+      s = WriteFileAtomic((dir / (key + ".md")).string(), part.markdown);
+    }
+    if (s.ok() && o.formats.csv) s = WriteFileAtomic((dir / (key + ".csv")).string(), RecordCsv(part.record));
+    if (!s.ok()) return s;
+  }
   for (const auto& [name, contents] : extra_files) {
     if (s.ok()) s = WriteFileAtomic((dir / name).string(), contents);
   }
@@ -328,43 +352,66 @@ absl::StatusOr<WrittenRun> WriteRun(
     const OutputOptions& o, const Json& record, const std::string& markdown,
     const std::string& summary_line,
     const std::vector<std::pair<std::string, std::string>>& extra_files) {
+  return WriteRunParts(o, {{record, markdown}}, summary_line, "", extra_files);
+}
+
+absl::StatusOr<WrittenRun> WriteRunParts(
+    const OutputOptions& o, std::vector<RunPart> parts, const std::string& summary_line,
+    const std::string& index_file,
+    const std::vector<std::pair<std::string, std::string>>& extra_files) {
   WrittenRun written;
-  if (!o.publish) return written;
-  const std::string suite = record.at("suite").get<std::string>();
-  written.run_id = record.at("run_id").get<std::string>();
+  if (!o.publish || parts.empty()) return written;
+  written.run_id = parts[0].record.at("run_id").get<std::string>();
   if (!o.out_dir.empty()) {
-    absl::Status s =
-        WriteFiles(o.out_dir, suite, SerializeRecord(record), markdown, extra_files);
+    absl::Status s = WriteFiles(o.out_dir, parts, /*published=*/false, o, extra_files);
     if (!s.ok()) return s;
     written.dir = o.out_dir;
     return written;
   }
   const fs::path root(o.results_root);
-  absl::StatusOr<std::string> id = ClaimRunFolder(root / "runs", written.run_id);
+  const fs::path machine_dir = root / MachineOf(parts[0].record);
+  absl::StatusOr<std::string> id = ClaimRunFolder(root, machine_dir / "runs", written.run_id);
   if (!id.ok()) return id.status();
   written.run_id = *id;
-  Json final_record = record;
-  final_record["run_id"] = written.run_id;
-  const fs::path dir = root / "runs" / written.run_id;
-  absl::Status s =
-      WriteFiles(dir, suite, SerializeRecord(final_record), markdown, extra_files);
+  for (RunPart& part : parts) part.record["run_id"] = written.run_id;
+  const fs::path dir = machine_dir / "runs" / written.run_id;
+  absl::Status s = WriteFiles(dir, parts, /*published=*/true, o, extra_files);
   if (!s.ok()) return s;
   written.dir = dir.string();
-  // latest.md and the index are shared by every publisher: one at a time.
+  // latest/, the machine's index and the fleet view are shared by every publisher: one at a time.
   absl::StatusOr<std::unique_ptr<PublishLock>> lock = PublishLock::Acquire(root);
   if (!lock.ok()) return lock.status();
-  const std::string latest = absl::StrFormat(
-      "<!-- copied from runs/%s/%s.md; overwritten by each published run -->\n%s",
-      written.run_id, suite, markdown);
-  s = WriteFileAtomic((root / suite / "latest.md").string(), latest);
-  if (!s.ok()) return s;
-  s = UpdateIndex(root,
-                  absl::StrFormat("- [%s](runs/%s/%s.md) — %s", written.run_id, written.run_id,
-                                  suite, summary_line),
+  for (const RunPart& part : parts) {
+    const std::string key = RecordKey(part.record);
+    const std::string latest = absl::StrFormat(
+        "<!-- copied from runs/%s/%s.md; overwritten by each published run -->\n%s",
+        written.run_id, key, part.markdown);
+    s = WriteFileAtomic((machine_dir / "latest" / (key + ".md")).string(), latest);
+    if (!s.ok()) return s;
+  }
+  const std::string link = index_file.empty() ? RecordKey(parts[0].record) + ".md" : index_file;
+  s = UpdateIndex(machine_dir,
+                  absl::StrFormat("- [%s](runs/%s/%s) — %s", written.run_id, written.run_id,
+                                  link, summary_line),
                   &written.repairs);
+  if (s.ok()) s = WriteFileAtomic((root / "README.md").string(), FleetMarkdown(root.string()));
   if (!s.ok()) return s;
   ReportLeftovers(root, dir, &written.repairs);
   return written;
+}
+
+absl::Status RewriteIndexes(const std::string& results_root, std::vector<std::string>* repairs) {
+  const fs::path root(results_root);
+  absl::StatusOr<std::unique_ptr<PublishLock>> lock = PublishLock::Acquire(root);
+  if (!lock.ok()) return lock.status();
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root, ec)) {
+    if (!e.is_directory() || !fs::is_directory(e.path() / "runs")) continue;
+    if (e.path().filename() == "runs") continue;
+    absl::Status s = UpdateIndex(e.path(), "", repairs);
+    if (!s.ok()) return s;
+  }
+  return WriteFileAtomic((root / "README.md").string(), FleetMarkdown(results_root));
 }
 
 std::string MarkdownTable(const std::vector<std::string>& header, const std::vector<bool>& numeric,

@@ -5,10 +5,11 @@
 // Every file is written atomically (a temporary file in the same folder, then rename), so an
 // interrupted run never leaves a half-written table; a failed write is an error, never ignored.
 //
-// Publishing writes
-//   results/runs/<run_id>/<suite>.json and .md   the full record and its tables
-//   results/<suite>/latest.md                    the newest table of that suite
-//   results/README.md                            index, one line per run, newest first
+// Publishing writes (harness/layout.h)
+//   results/<machine>/runs/<run_id>/<key>.json.gz and .md   the full records and their tables
+//   results/<machine>/latest/<key>.md                       the newest table of each kind
+//   results/<machine>/README.md                             that machine's runs, newest first
+//   results/README.md                                       the fleet view (harness/fleet.h)
 #ifndef KLAB_HARNESS_RESULTS_H_
 #define KLAB_HARNESS_RESULTS_H_
 
@@ -43,15 +44,32 @@ inline bool IsUnstable(const Summary& s) {
 // ones null).
 Json TimingJson(const Measurement& m);
 
+// Which files a run writes (--format=md,json,csv). Published runs always keep the record
+// (gzipped) and the tables; csv adds <key>.csv. Under --out exactly the formats named are written.
+struct Formats {
+  bool md = true, json = true, csv = false;
+};
+
 struct OutputOptions {
-  std::string out_dir;       // if set: write <suite>.json/.md here, publish nothing
+  std::string out_dir;       // if set: write <key>.json/.md/.csv here, publish nothing
   bool publish = true;       // false: write nothing at all (--no_publish)
   std::string results_root;  // the results/ folder to publish into
+  Formats formats;
+};
+
+// One record of a run and its tables.
+struct RunPart {
+  Json record;
+  std::string markdown;
 };
 
 // The results/ folder of the workspace the binary was started from (see env.h), or an error
 // saying to pass --out when there is none.
 absl::StatusOr<std::string> DefaultResultsRoot();
+
+// A path the user typed: a relative one is taken from the folder `bazel run` was started in
+// (BUILD_WORKING_DIRECTORY), not the runfiles folder the binary runs in. "" stays "".
+std::string UserPath(const std::string& path);
 
 // OK when `dir` exists (it is created) and a file can be written in it: checked before a suite
 // measures anything, so a bad --out is said at once, not after minutes of measuring.
@@ -76,6 +94,18 @@ absl::StatusOr<WrittenRun> WriteRun(
     const OutputOptions& options, const Json& record, const std::string& markdown,
     const std::string& summary_line,
     const std::vector<std::pair<std::string, std::string>>& extra_files = {});
+
+// Several records published as one run (//perf:report: every suite's record in one folder).
+// The first part's record gives the run id and the machine; `index_file` is the file the
+// machine's index links to (default: the first part's tables).
+absl::StatusOr<WrittenRun> WriteRunParts(
+    const OutputOptions& options, std::vector<RunPart> parts, const std::string& summary_line,
+    const std::string& index_file,
+    const std::vector<std::pair<std::string, std::string>>& extra_files = {});
+
+// Rebuilds every machine's README.md from its run folders and the fleet view (after runs were
+// moved or pruned by //tools:results).
+absl::Status RewriteIndexes(const std::string& results_root, std::vector<std::string>* repairs);
 
 // The record as text: one row per line (diffs stay readable, files small), env indented.
 std::string SerializeRecord(const Json& record);

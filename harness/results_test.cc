@@ -12,6 +12,9 @@
 
 #include "gtest/gtest.h"
 #include "harness/env.h"
+#include "harness/gzip.h"
+#include "harness/layout.h"
+#include "harness/record_reader.h"
 
 namespace klab::harness {
 namespace {
@@ -54,13 +57,22 @@ TEST(ResultsTest, AtomicWriteReportsFailure) {
   EXPECT_FALSE(WriteFileAtomic("/proc/klab-cannot-write/x.txt", "x").ok());
 }
 
-Json Record(const std::string& run_id) {
+constexpr char kMachine[] = "test-machine-2c";
+
+Json Record(const std::string& run_id, const std::string& machine = kMachine) {
   Json r;
   r["schema"] = kResultsSchema;
   r["suite"] = "demo_suite";
   r["run_id"] = run_id;
+  r["env"] = {{"host", "vm"}, {"machine", machine}};
   r["rows"] = Json::array();
   return r;
+}
+
+Json ReadBack(const fs::path& p) {
+  auto r = ReadRecord(p.string());
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : Json();
 }
 
 TEST(ResultsTest, PublishWritesRunLatestAndIndexNewestFirst) {
@@ -70,17 +82,49 @@ TEST(ResultsTest, PublishWritesRunLatestAndIndexNewestFirst) {
   ASSERT_TRUE(WriteRun(o, Record("run-1"), "# one\n", "first").ok());
   auto dir = WriteRun(o, Record("run-2"), "# two\n", "second");
   ASSERT_TRUE(dir.ok()) << dir.status();
-  EXPECT_TRUE(fs::exists(root / "runs" / "run-1" / "demo_suite.json"));
-  EXPECT_TRUE(fs::exists(root / "runs" / "run-2" / "demo_suite.md"));
-  EXPECT_NE(Slurp(root / "demo_suite" / "latest.md").find("# two"), std::string::npos);
-  const std::string index = Slurp(root / "README.md");
+  const fs::path m = root / kMachine;
+  EXPECT_TRUE(fs::exists(m / "runs" / "run-1" / "demo_suite.json.gz"));
+  EXPECT_TRUE(fs::exists(m / "runs" / "run-2" / "demo_suite.md"));
+  EXPECT_NE(Slurp(m / "latest" / "demo_suite.md").find("# two"), std::string::npos);
+  EXPECT_NE(Slurp(root / "README.md").find("[test-machine-2c](test-machine-2c/README.md)"),
+            std::string::npos);
+  const std::string index = Slurp(m / "README.md");
   const size_t two = index.find("run-2");
   const size_t one = index.find("run-1");
   ASSERT_NE(two, std::string::npos);
   ASSERT_NE(one, std::string::npos);
   EXPECT_LT(two, one) << index;
-  const Json back = Json::parse(Slurp(root / "runs" / "run-2" / "demo_suite.json"));
+  const Json back = ReadBack(m / "runs" / "run-2" / "demo_suite.json.gz");
   EXPECT_EQ(back["schema"], kResultsSchema);
+}
+
+// Runs of two machines go into two folders, each with its own index; the fleet view names both;
+// a run id is not reused across machines; several records publish as one run.
+TEST(ResultsTest, RunsArePlacedPerMachine) {
+  const fs::path root = TempDir("machines");
+  OutputOptions o;
+  o.results_root = root.string();
+  ASSERT_TRUE(WriteRun(o, Record("run-1", "amd-zen4-2c"), "# a\n", "a").ok());
+  auto w = WriteRun(o, Record("run-1", "intel-sapphirerapids-2c"), "# b\n", "b");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->run_id, "run-1-02");
+  EXPECT_TRUE(fs::exists(root / "amd-zen4-2c" / "runs" / "run-1" / "demo_suite.json.gz"));
+  EXPECT_TRUE(fs::exists(root / "intel-sapphirerapids-2c" / "runs" / "run-1-02"));
+  EXPECT_EQ(Slurp(root / "amd-zen4-2c" / "README.md").find("run-1-02"), std::string::npos);
+  const std::string fleet = Slurp(root / "README.md");
+  EXPECT_NE(fleet.find("amd-zen4-2c"), std::string::npos) << fleet;
+  EXPECT_NE(fleet.find("intel-sapphirerapids-2c"), std::string::npos) << fleet;
+  Json transformer = Record("run-2", "amd-zen4-2c");
+  transformer["mode"] = "transformer";
+  auto parts = WriteRunParts(o, {{Record("run-2", "amd-zen4-2c"), "# square\n"}, {transformer, "# t\n"}},
+                             "two parts", "demo_suite.md");
+  ASSERT_TRUE(parts.ok());
+  const fs::path dir = root / "amd-zen4-2c" / "runs" / "run-2";
+  EXPECT_EQ(RecordKeysOfRun(dir.string()),
+            (std::vector<std::string>{"demo_suite", "demo_suite-transformer"}));
+  EXPECT_EQ(ReadBack(dir / "demo_suite-transformer.json.gz")["mode"], "transformer");
+  EXPECT_NE(Slurp(root / "amd-zen4-2c" / "latest" / "demo_suite-transformer.md").find("# t"),
+            std::string::npos);
 }
 
 // Issue 13: runs started in the same second (same host, same commit) each keep their folder and
@@ -107,17 +151,17 @@ TEST(ResultsTest, ConcurrentPublishersLoseNothing) {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
   std::set<std::string> folders;
-  for (const auto& e : fs::directory_iterator(root / "runs")) {
+  for (const auto& e : fs::directory_iterator(root / kMachine / "runs")) {
     const std::string id = e.path().filename().string();
     folders.insert(id);
     // Each record names its own folder.
-    const Json back = Json::parse(Slurp(e.path() / "demo_suite.json"));
+    const Json back = ReadBack(e.path() / "demo_suite.json.gz");
     EXPECT_EQ(back["run_id"], id);
   }
   EXPECT_EQ(folders.size(), kWriters + 1u);
   EXPECT_TRUE(folders.count("same-second"));
   EXPECT_TRUE(folders.count("same-second-08"));
-  const std::string index = Slurp(root / "README.md");
+  const std::string index = Slurp(root / kMachine / "README.md");
   for (const std::string& id : folders) {
     EXPECT_NE(index.find("- [" + id + "]"), std::string::npos) << id << "\n" << index;
   }
@@ -134,13 +178,14 @@ TEST(ResultsTest, IndexWithoutMarkerIsRebuiltNotTruncated) {
   for (const char* id : {"run-1", "run-2", "run-3"}) {
     ASSERT_TRUE(WriteRun(o, Record(id), "# x\n", std::string("summary of ") + id).ok());
   }
-  std::string index = Slurp(root / "README.md");
+  const fs::path machine_index = root / kMachine / "README.md";
+  std::string index = Slurp(machine_index);
   index.replace(index.find("<!--"), index.find("-->") + 3 - index.find("<!--"), "");
-  ASSERT_TRUE(WriteFileAtomic((root / "README.md").string(), index).ok());
+  ASSERT_TRUE(WriteFileAtomic(machine_index.string(), index).ok());
   auto w = WriteRun(o, Record("run-4"), "# x\n", "summary of run-4");
   ASSERT_TRUE(w.ok());
   EXPECT_FALSE(w->repairs.empty());
-  index = Slurp(root / "README.md");
+  index = Slurp(machine_index);
   for (const char* id : {"run-4", "run-3", "run-2", "run-1"}) {
     EXPECT_NE(index.find(std::string("summary of ") + id), std::string::npos) << index;
   }
@@ -155,19 +200,19 @@ TEST(ResultsTest, LeftoversOfInterruptedPublishesAreRepaired) {
   o.results_root = root.string();
   ASSERT_TRUE(WriteRun(o, Record("run-1"), "# x\n", "one").ok());
   // A run written but killed before its index line.
-  ASSERT_TRUE(WriteFileAtomic((root / "runs" / "run-0" / "demo_suite.json").string(),
-                              SerializeRecord(Record("run-0")))
+  ASSERT_TRUE(WriteFileAtomic((root / kMachine / "runs" / "run-0" / "demo_suite.json.gz").string(),
+                              GzipCompress(SerializeRecord(Record("run-0"))))
                   .ok());
   // A temporary file of a writer that is gone.
   const pid_t dead = fork();
   if (dead == 0) _exit(0);
   waitpid(dead, nullptr, 0);
-  const fs::path tmp = root / ("README.md.tmp." + std::to_string(dead));
+  const fs::path tmp = root / kMachine / ("README.md.tmp." + std::to_string(dead));
   ASSERT_TRUE(WriteFileAtomic(tmp.string(), "half").ok());
   auto w = WriteRun(o, Record("run-2"), "# x\n", "two");
   ASSERT_TRUE(w.ok());
   EXPECT_FALSE(fs::exists(tmp));
-  const std::string index = Slurp(root / "README.md");
+  const std::string index = Slurp(root / kMachine / "README.md");
   EXPECT_NE(index.find("- [run-0]"), std::string::npos) << index;
   std::string all;
   for (const std::string& r : w->repairs) all += r + "\n";

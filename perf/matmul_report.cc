@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "harness/compare.h"
+#include "harness/layout.h"
 #include "harness/env.h"
 #include "harness/record_reader.h"
 #include "harness/results.h"
@@ -263,7 +264,8 @@ std::vector<std::pair<std::string, std::string>> Charts(const harness::Json& rec
     if (root.ok()) {
       const std::vector<std::string> runs = harness::ListRuns(*root, "peak");
       for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
-        auto peak_run = harness::ReadRecord(*root + "/runs/" + *it + "/peak.json");
+        auto peak_run =
+            harness::ReadRecord(harness::RecordPath(harness::RunDir(*root, *it), "peak"));
         if (!peak_run.ok() || !harness::SameMachine((*peak_run)["env"], env)) continue;
         const harness::Json& bw = (*peak_run)["env"]["bandwidth_gbs"];
         for (const char* level : {"l1", "l2", "l3", "dram"}) {

@@ -214,6 +214,8 @@ int Main(int argc, char** argv) {
   const std::unique_ptr<harness::Topology> topology = LoadTopologyOrExit(kSuite);
   const harness::Topology& topo = *topology;
   harness::Json record = NewRecord(kSuite, argc, argv, topo);
+  // Square and transformer runs are kept apart: results/<machine>/latest/matmul_sweep-transformer.md.
+  if (settings.shapes == "transformer") record["mode"] = "transformer";
   harness::Json& env = record["env"];
   const std::vector<std::unique_ptr<PeerGemm>> peers = LoadPeers(env);
   int most_threads = 1;

@@ -16,13 +16,21 @@
 #include "harness/aligned_buffer.h"
 #include "harness/compare.h"
 #include "harness/env.h"
+#include "harness/layout.h"
 #include "harness/measure.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/peak/bandwidth.h"
 #include "kernels/peak/peak.h"
 
 ABSL_FLAG(std::string, out, "",
-          "Write <suite>.{json,md} into this folder instead of publishing under results/.");
+          "Write <key>.json/.md (see --format) into this folder instead of publishing under results/ (a\n"
+          "relative path is taken from where `bazel run` was started).");
+ABSL_FLAG(std::string, results, "",
+          "Publish into this results folder instead of the repository's results/ (a relative path "
+          "is taken from where `bazel run` was started).");
+ABSL_FLAG(std::string, format, "md,json",
+          "Files to write under --out: any of md, json, csv (comma-separated). Published runs keep "
+          "the gzipped record and the tables always, and add <key>.csv when csv is named.");
 ABSL_FLAG(bool, no_publish, false, "Write no files (CI, smoke tests).");
 ABSL_FLAG(std::string, pinning, "compact",
           "Where the threads go: compact (cores 0, 1, ...) or scatter (across packages first).");
@@ -120,11 +128,22 @@ std::string PinningDescription() {
 harness::OutputOptions OutputOptionsFromFlagsOrExit() {
   harness::OutputOptions output;
   output.publish = !absl::GetFlag(FLAGS_no_publish);
-  output.out_dir = absl::GetFlag(FLAGS_out);
+  output.out_dir = harness::UserPath(absl::GetFlag(FLAGS_out));
+  output.results_root = harness::UserPath(absl::GetFlag(FLAGS_results));
   if (!output.publish && !output.out_dir.empty()) {
     ExitWithUsageError("--out and --no_publish contradict each other");
   }
-  if (output.publish && output.out_dir.empty()) {
+  if (!output.out_dir.empty() && !output.results_root.empty()) {
+    ExitWithUsageError("--out and --results contradict each other (write here, or publish there)");
+  }
+  output.formats = {.md = false, .json = false, .csv = false};
+  for (absl::string_view f : absl::StrSplit(absl::GetFlag(FLAGS_format), ',')) {
+    if (f == "md") output.formats.md = true;
+    else if (f == "json") output.formats.json = true;
+    else if (f == "csv") output.formats.csv = true;
+    else ExitWithUsageError("--format: '" + std::string(f) + "' is not one of md, json, csv");
+  }
+  if (output.publish && output.out_dir.empty() && output.results_root.empty()) {
     auto root = harness::DefaultResultsRoot();
     if (!root.ok()) ExitWithUsageError(std::string(root.status().message()));
     output.results_root = *root;
@@ -264,8 +283,9 @@ int PublishRun(const std::string& suite, const harness::OutputOptions& output,
     record["run_id"] = run_id;
     const std::string host = record["env"].value("host", "");
     std::vector<std::string> warnings;
+    const std::string key = harness::RecordKey(record);
     const std::string previous_id =
-        harness::PreviousRun(output.results_root, suite, run_id, host, &record, &warnings);
+        harness::PreviousRun(output.results_root, key, run_id, host, &record, &warnings);
     for (const std::string& w : warnings) {
       std::fprintf(stderr, "%s: warning: %s\n", suite.c_str(), w.c_str());
     }
@@ -273,8 +293,8 @@ int PublishRun(const std::string& suite, const harness::OutputOptions& output,
       std::fprintf(stderr, "%s: the first %s run on this machine (%s); no report\n",
                    suite.c_str(), suite.c_str(), machine.c_str());
     } else {
-      auto previous = harness::ReadRecord(output.results_root + "/runs/" + previous_id + "/" +
-                                          suite + ".json");
+      auto previous = harness::ReadRecord(
+          harness::RecordPath(harness::RunDir(output.results_root, previous_id), key));
       const harness::CompareOptions options;
       auto comparison = previous.ok() ? harness::CompareRuns(record, *previous, options)
                                       : absl::StatusOr<harness::Comparison>(previous.status());

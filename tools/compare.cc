@@ -15,6 +15,7 @@
 #include "common/cli.h"
 #include "harness/compare.h"
 #include "harness/env.h"
+#include "harness/layout.h"
 #include "harness/results.h"
 
 ABSL_FLAG(std::string, baseline, "",
@@ -65,7 +66,7 @@ int Main(int argc, char** argv) {
   const double threshold = absl::GetFlag(FLAGS_threshold), alpha = absl::GetFlag(FLAGS_alpha);
   if (!(threshold >= 0 && threshold < 10)) ExitWithUsageError("--threshold must be in [0, 10)");
   if (!(alpha > 0 && alpha < 1)) ExitWithUsageError("--alpha must be in (0, 1)");
-  std::string root = absl::GetFlag(FLAGS_results);
+  std::string root = harness::UserPath(absl::GetFlag(FLAGS_results));
   if (root.empty()) {
     auto r = harness::DefaultResultsRoot();
     if (!r.ok()) Fail(std::string(r.status().message()));
@@ -85,17 +86,18 @@ int Main(int argc, char** argv) {
   }
   if (run_id.empty()) {
     const std::vector<std::string> runs = harness::ListRuns(root, suite);
-    if (runs.empty()) Fail("no runs under " + root + "/runs");
+    if (runs.empty()) Fail("no runs under " + root);
     run_id = runs.back();
   }
-  const fs::path run_dir = fs::path(root) / "runs" / run_id;
-  if (!fs::is_directory(run_dir)) Fail("no run " + run_id + " under " + root + "/runs");
+  const std::string found = harness::RunDir(root, run_id);
+  if (found.empty()) Fail("no run " + run_id + " under " + root);
+  const fs::path run_dir(found);
   if (suite.empty()) {
     auto s = harness::SuiteOfRun(run_dir.string());
     if (!s.ok()) Fail(std::string(s.status().message()));
     suite = *s;
   }
-  auto current = harness::ReadRecord((run_dir / (suite + ".json")).string());
+  auto current = harness::ReadRecord(harness::RecordPath(run_dir.string(), suite));
   if (!current.ok()) Fail(std::string(current.status().message()));
   const std::string host =
       current->contains("env") ? (*current)["env"].value("host", "") : std::string();
@@ -112,8 +114,9 @@ int Main(int argc, char** argv) {
                 run_id.c_str(), suite.c_str(), machine.c_str());
     return absl::GetFlag(FLAGS_fail_on_regression) ? 1 : 0;
   }
-  auto previous =
-      harness::ReadRecord((fs::path(root) / "runs" / baseline / (suite + ".json")).string());
+  const std::string baseline_dir = harness::RunDir(root, baseline);
+  if (baseline_dir.empty()) Fail("no run " + baseline + " under " + root);
+  auto previous = harness::ReadRecord(harness::RecordPath(baseline_dir, suite));
   if (!previous.ok()) Fail(std::string(previous.status().message()));
   // Times from two machines are not compared: a difference would be the machine's.
   std::string why;
