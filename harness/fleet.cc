@@ -36,6 +36,7 @@ std::string ThreadsLabel(int t) { return t == 1 ? "1 thread" : absl::StrFormat("
 void PeerRatios(const Json& rows, bool dispatch_only, std::vector<Headline>* out) {
   struct Case { double ours = INFINITY, peer = INFINITY; std::string name; int threads = 1; };
   std::map<std::string, Case> cases;
+  std::set<std::string> peer_names;
   for (const Json& row : rows) {
     const double t = Median(row);
     if (!(t > 0) || !CheckedOk(row)) continue;
@@ -48,6 +49,7 @@ void PeerRatios(const Json& rows, bool dispatch_only, std::vector<Headline>* out
       if (t < c.ours) c.ours = t, c.name = Text(row.value("name", Json("?")));
     } else if (IsPeer(row)) {
       c.peer = std::min(c.peer, t);
+      peer_names.insert(Text(row["impl"]));
     }
   }
   std::map<int, std::vector<std::pair<double, std::string>>> by_threads;
@@ -64,9 +66,10 @@ void PeerRatios(const Json& rows, bool dispatch_only, std::vector<Headline>* out
       if (r.first < worst.first) worst = r;
     }
     Headline h;
-    h.label = absl::StrFormat("%s / best peer, %s (geomean of %d cases)",
+    h.label = absl::StrFormat("%s / best peer (%s), %s, geomean of %d cases",
                               dispatch_only ? "dispatcher's choice (*_auto)" : "best kernel-lab",
-                              ThreadsLabel(threads), ratios.size());
+                              absl::StrJoin(peer_names, ", "), ThreadsLabel(threads),
+                              ratios.size());
     h.value = std::exp(log_sum / ratios.size());
     h.text = absl::StrFormat("%.2fx (min %.2fx: %s)", h.value, worst.first, worst.second);
     out->push_back(h);

@@ -2,6 +2,7 @@
 // comparison (and every later publish) with an uncaught type_error or a SIGSEGV is refused with
 // the file and the field named, and every record this repository has published passes.
 #include "harness/record_reader.h"
+#include "harness/layout.h"
 
 #include <filesystem>
 #include <fstream>
@@ -110,11 +111,10 @@ TEST(RecordReader, PreviousRunSkipsBadRecordsWithAWarning) {
 TEST(RecordReader, EveryPublishedRecordValidates) {
   namespace fs = std::filesystem;
   int records = 0;
-  for (const auto& run : fs::directory_iterator("results/runs")) {
-    for (const auto& f : fs::directory_iterator(run.path())) {
-      if (f.path().extension() != ".json") continue;
+  for (const std::string& run : AllRunDirs("results")) {
+    for (const std::string& key : RecordKeysOfRun(run)) {
       ++records;
-      auto r = ReadRecord(f.path().string());
+      auto r = ReadRecord(RecordPath(run, key));
       EXPECT_TRUE(r.ok()) << r.status();
     }
   }
