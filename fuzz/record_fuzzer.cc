@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto c = klab::harness::CompareRuns(*a, *b, options);
       if (!c.ok()) continue;
       (void)klab::harness::ReportMarkdown(*a, *b, *c, options);
-      (void)klab::harness::ReportChartSvg(*c, options);
+      (void)klab::harness::ReportChartSvg(*c, options, "fuzz");
     }
   }
   return 0;

@@ -504,30 +504,41 @@ std::string ReportMarkdown(const Json& current, const Json& previous, const Comp
   return md.str();
 }
 
-std::string ReportChartSvg(const Comparison& c, const CompareOptions& options) {
-  std::map<std::string, PlotSeries> by_verdict;
-  for (size_t i = 0; i < c.rows.size(); ++i) {
-    const RowComparison& r = c.rows[i];
-    const std::string verdict = r.has_control ? r.adjusted_verdict : r.verdict;
-    const double change = 100 * (r.has_control ? r.adjusted_change : r.change);
-    PlotSeries& s = by_verdict[verdict];
-    s.name = verdict;
-    s.markers_only = true;
-    s.points.push_back({static_cast<double>(i + 1), change});
-  }
-  // The same colour for a verdict in every chart, whichever verdicts occur.
-  std::vector<PlotSeries> series;
-  for (const auto& [v, color] : {std::pair<const char*, const char*>{"slower", "#d62728"},
-                                 {"faster", "#2ca02c"},
-                                 {"noise", "#7f7f7f"}}) {
-    if (!by_verdict.count(v)) continue;
-    series.push_back(by_verdict[v]);
-    series.back().color = color;
+std::string ReportChartSvg(const Comparison& c, const CompareOptions& options,
+                           const std::string& machine) {
+  // One named bar per row: the significant ones first, then the largest moves, at most
+  // kMaxBars (a chart of 600 bars reads as nothing); coloured by verdict, the same colours in
+  // every chart.
+  constexpr size_t kMaxBars = 40;
+  std::vector<const RowComparison*> rows;
+  for (const RowComparison& r : c.rows) rows.push_back(&r);
+  auto verdict = [](const RowComparison* r) { return r->has_control ? r->adjusted_verdict : r->verdict; };
+  auto change = [](const RowComparison* r) { return r->has_control ? r->adjusted_change : r->change; };
+  std::stable_sort(rows.begin(), rows.end(), [&](const RowComparison* a, const RowComparison* b) {
+    const bool sa = verdict(a) != "noise", sb = verdict(b) != "noise";
+    if (sa != sb) return sa;
+    return std::abs(change(a)) > std::abs(change(b));
+  });
+  const size_t shown = std::min(rows.size(), kMaxBars);
+  rows.resize(shown);
+  std::sort(rows.begin(), rows.end(), [&](const RowComparison* a, const RowComparison* b) {
+    return change(a) < change(b);
+  });
+  std::vector<Bar> bars;
+  for (const RowComparison* r : rows) {
+    const std::string v = verdict(r);
+    bars.push_back({r->name, 100 * change(r),
+                    v == "slower" ? "#d62728" : v == "faster" ? "#2ca02c" : "#9e9e9e",
+                    absl::StrFormat("%+.1f%% %s%s", 100 * change(r), v,
+                                    r->has_control ? " (vs control)" : "")});
   }
   const double t = 100 * options.threshold;
-  return LineChartSvg({absl::StrFormat("%s: change per row vs %s", c.suite, c.previous_id),
-                       "row (in the run's order)", "change of the median time (%)", false, false},
-                      series, {{absl::StrFormat("+%.0f%%", t), t}, {absl::StrFormat("-%.0f%%", t), -t}});
+  return BarChartSvg(
+      absl::StrFormat("%s on %s: change per row vs %s (%zu of %zu rows)", c.suite,
+                      machine.empty() ? std::string("?") : machine, c.previous_id, shown,
+                      c.rows.size()),
+      "change of the median time, % (negative is faster; against the drift control where there is one)",
+      bars, {{absl::StrFormat("+%.0f%%", t), t}, {absl::StrFormat("-%.0f%%", t), -t}});
 }
 
 namespace {
@@ -603,6 +614,8 @@ std::string PreviousRun(const std::string& results_root, const std::string& suit
       continue;
     }
     if (current == nullptr) return id;
+    // Quick runs measure smaller cases under the same names: quick against quick only.
+    if (record->value("quick", false) != current->value("quick", false)) continue;
     // A report's part and a suite's own run of the same key share the command's flags only in
     // part: the command decides among equals, overlapping rows otherwise.
     if (!command.empty() && record->value("command", "") == command) return id;

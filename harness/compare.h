@@ -85,9 +85,11 @@ absl::StatusOr<Comparison> CompareRuns(const Json& current, const Json& previous
 std::string ReportMarkdown(const Json& current, const Json& previous, const Comparison& c,
                            const CompareOptions& options);
 
-// A chart of the comparison (SVG): each row's change in % (against the control where there is
-// one), by verdict, with the practical threshold as reference lines.
-std::string ReportChartSvg(const Comparison& c, const CompareOptions& options);
+// A chart of the comparison (SVG): one named bar per row, its change in % (against the control
+// where there is one), coloured by verdict, the practical threshold as reference lines; the
+// significant rows and the largest moves when there are many. `machine` goes into the title.
+std::string ReportChartSvg(const Comparison& c, const CompareOptions& options,
+                           const std::string& machine);
 
 // The run folders under `results_root`/runs holding `<suite>.json`, oldest first (run ids sort by
 // time). With `suite` empty, every run folder that holds any suite's file.
@@ -96,10 +98,10 @@ std::vector<std::string> ListRuns(const std::string& results_root, const std::st
 // The suite of a run folder: the name of its `<suite>.json` (InvalidArgument if none or several).
 absl::StatusOr<std::string> SuiteOfRun(const std::string& run_dir);
 
-// The run to compare `run_id` with: among earlier runs of the same suite on the same kind of
-// machine as `current` (env.h's SameMachine; with no `current`, on the same host), the newest
-// with the same command as `current`, else the newest sharing a row with it; with no `current`,
-// the newest. "" when there is none. Records that cannot be read or fail
+// The run to compare `run_id` with: among earlier runs of the same record key on the same kind
+// of machine as `current` (env.h's SameMachine; with no `current`, on the same host) and of the
+// same kind (quick or full: the record's "quick"), the newest with the same command as
+// `current`, else the newest sharing a row with it; with no `current`, the newest. "" when there is none. Records that cannot be read or fail
 // validation (record_reader.h) are skipped, each with a line in `warnings`.
 std::string PreviousRun(const std::string& results_root, const std::string& suite,
                         const std::string& run_id, const std::string& host,

@@ -98,30 +98,50 @@ void Frame(std::ostringstream& svg, const PlotOptions& o, const Axis& x, const A
       (y.p0 + y.p1) / 2, Escape(o.y_label));
 }
 
+constexpr const char* kMarkers[] = {"circle", "square", "triangle", "diamond"};
+
+void Marker(std::ostringstream& svg, const SeriesLook& look, double cx, double cy) {
+  const std::string paint = look.dashed
+      ? absl::StrFormat("fill=\"white\" stroke=\"%s\" stroke-width=\"1.5\"", look.color)
+      : absl::StrFormat("fill=\"%s\"", look.color);
+  const double r = 3.5;
+  if (look.marker == "square") {
+    svg << absl::StrFormat("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" %s/>\n",
+                           cx - r, cy - r, 2 * r, 2 * r, paint);
+  } else if (look.marker == "triangle") {
+    svg << absl::StrFormat("<polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\" %s/>\n", cx,
+                           cy - r - 1, cx - r - 1, cy + r, cx + r + 1, cy + r, paint);
+  } else if (look.marker == "diamond") {
+    svg << absl::StrFormat("<polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f\" %s/>\n",
+                           cx, cy - r - 1, cx + r + 1, cy, cx, cy + r + 1, cx - r - 1, cy, paint);
+  } else {
+    svg << absl::StrFormat("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" %s/>\n", cx, cy, r, paint);
+  }
+}
+
 void Series(std::ostringstream& svg, const std::vector<PlotSeries>& series, const Axis& x,
             const Axis& y, bool lines) {
+  const std::vector<SeriesLook> looks = SeriesLooks(series);
   for (size_t i = 0; i < series.size(); ++i) {
     const PlotSeries& s = series[i];
-    const std::string color = s.color.empty() ? kColors[i % std::size(kColors)] : s.color;
+    const SeriesLook& look = looks[i];
     std::vector<std::pair<double, double>> pts = s.points;
     std::sort(pts.begin(), pts.end());
     if (lines && !s.markers_only && pts.size() > 1) {
-      svg << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"2\""
+      svg << "<polyline fill=\"none\" stroke=\"" << look.color << "\" stroke-width=\"2\""
           << (s.dashed ? " stroke-dasharray=\"6,4\"" : "") << " points=\"";
       for (const auto& [px, py] : pts) svg << absl::StrFormat("%.1f,%.1f ", x(px), y(py));
       svg << "\"/>\n";
     }
-    for (const auto& [px, py] : pts) {
-      svg << absl::StrFormat("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"%s\"/>\n", x(px),
-                             y(py), color);
-    }
+    for (const auto& [px, py] : pts) Marker(svg, look, x(px), y(py));
     const double ly = kTop + 14 + 18 * i;
     svg << absl::StrFormat(
-        "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s/>\n"
-        "<text x=\"%.0f\" y=\"%.1f\">%s</text>\n",
-        kWidth - kRight + 14, ly, kWidth - kRight + 38, ly, color,
-        s.dashed ? " stroke-dasharray=\"6,4\"" : "", kWidth - kRight + 44, ly + 4,
-        Escape(s.name));
+        "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
+        kWidth - kRight + 10, ly, kWidth - kRight + 38, ly, look.color,
+        s.dashed ? " stroke-dasharray=\"6,4\"" : "");
+    Marker(svg, look, kWidth - kRight + 24, ly);
+    svg << absl::StrFormat("<text x=\"%.0f\" y=\"%.1f\">%s</text>\n", kWidth - kRight + 44,
+                           ly + 4, Escape(s.name));
   }
 }
 
@@ -140,6 +160,72 @@ std::pair<double, double> Range(std::vector<double> v, bool log, bool from_zero)
 }
 
 }  // namespace
+
+std::vector<SeriesLook> SeriesLooks(const std::vector<PlotSeries>& series) {
+  std::vector<SeriesLook> looks;
+  for (size_t i = 0; i < series.size(); ++i) {
+    SeriesLook look;
+    look.color = series[i].color.empty() ? kColors[i % std::size(kColors)] : series[i].color;
+    look.dashed = series[i].dashed;
+    // The first marker no earlier series with this colour and dash has.
+    for (size_t m = 0;; ++m) {
+      look.marker = kMarkers[m % std::size(kMarkers)];
+      if (m >= std::size(kMarkers)) look.color = kColors[(i + m) % std::size(kColors)];
+      if (std::find(looks.begin(), looks.end(), look) == looks.end()) break;
+    }
+    looks.push_back(look);
+  }
+  return looks;
+}
+
+std::string BarChartSvg(const std::string& title, const std::string& x_label,
+                        const std::vector<Bar>& bars,
+                        const std::vector<std::pair<std::string, double>>& references) {
+  constexpr double kLabelWidth = 330, kRowHeight = 18, kNoteWidth = 110;
+  const double height = kTop + 30 + kRowHeight * std::max<size_t>(bars.size(), 1) + kBottom;
+  std::vector<double> xs = {0};
+  for (const Bar& b : bars) xs.push_back(b.value);
+  for (const auto& r : references) xs.push_back(r.second);
+  auto [lo, hi] = Range(xs, false, false);
+  const Axis x{lo, hi, false, kLabelWidth, kWidth - kNoteWidth};
+  std::ostringstream svg;
+  svg << absl::StrFormat(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+      "font-family=\"sans-serif\" font-size=\"12\">\n"
+      "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+      "<text x=\"10\" y=\"24\" font-size=\"15\" font-weight=\"bold\">%s</text>\n",
+      kWidth, height, Escape(title));
+  const double top = kTop + 10, bottom = top + kRowHeight * bars.size();
+  for (double t : Ticks(lo, hi, false, false)) {
+    svg << absl::StrFormat(
+        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e0e0e0\"/>\n"
+        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+        x(t), top, x(t), bottom, x(t), bottom + 16, Number(t));
+  }
+  for (size_t i = 0; i < bars.size(); ++i) {
+    const Bar& b = bars[i];
+    const double y0 = top + kRowHeight * i, x0 = x(0), x1 = x(b.value);
+    svg << absl::StrFormat(
+        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%s</text>\n"
+        "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n"
+        "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">%s</text>\n",
+        kLabelWidth - 6, y0 + 12, Escape(b.label), std::min(x0, x1), y0 + 3,
+        std::max(std::abs(x1 - x0), 0.5), kRowHeight - 6, b.color, x.p1 + 6, y0 + 12,
+        Escape(b.note));
+  }
+  for (const auto& [label, value] : references) {
+    svg << absl::StrFormat(
+        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\" "
+        "stroke-dasharray=\"2,3\"/>\n<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
+        "text-anchor=\"middle\">%s</text>\n",
+        x(value), top - 4, x(value), bottom, x(value), top - 6, Escape(label));
+  }
+  svg << absl::StrFormat(
+      "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n"
+      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n</svg>\n",
+      x(0), top, x(0), bottom, (x.p0 + x.p1) / 2, bottom + 36, Escape(x_label));
+  return svg.str();
+}
 
 std::string LineChartSvg(const PlotOptions& o, const std::vector<PlotSeries>& series,
                          const std::vector<ReferenceLine>& references) {

@@ -19,6 +19,32 @@ struct PlotSeries {
   std::string color = {};     // "#rrggbb"; empty: the palette's colour for the series' index
 };
 
+// How a series is drawn. Within one chart no two series share a look: the colour comes from the
+// series' index in a 20-colour palette unless it names its own, and a series whose colour another
+// already has gets the next marker shape (circle, square, triangle, diamond). Dashed series (the
+// peers) keep their dash and are drawn with hollow markers, so they never read as ours.
+struct SeriesLook {
+  std::string color;
+  std::string marker;  // "circle", "square", "triangle", "diamond"
+  bool dashed = false;
+  bool operator==(const SeriesLook& o) const {
+    return color == o.color && marker == o.marker && dashed == o.dashed;
+  }
+};
+std::vector<SeriesLook> SeriesLooks(const std::vector<PlotSeries>& series);
+
+// A horizontal bar per named row (change charts, ratios to a peer): the row names stand at the
+// left, so each bar says which case it is.
+struct Bar {
+  std::string label;
+  double value = 0;
+  std::string color = "#1f77b4";
+  std::string note;  // printed after the bar, e.g. "1.07x" or "faster"
+};
+std::string BarChartSvg(const std::string& title, const std::string& x_label,
+                        const std::vector<Bar>& bars,
+                        const std::vector<std::pair<std::string, double>>& references = {});
+
 struct ReferenceLine {
   std::string label;
   double y = 0;

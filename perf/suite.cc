@@ -171,6 +171,9 @@ harness::Json NewRecord(const std::string& suite, int argc, char** argv,
   record["run_id"] = harness::MakeRunId(env["started"].get<std::string>(), harness::ShortHostname(),
                                         git.short_commit);
   record["command"] = CommandLine(argc, argv, "//perf:" + suite);
+  // A quick run measures other (smaller) cases under the same row names: it is compared only
+  // with quick runs, a full run only with full ones.
+  record["quick"] = QuickFromFlags();
   record["env"] = std::move(env);
   return record;
 }
@@ -307,7 +310,7 @@ int PublishRun(const std::string& suite, const harness::OutputOptions& output,
             path, harness::ReportMarkdown(record, *previous, *comparison, options));
         if (s.ok()) {
           s = harness::WriteFileAtomic(written->dir + "/report_changes.svg",
-                                       harness::ReportChartSvg(*comparison, options));
+                                       harness::ReportChartSvg(*comparison, options, machine));
         }
         if (!s.ok()) {
           std::fprintf(stderr, "%s: could not write the report: %s\n", suite.c_str(),

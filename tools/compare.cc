@@ -138,7 +138,7 @@ int Main(int argc, char** argv) {
     absl::Status s = harness::WriteFileAtomic((run_dir / "report.md").string(), md);
     if (s.ok()) {
       s = harness::WriteFileAtomic((run_dir / "report_changes.svg").string(),
-                                   harness::ReportChartSvg(*comparison, options));
+                                   harness::ReportChartSvg(*comparison, options, machine));
     }
     if (!s.ok()) Fail(std::string(s.message()));
     std::fprintf(stderr, "compare: wrote %s\n", (run_dir / "report.md").c_str());
