@@ -39,11 +39,11 @@ check "naive skip is explained" 'grep -q "naive above 32" "$out/naive/matmul_swe
   --min_time=0 --min_sample_time=0 --out="$out/tr" >"$TEST_TMPDIR/tr" 2>&1
 rc=$?
 check "transformer run exits 0 (tail: $(tail -3 "$TEST_TMPDIR/tr"))" '[ $rc -eq 0 ]'
-check "linear_packed rows" 'grep -q "\"variant\": *\"linear_packed\"" "$out/tr/matmul_sweep.json"'
-check "linear_packed rows checked ok" '! grep -q "\"ok\": *false" "$out/tr/matmul_sweep.json"'
-check "read ceilings recorded" 'grep -q "\"read_ceilings\"" "$out/tr/matmul_sweep.json"'
+check "linear_packed rows" 'grep -q "\"variant\": *\"linear_packed\"" "$out/tr/matmul_sweep-transformer.json"'
+check "linear_packed rows checked ok" '! grep -q "\"ok\": *false" "$out/tr/matmul_sweep-transformer.json"'
+check "read ceilings recorded" 'grep -q "\"read_ceilings\"" "$out/tr/matmul_sweep-transformer.json"'
 check "eight M = 1 rows against the ceiling" \
-  '[ "$(grep -c "^| 1 | 1x" "$out/tr/matmul_sweep.md")" -eq 8 ]'
+  '[ "$(grep -c "^| 1 | 1x" "$out/tr/matmul_sweep-transformer.md")" -eq 8 ]'
 
 # --no_publish writes nothing.
 "$sweep" --quick --sizes=8 --peers=none --no_publish >/dev/null 2>&1
