@@ -594,9 +594,13 @@ std::string PreviousRun(const std::string& results_root, const std::string& suit
   // Newest first: the same command wins; else the newest run sharing a row; without a current
   // record, simply the newest.
   std::string overlapping;
+  std::set<std::string> own_shards;  // a merged run is not compared with its own shards
+  if (current != nullptr && current->contains("merged_from") && (*current)["merged_from"].is_array()) {
+    for (const Json& id : (*current)["merged_from"]) own_shards.insert(JsonText(id));
+  }
   for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
     const auto& [id, path] = *it;
-    if (id >= run_id) continue;
+    if (id >= run_id || own_shards.count(id)) continue;
     auto record = ReadRecord(path);
     if (!record.ok()) {
       if (warnings != nullptr) {
@@ -629,6 +633,46 @@ std::string PreviousRun(const std::string& results_root, const std::string& suit
     }
   }
   return overlapping;
+}
+
+absl::StatusOr<Json> MergeShards(const std::vector<Json>& shards) {
+  if (shards.size() < 2) return absl::InvalidArgumentError("give at least two shards to merge");
+  const Json& first = shards[0];
+  const Json none = Json::object();
+  Json merged = first;
+  merged.erase("shard");
+  merged["rows"] = Json::array();
+  merged["merged_from"] = Json::array();
+  std::set<std::string> names, shard_labels;
+  for (const Json& s : shards) {
+    const std::string id = s.value("run_id", "?");
+    std::string why;
+    if (s.value("suite", "") != first.value("suite", "") || s.value("mode", "") != first.value("mode", "") ||
+        s.value("quick", false) != first.value("quick", false)) {
+      return absl::InvalidArgumentError(id + " is another kind of run (suite, mode or --quick differ)");
+    }
+    if (!SameMachine(first.value("env", none), s.value("env", none), &why)) {
+      return absl::InvalidArgumentError(id + " ran on another machine (" + why + ")");
+    }
+    const Json* commit_a = Find(first, {"env", "git_commit"});
+    const Json* commit_b = Find(s, {"env", "git_commit"});
+    if ((commit_a == nullptr) != (commit_b == nullptr) || (commit_a != nullptr && *commit_a != *commit_b)) {
+      return absl::InvalidArgumentError(id + " measured another commit");
+    }
+    const std::string label = s.value("shard", "");
+    if (label.empty() || !shard_labels.insert(label).second) {
+      return absl::InvalidArgumentError(id + (label.empty() ? " is not a shard (no \"shard\")" : " repeats shard " + label));
+    }
+    for (const Json& row : s.value("rows", Json::array())) {
+      const std::string name = row.contains("name") ? JsonText(row["name"]) : "";
+      if (!names.insert(name).second) {
+        return absl::InvalidArgumentError("row " + name + " is in two shards");
+      }
+      merged["rows"].push_back(row);
+    }
+    merged["merged_from"].push_back(id);
+  }
+  return merged;
 }
 
 }  // namespace klab::harness

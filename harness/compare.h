@@ -108,6 +108,13 @@ std::string PreviousRun(const std::string& results_root, const std::string& suit
                         const Json* current = nullptr,
                         std::vector<std::string>* warnings = nullptr);
 
+// The shards of one sweep (--shard=i/n runs of one machine, the same suite, mode, quick-ness and
+// commit) as one record: the first shard's header, every shard's rows in shard order, "shard"
+// removed and "merged_from" listing the shards' run ids. InvalidArgument when they do not belong
+// together (another machine, suite, mode or commit, a shard given twice) or two shards hold a row
+// of the same name.
+absl::StatusOr<Json> MergeShards(const std::vector<Json>& shards);
+
 }  // namespace klab::harness
 
 #endif  // KLAB_HARNESS_COMPARE_H_

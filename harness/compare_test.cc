@@ -271,5 +271,43 @@ TEST(CompareRuns, PerCaseDriftControl) {
   EXPECT_NE(ReportMarkdown(after, before, *c, {}).find("verdict vs control"), std::string::npos);
 }
 
+// Shards of one sweep merge into the rows of the whole run; shards of another machine, another
+// commit, a shard given twice or a row in two shards are refused.
+TEST(MergeShards, ShardsBecomeTheWholeRun) {
+  std::mt19937 rng(6);
+  std::vector<Json> rows;
+  for (int i = 0; i < 7; ++i) rows.push_back(ImplRow("r" + std::to_string(i), "kernel-lab", 64 << i, 100, rng));
+  auto shard = [&](int index, int count, const std::string& cpu) {
+    Json part = Json::array();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (static_cast<int>(i % count) == index - 1) part.push_back(rows[i]);
+    }
+    Json r = Record("s" + std::to_string(index), cpu, part);
+    r["shard"] = std::to_string(index) + "/" + std::to_string(count);
+    r["env"]["git_commit"] = "abc";
+    r["env"]["cores"] = 2;
+    r["env"]["caches"] = {{"l2", 1 << 20}};
+    r["env"]["isa"] = {"avx2", "avx512f"};
+    return r;
+  };
+  auto merged = MergeShards({shard(1, 3, "cpu"), shard(2, 3, "cpu"), shard(3, 3, "cpu")});
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  std::set<std::string> names;
+  for (const Json& row : (*merged)["rows"]) names.insert(row["name"].get<std::string>());
+  EXPECT_EQ(names.size(), rows.size());
+  EXPECT_EQ((*merged)["rows"].size(), rows.size());
+  EXPECT_FALSE(merged->contains("shard"));
+  EXPECT_EQ((*merged)["merged_from"], Json({"s1", "s2", "s3"}));
+  EXPECT_FALSE(MergeShards({shard(1, 2, "cpu"), shard(2, 2, "another cpu")}).ok());
+  EXPECT_FALSE(MergeShards({shard(1, 2, "cpu"), shard(1, 2, "cpu")}).ok());
+  Json other_commit = shard(2, 2, "cpu");
+  other_commit["env"]["git_commit"] = "def";
+  EXPECT_FALSE(MergeShards({shard(1, 2, "cpu"), other_commit}).ok());
+  Json overlapping = shard(2, 2, "cpu");
+  overlapping["rows"].push_back(rows[0]);
+  EXPECT_FALSE(MergeShards({shard(1, 2, "cpu"), overlapping}).ok());
+  EXPECT_FALSE(MergeShards({shard(1, 2, "cpu")}).ok());
+}
+
 }  // namespace
 }  // namespace klab::harness

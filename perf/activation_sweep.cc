@@ -263,6 +263,7 @@ int Main(int argc, char** argv) {
   std::vector<ActivationCase> cases =
       BuildActivationCases(settings.sizes, settings.ops, absl::GetFlag(FLAGS_seed));
   if (cases.empty()) ExitWithUsageError("nothing to run: no op matches --ops");
+  KeepShard(ShardFromFlagsOrExit(), &cases, &record);
   int total = 0;
   for (const ActivationCase& c : cases) total += static_cast<int>(c.impls.size());
   Progress progress(total);

@@ -208,7 +208,8 @@ std::vector<Impl> ImplsOf(const Settings& settings,
 
 int Main(int argc, char** argv) {
   ParseFlagsOrExit(argc, argv, (std::string(kUsage) + "\n" + MeasureDefaultsHelp(kDefaults)).c_str());
-  const Settings settings = ReadSettingsOrExit();
+  Settings settings = ReadSettingsOrExit();
+  const Shard shard = ShardFromFlagsOrExit();
   kernels::SetBlockingOverride(settings.blocking);
   const harness::OutputOptions output = OutputOptionsFromFlagsOrExit();
   const std::unique_ptr<harness::Topology> topology = LoadTopologyOrExit(kSuite);
@@ -216,6 +217,7 @@ int Main(int argc, char** argv) {
   harness::Json record = NewRecord(kSuite, argc, argv, topo);
   // Square and transformer runs are kept apart: results/<machine>/latest/matmul_sweep-transformer.md.
   if (settings.shapes == "transformer") record["mode"] = "transformer";
+  KeepShard(shard, &settings.cases, &record);
   harness::Json& env = record["env"];
   const std::vector<std::unique_ptr<PeerGemm>> peers = LoadPeers(env);
   int most_threads = 1;

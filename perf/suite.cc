@@ -28,6 +28,9 @@ ABSL_FLAG(std::string, out, "",
 ABSL_FLAG(std::string, results, "",
           "Publish into this results folder instead of the repository's results/ (a relative path "
           "is taken from where `bazel run` was started).");
+ABSL_FLAG(std::string, shard, "1/1",
+          "Run shard i of n (i/n): every case whose index is i-1 modulo n, for a fleet's batch "
+          "jobs; //tools:compare --merge joins the shards of one machine.");
 ABSL_FLAG(std::string, format, "md,json",
           "Files to write under --out: any of md, json, csv (comma-separated). Published runs keep "
           "the gzipped record and the tables always, and add <key>.csv when csv is named.");
@@ -72,6 +75,18 @@ std::vector<int> CoresFromFlagsOrExit(const harness::Topology& topology, int thr
   }
   cores.resize(threads);
   return cores;
+}
+
+Shard ShardFromFlagsOrExit() {
+  const std::string text = absl::GetFlag(FLAGS_shard);
+  const std::vector<std::string> parts = absl::StrSplit(text, '/');
+  Shard shard;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &shard.index) ||
+      !absl::SimpleAtoi(parts[1], &shard.count) || shard.count < 1 || shard.count > 10000 ||
+      shard.index < 1 || shard.index > shard.count) {
+    ExitWithUsageError("--shard: '" + text + "' is not i/n with 1 <= i <= n (e.g. 2/4)");
+  }
+  return shard;
 }
 
 bool QuickFromFlags() { return absl::GetFlag(FLAGS_quick); }

@@ -38,6 +38,30 @@ harness::MeasureOptions MeasureOptionsFromFlagsOrExit(const MeasureDefaults& def
 // A few lines for the suite's usage text listing its defaults.
 std::string MeasureDefaultsHelp(const MeasureDefaults& defaults);
 
+// --shard=i/n (defined once here): a fleet runs the cases of one sweep as n jobs, job i taking
+// every case whose index (in the suite's case order) is i-1 modulo n. Deterministic: the same
+// flags give every job the same split, and the shards' rows are disjoint and cover the run.
+// //tools:compare --merge puts the shards of one machine back into one run.
+struct Shard {
+  int index = 1, count = 1;  // 1-based; 1/1 is the whole run
+  bool Keeps(size_t case_index) const {
+    return static_cast<int>(case_index % static_cast<size_t>(count)) == index - 1;
+  }
+};
+// The shard of this run; exits 2 when --shard is not i/n with 1 <= i <= n.
+Shard ShardFromFlagsOrExit();
+// Keeps this shard's cases of `cases` and records the shard in record["shard"] ("i/n").
+template <class T>
+void KeepShard(const Shard& shard, std::vector<T>* cases, harness::Json* record) {
+  if (shard.count == 1) return;
+  std::vector<T> kept;
+  for (size_t i = 0; i < cases->size(); ++i) {
+    if (shard.Keeps(i)) kept.push_back(std::move((*cases)[i]));
+  }
+  *cases = std::move(kept);
+  (*record)["shard"] = std::to_string(shard.index) + "/" + std::to_string(shard.count);
+}
+
 // The machine's topology (hwloc); on failure prints "<suite>: why" and exits 1.
 std::unique_ptr<harness::Topology> LoadTopologyOrExit(const char* suite);
 

@@ -12,6 +12,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/cli.h"
 #include "harness/compare.h"
 #include "harness/env.h"
@@ -28,6 +29,9 @@ ABSL_FLAG(double, alpha, 0.05, "significance level of the Mann-Whitney U test");
 ABSL_FLAG(bool, fail_on_regression, false,
           "exit 3 when any row is `slower` (and 1 when no row could be compared)");
 ABSL_FLAG(bool, write, true, "write report.md into the run's folder");
+ABSL_FLAG(std::vector<std::string>, merge, {},
+          "run ids of the shards (--shard=i/n) of one sweep on one machine: publish them as one "
+          "run <first id>-merged, then compare that");
 
 namespace klab::tools {
 namespace {
@@ -40,6 +44,7 @@ constexpr char kUsage[] =
     "Default: the newest run against the previous run of the same suite on the same kind of\n"
     "machine (CPU, caches, ISA, measured peak; every host of these VMs is called vm). Times from\n"
     "another machine are never called faster or slower.\n"
+    "  bazel run //tools:compare -- --merge=RUN_ID,RUN_ID[,...]   (shards of one sweep -> one run)\n"
     "Exit status: 0 fine, 1 error (or nothing comparable under --fail_on_regression), 2 usage,\n"
     "3 a regression under --fail_on_regression.\n";
 
@@ -60,6 +65,47 @@ bool IsPlainName(const std::string& name) {
   std::exit(1);
 }
 
+// The shards' records as one run under `root`; its run id.
+std::string Merge(const std::string& root, const std::vector<std::string>& ids, const std::string& suite) {
+  std::vector<harness::Json> shards;
+  std::string key = suite;
+  for (const std::string& id : ids) {
+    const std::string dir = harness::RunDir(root, id);
+    if (dir.empty()) Fail("no run " + id + " under " + root);
+    if (key.empty()) {
+      auto s = harness::SuiteOfRun(dir);
+      if (!s.ok()) Fail(std::string(s.status().message()));
+      key = *s;
+    }
+    auto record = harness::ReadRecord(harness::RecordPath(dir, key));
+    if (!record.ok()) Fail(std::string(record.status().message()));
+    shards.push_back(*record);
+  }
+  auto merged = harness::MergeShards(shards);
+  if (!merged.ok()) Fail("cannot merge: " + std::string(merged.status().message()));
+  (*merged)["run_id"] = ids[0] + "-merged";
+  (*merged)["command"] = "bazel run //tools:compare -- --merge=" + absl::StrJoin(ids, ",");
+  std::vector<std::vector<std::string>> rows;
+  for (const harness::Json& row : (*merged)["rows"]) {
+    const double median = row.contains("time_ns") && row["time_ns"].contains("median") &&
+                                  row["time_ns"]["median"].is_number()
+                              ? row["time_ns"]["median"].get<double>() : 0;
+    rows.push_back({row.value("name", "?"), row.value("impl", "kernel-lab"),
+                    absl::StrFormat("%.0f", median)});
+  }
+  const std::string md = absl::StrFormat("# %s (merged from %s)\n\n", key, absl::StrJoin(ids, ", ")) +
+                         harness::MarkdownTable({"row", "impl", "median ns"}, {false, false, true}, rows);
+  harness::OutputOptions o;
+  o.results_root = root;
+  auto written = harness::WriteRun(o, *merged, md,
+                                   absl::StrFormat("%s, %d rows merged from %d shards", key,
+                                                   rows.size(), ids.size()));
+  if (!written.ok()) Fail(std::string(written.status().message()));
+  std::fprintf(stderr, "compare: merged %zu shards (%zu rows) into %s\n", ids.size(), rows.size(),
+               written->dir.c_str());
+  return written->run_id;
+}
+
 int Main(int argc, char** argv) {
   const std::vector<char*> args = ParseFlagsOrExit(argc, argv, kUsage, 1);
   if (args.size() > 2) ExitWithUsageError("give at most one run id");
@@ -74,6 +120,12 @@ int Main(int argc, char** argv) {
   }
   std::string suite = absl::GetFlag(FLAGS_suite);
   std::string run_id = args.size() == 2 ? args[1] : "";
+  const std::vector<std::string> merge = absl::GetFlag(FLAGS_merge);
+  for (const std::string& id : merge) {
+    if (!IsPlainName(id) || id.empty()) ExitWithUsageError("--merge: '" + id + "' is not a run id");
+  }
+  if (!merge.empty() && !run_id.empty()) ExitWithUsageError("--merge makes the run to compare; give no run id");
+  if (merge.size() == 1) ExitWithUsageError("--merge needs two or more shards");
   // Run ids and suite names are folder and file names under results/, never paths.
   for (const auto& [flag, value] : {std::pair<const char*, std::string>{"run id", run_id},
                                     {"--baseline", absl::GetFlag(FLAGS_baseline)},
@@ -84,6 +136,7 @@ int Main(int argc, char** argv) {
           flag, value));
     }
   }
+  if (!merge.empty()) run_id = Merge(root, merge, suite);
   if (run_id.empty()) {
     const std::vector<std::string> runs = harness::ListRuns(root, suite);
     if (runs.empty()) Fail("no runs under " + root);
