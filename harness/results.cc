@@ -130,7 +130,35 @@ absl::StatusOr<std::string> DefaultResultsRoot() {
       "publish into: pass --out=DIR or --no_publish");
 }
 
-std::string SerializeRecord(const Json& record) {
+namespace {
+
+// `v` to `digits` significant digits.
+double RoundSignificant(double v, int digits) {
+  if (v == 0 || !std::isfinite(v)) return v;
+  const double scale = std::pow(10.0, digits - 1 - static_cast<int>(std::floor(std::log10(std::abs(v)))));
+  return std::round(v * scale) / scale;
+}
+
+// Measurements are kept to the precision they have: every float to 6 significant digits (the
+// noise of a timing is 0.1% at best), timing samples to 5 (0.01%). The statistics were computed
+// from the full values before; the digits dropped are the ones gzip cannot compress.
+void CompactNumbers(Json& value, bool samples) {
+  if (value.is_object()) {
+    for (auto& [key, v] : value.items()) CompactNumbers(v, key == "samples_ns");
+  } else if (value.is_array()) {
+    for (Json& v : value) CompactNumbers(v, samples);
+  } else if (value.is_number_float()) {
+    value = RoundSignificant(value.get<double>(), 6);
+  } else if (samples && value.is_number_integer()) {
+    value = static_cast<int64_t>(RoundSignificant(static_cast<double>(value.get<int64_t>()), 5));
+  }
+}
+
+}  // namespace
+
+std::string SerializeRecord(const Json& full) {
+  Json record = full;
+  CompactNumbers(record, false);
   std::string out = "{\n";
   bool first = true;
   for (const auto& [key, value] : record.items()) {

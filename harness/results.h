@@ -107,7 +107,8 @@ absl::StatusOr<WrittenRun> WriteRunParts(
 // moved or pruned by //tools:results).
 absl::Status RewriteIndexes(const std::string& results_root, std::vector<std::string>* repairs);
 
-// The record as text: one row per line (diffs stay readable, files small), env indented.
+// The record as text: one row per line (diffs stay readable, files small), env indented; floats
+// to 6 significant digits and timing samples to 5 (results.cc, CompactNumbers).
 std::string SerializeRecord(const Json& record);
 
 // A markdown table: header row, separator (numbers right-aligned when `numeric[i]`), rows.

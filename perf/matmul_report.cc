@@ -249,9 +249,11 @@ std::vector<std::pair<std::string, std::string>> Charts(const harness::Json& rec
     }
     files.push_back(
         {absl::StrFormat("matmul_sweep_gflops_t%d.svg", threads),
-         harness::LineChartSvg({absl::StrFormat("sgemm, square n x n x n, %d thread%s (dashed: "
-                                                "peer libraries)",
-                                                threads, threads > 1 ? "s" : ""),
+         harness::LineChartSvg({absl::StrFormat("sgemm, square n x n x n, %d thread%s, %s (%s) "
+                                                "(dashed: peer libraries)",
+                                                threads, threads > 1 ? "s" : "",
+                                                env.value("cpu_model", "unknown CPU"),
+                                                env.value("machine", "?")),
                                 "n", "GFLOP/s", true, false},
                                series, refs)});
   }

@@ -147,7 +147,11 @@ std::pair<std::string, std::string> TokensChart(const Json& record) {
   for (size_t i = 0; i < cases.size(); ++i) {
     legend += absl::StrFormat("%s%d %s", i == 0 ? "" : ", ", i + 1, cases[i]);
   }
-  return {harness::LineChartSvg({"model_bench: tokens/s with the KV cache, ours and PyTorch's",
+  const Json env = record.value("env", Json::object());
+  return {harness::LineChartSvg({absl::StrFormat("model_bench: tokens/s with the KV cache, ours and "
+                                                 "PyTorch's, %s (%s)",
+                                                 env.value("cpu_model", "unknown CPU"),
+                                                 env.value("machine", "?")),
                                  "case (model and test, listed under the table)",
                                  "tokens/s (log scale)", false, true},
                                 list),

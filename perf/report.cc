@@ -295,7 +295,7 @@ int Publish(const harness::OutputOptions& output, const std::string& root, Repor
     records.push_back({p.record, p.markdown});
   }
   files.push_back({"report.md", md});
-  files.push_back({"report.json", report.dump(1) + "\n"});
+  files.push_back({"report.json", report.dump() + "\n"});
   std::printf("%s", md.c_str());
   if (records.empty()) {
     std::fprintf(stderr, "report: no part produced a record; nothing written\n");

@@ -287,7 +287,9 @@ Json Scaling(const ReportInput& in) {
     std::map<std::string, std::map<int, double>> by_case;  // case without threads -> threads -> t
     std::map<std::string, std::string> label;
     for (const Json& row : Rows(p.record)) {
-      if (!harness::IsOurs(row) || !(Median(row) > 0)) continue;
+      // Of the kernel sweeps' many variants, the dispatcher's row stands for the library.
+      const bool kernel_part = p.area == "matmul" || p.area == "activations and norms";
+      if (!harness::IsOurs(row) || !(Median(row) > 0) || (kernel_part && !IsDispatch(row))) continue;
       Json no_threads = row;
       no_threads.erase("threads");
       const std::string key = harness::CaseKey(no_threads) + Text(row.value("variant", Json("")));

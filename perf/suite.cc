@@ -30,7 +30,8 @@ ABSL_FLAG(std::string, results, "",
           "is taken from where `bazel run` was started).");
 ABSL_FLAG(std::string, shard, "1/1",
           "Run shard i of n (i/n): every case whose index is i-1 modulo n, for a fleet's batch "
-          "jobs; //tools:compare --merge joins the shards of one machine.");
+          "jobs; //tools:compare --merge joins the shards of one machine. matmul_sweep and "
+          "activation_sweep shard their cases; the other suites run whole.");
 ABSL_FLAG(std::string, format, "md,json",
           "Files to write under --out: any of md, json, csv (comma-separated). Published runs keep "
           "the gzipped record and the tables always, and add <key>.csv when csv is named.");
@@ -151,6 +152,7 @@ harness::OutputOptions OutputOptionsFromFlagsOrExit() {
   if (!output.out_dir.empty() && !output.results_root.empty()) {
     ExitWithUsageError("--out and --results contradict each other (write here, or publish there)");
   }
+  ShardFromFlagsOrExit();  // its syntax, in every suite (matmul_sweep and activation_sweep use it)
   output.formats = {.md = false, .json = false, .csv = false};
   for (absl::string_view f : absl::StrSplit(absl::GetFlag(FLAGS_format), ',')) {
     if (f == "md") output.formats.md = true;
