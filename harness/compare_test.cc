@@ -271,6 +271,24 @@ TEST(CompareRuns, PerCaseDriftControl) {
   EXPECT_NE(ReportMarkdown(after, before, *c, {}).find("verdict vs control"), std::string::npos);
 }
 
+// A peer timed in alternating blocks (PyTorch, in its own process) did not share our rounds: it
+// is no control, however much it moved; the model bench's read kernel, named by its variant, is.
+TEST(CompareRuns, OnlyPeersSampledInOurRoundsAreControls) {
+  std::mt19937 rng(7);
+  Json torch = ImplRow("torch/r", "pytorch", 64, 1000, rng), torch2 = ImplRow("torch/r", "pytorch", 64, 700, rng);
+  torch["stopped_by"] = torch2["stopped_by"] = "alternating blocks";
+  Json read = ImplRow("read/r", "read-kernel", 64, 300, rng), read2 = ImplRow("read/r", "read-kernel", 64, 300, rng);
+  read.erase("peer_config"), read2.erase("peer_config");
+  read["variant"] = read2["variant"] = "LinearReadThreaded";
+  const Json k = ImplRow("ours/r", "kernel-lab", 64, 500, rng), k2 = ImplRow("ours/r", "kernel-lab", 64, 500, rng);
+  auto c = CompareRuns(Record("b", "cpu", {torch2, read2, k2}), Record("a", "cpu", {torch, read, k}), {});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->control_rows, 1);  // the read kernel
+  for (const RowComparison& r : c->rows) {
+    if (r.name == "ours/r") EXPECT_NEAR(r.control_change, 0.0, 0.02);  // not PyTorch's -30%
+  }
+}
+
 // Shards of one sweep merge into the rows of the whole run; shards of another machine, another
 // commit, a shard given twice or a row in two shards are refused.
 TEST(MergeShards, ShardsBecomeTheWholeRun) {

@@ -160,20 +160,33 @@ std::string FleetMarkdown(const std::string& results_root) {
     }
   }
   std::sort(machines.begin(), machines.end());
+  std::map<std::string, std::string> latest_report;  // machine -> run id with a report.md
   for (const std::string& m : machines) {
     std::vector<std::string> runs;
     for (const auto& e : fs::directory_iterator(fs::path(results_root) / m / "runs", ec)) {
       if (e.is_directory()) runs.push_back(e.path().string());
     }
     std::sort(runs.rbegin(), runs.rend());  // newest first
+    // The newest full run of each key; a quick run only where there is no full one. A shard
+    // holds part of a run: never shown.
+    std::map<std::string, std::pair<std::string, Json>> quick;
     for (const std::string& dir : runs) {
+      const std::string id = fs::path(dir).filename().string();
+      if (!latest_report.count(m) && fs::exists(fs::path(dir) / "report.json")) latest_report[m] = id;
       for (const std::string& key : RecordKeysOfRun(dir)) {
         if (newest[m].count(key)) continue;
         auto record = ReadRecord(RecordPath(dir, key));
-        if (!record.ok()) continue;
-        newest[m][key] = {fs::path(dir).filename().string(), *record};
+        if (!record.ok() || record->contains("shard")) continue;
+        if (record->value("quick", false)) {
+          if (!quick.count(key)) quick[key] = {id + " (quick)", *record};
+          continue;
+        }
+        newest[m][key] = {id, *record};
         keys.insert(key);
       }
+    }
+    for (auto& [key, q] : quick) {
+      if (!newest[m].count(key)) newest[m][key] = q, keys.insert(key);
     }
   }
   std::string md =
@@ -187,6 +200,10 @@ std::string FleetMarkdown(const std::string& results_root) {
   std::vector<std::string> links;
   for (const std::string& m : machines) links.push_back(absl::StrFormat("[%s](%s/README.md)", m, m));
   md += (links.empty() ? std::string("none yet") : absl::StrJoin(links, ", ")) + "\n";
+  for (const auto& [m, id] : latest_report) {
+    md += absl::StrFormat("\nThe newest whole report (`bazel run //perf:report`) of %s: [%s](%s/runs/%s/report.md)\n",
+                          m, id, m, id);
+  }
   for (const std::string& key : keys) {
     std::vector<std::string> cols;
     std::map<std::string, std::map<std::string, std::string>> cell;  // label -> machine -> text
@@ -202,8 +219,9 @@ std::string FleetMarkdown(const std::string& results_root) {
     }
     md += "\n## " + key + "\n\n| |";
     for (const std::string& m : cols) {
-      md += absl::StrFormat(" %s ([%s](%s/runs/%s/)) |", m, newest[m][key].first, m,
-                            newest[m][key].first);
+      const std::string& label = newest[m][key].first;
+      const std::string id = label.substr(0, label.find(' '));
+      md += absl::StrFormat(" %s ([%s](%s/runs/%s/)) |", m, label, m, id);
     }
     md += "\n|---|";
     for (size_t i = 0; i < cols.size(); ++i) md += "---|";

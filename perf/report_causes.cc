@@ -39,12 +39,15 @@ Json SharesOf(const Json& record, const Json& row) {
 
 // Kernel rows of the same run that moved significantly and belong to a kernel kind (gemm to the
 // matmul parts, norm to the norms, activation to GELU/SiLU, attention to softmax).
-std::vector<std::string> RelatedKernelRows(const ReportInput& in, const std::string& kind) {
+// Only rows that moved the same way, on the same thread count, are listed.
+std::vector<std::string> RelatedKernelRows(const ReportInput& in, const std::string& kind,
+                                           const std::string& verdict, const std::string& threads) {
   std::vector<std::string> out;
   for (const ReportPart& p : in.parts) {
     if (!p.comparison || (p.area != "matmul" && p.area != "activations and norms")) continue;
     for (const harness::RowComparison& r : p.comparison->rows) {
-      if (r.impl != "kernel-lab" || Verdict(r) == "noise") continue;
+      if (r.impl != "kernel-lab" || Verdict(r) != verdict) continue;
+      if (r.name.size() < threads.size() || r.name.compare(r.name.size() - threads.size(), threads.size(), threads) != 0) continue;
       const bool match = (kind.find("gemm") != std::string::npos && p.area == "matmul") ||
                          (kind.find("norm") != std::string::npos && r.name.find("norm") != std::string::npos) ||
                          ((kind.find("activation") != std::string::npos || kind.find("gelu") != std::string::npos) &&
@@ -97,9 +100,10 @@ Json RootCauses(const ReportInput& in) {
       for (const auto& [kind, share] : s1.items()) {
         if (!share.is_number() || !s0.contains(kind) || !s0[kind].is_number()) continue;
         const double t1 = share.get<double>() * r.current_ns, t0 = s0[kind].get<double>() * r.previous_ns;
+        const std::string threads = "/t" + std::to_string(now->value("threads", 1));
         kinds.push_back({t1 - t0, {{"kind", kind}, {"share_then", s0[kind]}, {"share_now", share},
                                    {"ms_then", t0 * 1e-6}, {"ms_now", t1 * 1e-6},
-                                   {"related", RelatedKernelRows(in, kind)}}});
+                                   {"related", RelatedKernelRows(in, kind, Verdict(r), threads)}}});
       }
       std::sort(kinds.begin(), kinds.end(), [](const auto& a, const auto& b) {
         return std::abs(a.first) > std::abs(b.first);
