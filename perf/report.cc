@@ -36,6 +36,9 @@ ABSL_FLAG(double, budget, 600,
 ABSL_FLAG(std::vector<std::string>, parts, {},
           "Only these parts (keys: peak, matmul_sweep, matmul_sweep-transformer, "
           "activation_sweep, model_bench, train_bench, memory_bench); default all.");
+ABSL_FLAG(std::string, rerender, "",
+          "Measure nothing: rebuild report.md, report.json and the charts of this published run "
+          "from its records (after the report's rules or layout changed).");
 ABSL_FLAG(bool, fail_on_regression, false,
           "Exit 3 when a row of ours is significantly slower than in the baseline.");
 
@@ -51,6 +54,7 @@ constexpr char kUsage[] =
     "top-10 changes, root causes, recommendations, charts) and report.json.\n"
     "  bazel run //perf:report -- [--quick] [--budget=SECONDS] [--parts=LIST]\n"
     "      [--out=DIR | --results=DIR | --no_publish] [--format=md,json,csv] [--fail_on_regression]\n"
+    "  bazel run //perf:report -- --rerender=RUN_ID   (the report of a published run, rebuilt)\n"
     "Each part is compared with the previous run of its kind on this machine only.\n"
     "Exit status: 0 fine, 1 a part failed or measured a wrong result, 2 usage, 3 a regression\n"
     "under --fail_on_regression.\n";
@@ -314,6 +318,59 @@ int Publish(const harness::OutputOptions& output, const std::string& root, Repor
   return absl::GetFlag(FLAGS_fail_on_regression) && !report["top_regressions"].empty() ? 3 : 0;
 }
 
+// --rerender: the parts of a published run, read back, with the modes and times its report.json
+// recorded; then the report rebuilt beside them. The exit status.
+int Rerender(const std::string& root, const std::string& run_id) {
+  const std::string dir = harness::RunDir(root, run_id);
+  if (dir.empty()) ExitWithUsageError("--rerender: no run " + run_id + " under " + root);
+  const Json old = Json::parse(Slurp(fs::path(dir) / "report.json"), nullptr, false);
+  ReportInput in;
+  in.run_id = run_id;
+  std::map<std::string, Json> recorded;
+  if (!old.is_discarded() && old.contains("summary")) {
+    in.quick = old["summary"].value("quick", false);
+    in.budget_s = old["summary"].value("budget_s", 0.0);
+    in.wall_s = old["summary"].value("runtime_s", 0.0);
+    for (const Json& p : old["summary"].value("parts", Json::array())) recorded[p.value("key", "")] = p;
+  }
+  for (const Plan& plan : Plans()) {
+    const std::string path = harness::RecordPath(dir, plan.key);
+    if (path.empty()) continue;
+    auto record = harness::ReadRecord(path);
+    if (!record.ok()) {
+      std::fprintf(stderr, "report: %s\n", std::string(record.status().message()).c_str());
+      return 1;
+    }
+    ReportPart part;
+    part.key = plan.key;
+    part.area = plan.area;
+    part.record = *record;
+    part.command = record->value("command", "");
+    part.mode = recorded.count(plan.key) ? recorded[plan.key].value("mode", "?") : "?";
+    part.wall_s = recorded.count(plan.key) ? recorded[plan.key].value("wall_s", 0.0) : 0.0;
+    if (in.parts.empty()) in.env = (*record)["env"], in.machine = harness::MachineOf(*record);
+    in.parts.push_back(std::move(part));
+  }
+  if (in.parts.empty()) ExitWithUsageError("--rerender: " + run_id + " holds no record of a report part");
+  CompareWithBaselines(root, in.run_id, &in.parts, in.options);
+  Json report = BuildReport(in);
+  const auto charts = ReportCharts(in, report);
+  report["charts"] = Json::array();
+  for (const auto& [name, svg] : charts) report["charts"].push_back(name);
+  std::vector<std::pair<std::string, std::string>> files = charts;
+  files.push_back({"report.md", RenderReport(report)});
+  files.push_back({"report.json", report.dump() + "\n"});
+  for (const auto& [name, contents] : files) {
+    const absl::Status s = harness::WriteFileAtomic((fs::path(dir) / name).string(), contents);
+    if (!s.ok()) {
+      std::fprintf(stderr, "report: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "report: rebuilt %s/report.md from its %zu records\n", dir.c_str(), in.parts.size());
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   ParseFlagsOrExit(argc, argv, kUsage);
   const bool quick = QuickFromFlags();
@@ -333,6 +390,7 @@ int Main(int argc, char** argv) {
     auto r = harness::DefaultResultsRoot();
     if (r.ok()) root = *r;  // --out or --no_publish: still compared with the published runs
   }
+  if (!absl::GetFlag(FLAGS_rerender).empty()) return Rerender(root, absl::GetFlag(FLAGS_rerender));
   const std::string tmp = fs::temp_directory_path() / absl::StrFormat("klab-report-%d", getpid());
   fs::create_directories(tmp);
   // The report's own record header: its run id, the environment and the machine it names.

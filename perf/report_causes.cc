@@ -1,6 +1,7 @@
 // The report's judgements, each by a stated rule (perf/report_internal.h, docs/report.md): the
 // top-10 changes, root causes as attribution from the run's own profiles, and recommendations.
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -215,8 +216,16 @@ void BelowCeiling(const ReportInput& in, Json* out) {
   for (const ReportPart& p : in.parts) {
     for (const Json& row : Rows(p.record)) {
       // Below half of both ceilings: a row near its compute peak (prefill) is not memory-bound.
-      const double pct = Num(row, "pct_ceiling"), peak = Num(row, "pct_peak");
-      if (harness::IsOurs(row) && pct < kCeilingPct && !(peak >= kCeilingPct)) {
+      // % of peak from the row, else from its GFLOP/s and the run's peak; a row with neither is
+      // not judged.
+      const double pct = Num(row, "pct_ceiling");
+      double peak = Num(row, "pct_peak");
+      const double per_core = p.record.contains("env") && p.record["env"].contains("peak")
+                                  ? Num(p.record["env"]["peak"], "gflops") : NAN;
+      if (!std::isfinite(peak)) {
+        peak = 100 * Num(row, "gflops") / (per_core * row.value("threads_used", row.value("threads", 1)));
+      }
+      if (harness::IsOurs(row) && pct < kCeilingPct && std::isfinite(peak) && peak < kCeilingPct) {
         low.push_back({pct, {{"row", row.value("name", Json("?"))}, {"pct_ceiling", pct},
                              {"pct_peak", OrNull(peak)}, {"ceiling_gbs", OrNull(Num(row, "ceiling_gbs"))}}});
       }
@@ -230,7 +239,7 @@ void BelowCeiling(const ReportInput& in, Json* out) {
                         "and %s of the FMA peak: under %.0f%% of both, it is bound by neither.",
                         Text(l["row"]), l["pct_ceiling"].get<double>(),
                         l["ceiling_gbs"].is_number() ? absl::StrFormat("%.0f", l["ceiling_gbs"].get<double>()) : "?",
-                        l["pct_peak"].is_number() ? absl::StrFormat("%.1f%%", l["pct_peak"].get<double>()) : "none",
+                        absl::StrFormat("%.1f%%", l["pct_peak"].get<double>()),
                         kCeilingPct),
         l);
   }

@@ -62,6 +62,13 @@ check "third run exits 0" '[ $rc -eq 0 ]'
 check "a run on another machine compares with nothing" 'grep -q "activation_sweep: the first run of its kind on this machine" "$dir/report.md"'
 check "fleet view lists both machines" 'grep -q "other-cpu-2c" "$results/README.md" && grep -q "$(basename "$machine_dir")" "$results/README.md"'
 
+# --rerender rebuilds a published run's report from its records, measuring nothing.
+moved="$(ls -d "$results"/*/runs/"$(basename "$first")")"  # now under other-cpu-2c
+rm "$moved/report.md"
+"$report" --results="$results" --rerender="$(basename "$first")" >/dev/null 2>"$TEST_TMPDIR/rerender.err"
+check "--rerender exits 0 ($(tail -1 "$TEST_TMPDIR/rerender.err"))" '[ $? -eq 0 ] && grep -q "^## Executive summary" "$moved/report.md"'
+expect_exit2 "$report" --results="$results" --rerender=no-such-run
+
 "$report" --help >/dev/null 2>&1
 check "--help exits 0" '[ $? -eq 0 ]'
 "$report" --budget=-1 --no_publish >/dev/null 2>&1
