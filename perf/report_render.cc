@@ -84,15 +84,23 @@ void Summary(const Json& r, std::ostringstream& md) {
 void HotPaths(const Json& r, std::ostringstream& md) {
   md << "\n## Hot paths\n\nWhere the models' and training steps' time goes, by kernel kind (the "
         "suites' profiles of this run):\n\n";
+  // A training step's split holds its phases (forward, backward, optimizer) beside its kernel
+  // kinds: two partitions of the same time, listed apart.
+  static const std::set<std::string> kPhases = {"forward", "backward", "optimizer"};
   for (const Json& k : r["hot_paths"]["kinds"]) {
-    std::vector<std::pair<double, std::string>> shares;
+    std::vector<std::pair<double, std::string>> kinds, phases;
     for (const auto& [kind, v] : k["share"].items()) {
-      if (v.is_number()) shares.push_back({v.get<double>(), kind});
+      if (v.is_number()) (kPhases.count(kind) ? phases : kinds).push_back({v.get<double>(), kind});
     }
-    std::sort(shares.rbegin(), shares.rend());
-    std::vector<std::string> parts;
-    for (const auto& [v, kind] : shares) parts.push_back(absl::StrFormat("%s %.1f%%", kind, 100 * v));
-    md << "- " << Text(k["where"]) << ": " << absl::StrJoin(parts, ", ") << "\n";
+    auto list = [](std::vector<std::pair<double, std::string>> shares) {
+      std::sort(shares.rbegin(), shares.rend());
+      std::vector<std::string> parts;
+      for (const auto& [v, kind] : shares) parts.push_back(absl::StrFormat("%s %.1f%%", kind, 100 * v));
+      return absl::StrJoin(parts, ", ");
+    };
+    md << "- " << Text(k["where"]) << ": " << list(kinds);
+    if (!phases.empty()) md << " (by phase: " << list(phases) << ")";
+    md << "\n";
   }
   md << absl::StrFormat("\nThe rows that took most of the %.0f s measured, with their allocations:\n\n",
                         r["hot_paths"]["measured_s"].get<double>());
