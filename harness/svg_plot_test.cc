@@ -58,7 +58,9 @@ TEST(SvgPlot, RooflineHasCeilingsAndPoints) {
 TEST(SvgPlot, NoTwoSeriesOfAChartLookAlike) {
   std::vector<PlotSeries> series;
   for (int i = 0; i < 45; ++i) {
-    PlotSeries s{"s" + std::to_string(i), {{1.0 + i, 1.0}}};
+    std::string name = "s";
+    name += std::to_string(i);
+    PlotSeries s{name, {{1.0 + i, 1.0}}};
     s.dashed = i % 3 == 0;
     series.push_back(s);
   }

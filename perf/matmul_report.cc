@@ -2,6 +2,7 @@
 #include "perf/matmul_sweep.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "harness/compare.h"
+#include "kernels/cpu/cpu.h"
 #include "harness/layout.h"
 #include "harness/env.h"
 #include "harness/record_reader.h"
@@ -62,6 +64,31 @@ std::string RenderReadCeilings(const std::vector<SweepRow>& rows,
   return md + "\n";
 }
 
+// What may hold a peer back on this CPU, or "": a generic kernel (BLIS `generic`, OpenBLAS's
+// pre-AVX cores), AVX2 kernels on an AVX-512 CPU, and whether the environment forced it. Said in
+// the header so that "faster than the peer" is read with it.
+std::string PeerHandicap(const std::string& name, const harness::Json& info) {
+  const std::string kernel = info.value("kernel", "");
+  std::string lower;
+  for (char c : kernel) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const bool avx512 = kernels::CpuSupports(kernels::Isa::kAvx512);
+  std::string why;
+  if (lower == "generic" || lower == "prescott" || lower == "core2" || lower == "nehalem" ||
+      lower == "katmai" || lower == "atom") {
+    why = "a generic kernel (`" + kernel + "`): it does not know this CPU";
+  } else if (avx512 && (lower == "haswell" || lower == "zen" || lower == "zen2" ||
+                        lower == "zen3" || lower == "avx2" || lower == "sandybridge")) {
+    why = "AVX2 kernels (`" + kernel + "`) on an AVX-512 CPU";
+  }
+  if (why.empty()) return "";
+  const std::string chosen = info.value("kernel_chosen_by", "");
+  if (name == "openblas" && chosen.find("from the environment") != std::string::npos) {
+    why += "; the environment forced it (with OPENBLAS_CORETYPE unset the sweep sets `" +
+           AutoOpenBlasCoretype() + "`, checked like every peer)";
+  }
+  return why;
+}
+
 // The run's header: machine, peak, counters, peers, commit, and what the numbers mean.
 std::string Header(const harness::Json& record, const Settings& settings) {
   const harness::Json& env = record["env"];
@@ -84,7 +111,9 @@ std::string Header(const harness::Json& record, const Settings& settings) {
     if (info.contains("error")) {
       md += absl::StrFormat("- Peer %s: not loaded (%s)\n", name, info["error"].get<std::string>());
     } else {
-      md += absl::StrFormat("- Peer %s: kernel `%s`\n", name, info["kernel"].get<std::string>());
+      const std::string handicap = PeerHandicap(name, info);
+      md += absl::StrFormat("- Peer %s: kernel `%s`%s\n", name, info.value("kernel", "?"),
+                            handicap.empty() ? "" : " — **" + handicap + "**");
     }
   }
   md += absl::StrFormat("- git %s%s, %s\n\n", env["git_commit"].get<std::string>().substr(0, 12),
