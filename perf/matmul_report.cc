@@ -102,6 +102,9 @@ std::string Header(const harness::Json& record, const Settings& settings) {
     md += absl::StrFormat("- Peak (measured by this run, %s): %.1f GFLOP/s per core\n",
                           peak["kernel"].get<std::string>(), peak["gflops"].get<double>());
   }
+  if (env.contains("tuning")) {
+    md += absl::StrFormat("- Dispatcher (`sgemm_auto`): %s\n", env["tuning"].get<std::string>());
+  }
   const harness::Json& counters = env["counters"];
   md += absl::StrFormat("- Hardware counters: %s\n",
                         counters["hardware"].get<bool>()

@@ -19,6 +19,7 @@
 #include "harness/layout.h"
 #include "harness/measure.h"
 #include "kernels/cpu/cpu.h"
+#include "kernels/tuning/tuning.h"
 #include "kernels/peak/bandwidth.h"
 #include "kernels/peak/peak.h"
 
@@ -191,6 +192,8 @@ harness::Json NewRecord(const std::string& suite, int argc, char** argv,
   // A quick run measures other (smaller) cases under the same row names: it is compared only
   // with quick runs, a full run only with full ones.
   record["quick"] = QuickFromFlags();
+  // The tuning profile in force (kernels/tuning): which choices every row's dispatcher made by.
+  env["tuning"] = kernels::ActiveTuningName();
   record["env"] = std::move(env);
   return record;
 }

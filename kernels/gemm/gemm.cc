@@ -1,6 +1,9 @@
 #include "kernels/gemm/gemm.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include "absl/strings/str_format.h"
 #include "kernels/gemm/gemm_config.h"
@@ -61,7 +64,9 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
   return nullptr;
 }
 
-// The heuristic (measured on the machine the lab was built on, interleaved against the peers; see
+// With a tuning profile in force (kernels/tuning/tuning.h), its choice for the call's shape class
+// wins; otherwise, or for a class it does not name, the analytic defaults below.
+// The analytic defaults (measured on the machine the lab was built on, interleaved against the peers; see
 // lab/gemm/README.md):
 //   AVX-512:  m <= 16                            -> smallm__avx512: no packing, B streamed once
 //                                                   (smallm_mt__avx512, columns split, when the
@@ -86,8 +91,62 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
 //             otherwise                          -> packed_8x32__avx512
 //   AVX2:     B row-major, max(m, n, k) <= 384   -> regblock_6x16__avx2, else packed_6x16__avx2
 //   neither:                                     -> loop_ikj
+std::string GemmShapeClass(const SgemmArgs& p) {
+  const char* layout = p.trans_a == Trans::kNo ? (p.trans_b == Trans::kNo ? "NN" : "NT")
+                                               : (p.trans_b == Trans::kNo ? "TN" : "TT");
+  const char* m = p.m <= 1 ? "m1" : p.m <= 16 ? "m2-16" : p.m <= 64 ? "m17-64" : "m65+";
+  const int64_t size = std::max(p.n, p.k);
+  const char* s = size <= 128 ? "s128" : size <= 256 ? "s256" : size <= 512 ? "s512"
+                  : size <= 1024 ? "s1024" : "s-big";
+  return absl::StrFormat("%s/%s/%s", layout, m, s);
+}
+
+absl::Status ValidateGemmTuning(const TuningProfile& profile) {
+  for (const auto& [shape_class, choice] : profile.gemm) {
+    for (const auto& [role, name] : {std::pair<const char*, const std::string&>{"serial", choice.serial},
+                                     {"threaded", choice.threaded}}) {
+      const GemmVariant* v = FindGemmVariant(name);
+      if (v == nullptr || !CpuSupports(v->isa) ||
+          (std::string_view(role) == "serial" && v->max_threads > 1)) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s: gemm.%s.%s = \"%s\" is %s", profile.source, shape_class, role, name,
+            v == nullptr ? "not a registered GEMM variant"
+            : !CpuSupports(v->isa) ? "not supported by this CPU"
+                                   : "a threaded variant, and a serial call must not use the pool"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 const GemmVariant& Choose(const SgemmArgs& p, bool threaded);
+
+// The profile's variant for this call, or nullptr (no profile, or no choice for its class). The
+// profile is validated once. A user's (KLAB_TUNING) that names a variant this build or CPU lacks
+// ends the process with a message; a compiled-in one that does (the CPU's model matched but its
+// ISA is hidden, as under valgrind, which hides AVX-512) is set aside for the analytic defaults.
+const GemmVariant* Tuned(const SgemmArgs& p, bool threaded) {
+  const TuningProfile* profile = ActiveTuning();
+  if (profile == nullptr) return nullptr;
+  static const TuningProfile* const usable = [&]() -> const TuningProfile* {
+    const absl::Status s = ValidateGemmTuning(*profile);
+    if (s.ok()) return profile;
+    if (profile->source.rfind("KLAB_TUNING=", 0) == 0) {
+      std::fprintf(stderr, "kernel-lab: %s\n", std::string(s.message()).c_str());
+      std::exit(2);
+    }
+    return nullptr;
+  }();
+  // A profile set by a test after the first call is checked per call below.
+  if (usable == nullptr && profile->source.find("(compiled in)") != std::string::npos) return nullptr;
+  auto it = profile->gemm.find(GemmShapeClass(p));
+  if (it == profile->gemm.end()) return nullptr;
+  const GemmVariant* v = FindGemmVariant(threaded ? it->second.threaded : it->second.serial);
+  // A profile set by a test after the check: the same rules, per call.
+  if (v == nullptr || !CpuSupports(v->isa) || (!threaded && v->max_threads > 1)) return nullptr;
+  return v;
+}
 }  // namespace
 
 const GemmVariant& ChooseGemmVariant(const SgemmArgs& p) {
@@ -98,6 +157,7 @@ const GemmVariant& ChooseSerialGemmVariant(const SgemmArgs& p) { return Choose(p
 
 namespace {
 const GemmVariant& Choose(const SgemmArgs& p, bool threaded) {
+  if (const GemmVariant* tuned = Tuned(p, threaded)) return *tuned;
   static const GemmVariant* const smallm = FindGemmVariant("smallm__avx512");
   static const GemmVariant* const smallm_mt = FindGemmVariant("smallm_mt__avx512");
   static const GemmVariant* const packed_mt = FindGemmVariant("packed_mt_8x32__avx512");

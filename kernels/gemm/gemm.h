@@ -23,11 +23,13 @@
 #define KLAB_KERNELS_GEMM_GEMM_H_
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "kernels/cpu/cpu.h"
+#include "kernels/tuning/tuning.h"
 
 namespace klab::kernels {
 
@@ -77,6 +79,16 @@ absl::Span<const GemmVariant> GemmVariants();
 const GemmVariant* FindGemmVariant(std::string_view name);
 
 // The variant Sgemm would choose for this problem on this CPU.
+// The shape class of a call: the key of a tuning profile's GEMM choices (kernels/tuning/tuning.h).
+// "<layout>/<m>/<size>": layout NN, NT, TN or TT (A, then B, as stored: N row-major, T transposed);
+// m one of m1, m2-16, m17-64, m65+; size the larger of n and k: s128, s256, s512, s1024 (at most
+// that) or s-big.
+std::string GemmShapeClass(const SgemmArgs& args);
+
+// OK when every choice of `profile` names a registered variant this CPU runs, and no serial
+// choice uses the thread pool; InvalidArgument naming the class and variant otherwise.
+absl::Status ValidateGemmTuning(const TuningProfile& profile);
+
 const GemmVariant& ChooseGemmVariant(const SgemmArgs& args);
 // The variant Sgemm would choose with a pool of one thread: for callers that run many small
 // GEMMs on the pool's threads themselves (it never uses the pool, so it may run on a worker).

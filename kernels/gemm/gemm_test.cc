@@ -200,7 +200,13 @@ TEST(SgemmTest, DispatcherChoosesASupportedVariantAndIsCorrect) {
   EXPECT_TRUE(check.ok) << "Sgemm chose " << chosen.name << ": " << check.Describe();
 }
 
+// The analytic defaults, with no tuning profile in force (a compiled-in profile for this CPU
+// would otherwise choose; kernels/tuning/tuning_test.cc tests that path).
 TEST(SgemmTest, DispatcherFollowsTheDocumentedHeuristic) {
+  SetTuningForTesting(nullptr);
+  struct Restore {
+    ~Restore() { RestoreTuning(); }
+  } restore;
   auto choose = [](int64_t m, int64_t n, int64_t k, Trans tb, Trans ta = Trans::kNo) {
     SgemmArgs a;
     a.m = m;
