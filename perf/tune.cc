@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <set>
 #include <string>
@@ -28,6 +30,9 @@ ABSL_FLAG(std::string, profile, "",
           "Where to write the profile (default: kernels/tuning/<machine>.json in the workspace, "
           "compiled in at the next build; a relative path is taken from where `bazel run` started).");
 ABSL_FLAG(double, budget, 900, "Seconds the sweeps may take before they are stopped.");
+ABSL_FLAG(std::string, compare, "",
+          "An earlier profile of this machine: say, per class, whether this run chose the same, "
+          "or a choice within the noise (its score in this run at most 1.03), or another.");
 
 namespace klab::perf {
 namespace {
@@ -38,7 +43,7 @@ using harness::Json;
 constexpr char kUsage[] =
     "Measures this machine's GEMM variants per shape class on 1 and 2 threads (interleaved, each\n"
     "checked before timed: //perf:matmul_sweep with --peers=none) and writes a tuning profile.\n"
-    "  bazel run //perf:tune -- [--quick] [--profile=FILE] [--budget=SECONDS]\n"
+    "  bazel run //perf:tune -- [--quick] [--profile=FILE] [--budget=SECONDS] [--compare=OLD]\n"
     "Exit status: 0 written, 1 a sweep failed or nothing could be chosen, 2 usage.\n";
 
 // The candidates: every registered variant the dispatcher may choose (not the textbook loops).
@@ -155,6 +160,34 @@ Json Disturbances(const std::map<std::string, Shape>& shapes) {
   return warnings;
 }
 
+// How this run's choices reproduce `old`'s: per class "same", "within noise" (the old choice
+// scores at most kNoise in this run: 3%, the run-to-run spread of a median on this VM) or
+// "differs"; classes only one profile has are "new" or "gone".
+constexpr double kNoise = 1.03;
+Json Reproduces(const Json& gemm, const Json& old) {
+  Json out = Json::object();
+  const Json old_gemm = old.value("gemm", Json::object());
+  for (const auto& [c, choice] : gemm.items()) {
+    if (!old_gemm.contains(c)) {
+      out[c] = "new";
+      continue;
+    }
+    const std::string before = old_gemm[c].value("serial", "");
+    if (before == choice["serial"]) {
+      out[c] = "same";
+    } else {
+      const Json& cands = choice["candidates"];
+      const double score = cands.contains(before) ? cands[before].value("score", INFINITY) : INFINITY;
+      out[c] = absl::StrFormat("%s (was %s, which scores %.3f now)",
+                               score <= kNoise ? "within noise" : "differs", before, score);
+    }
+  }
+  for (const auto& [c, choice] : old_gemm.items()) {
+    if (!gemm.contains(c)) out[c] = "gone";
+  }
+  return out;
+}
+
 // Runs one matmul_sweep into `out`; its record, or exits 1 saying why.
 Json Sweep(const char* argv0, std::vector<std::string> args, const std::string& out,
            const std::string& key, double deadline) {
@@ -221,12 +254,33 @@ int Main(int argc, char** argv) {
     return 1;
   }
   const kernels::CpuFeatures& cpu = kernels::GetCpuFeatures();
+  Json reproduces = nullptr;
+  if (const std::string old_path = harness::UserPath(absl::GetFlag(FLAGS_compare)); !old_path.empty()) {
+    std::ifstream in(old_path);
+    std::stringstream text;
+    text << in.rdbuf();
+    const Json old = Json::parse(text.str(), nullptr, false);
+    if (!in || old.is_discarded()) {
+      std::fprintf(stderr, "tune: --compare: cannot read a profile from %s\n", old_path.c_str());
+      return 1;
+    }
+    reproduces = Reproduces(gemm, old);
+    int same = 0, noise = 0, differ = 0;
+    for (const auto& [c, v] : reproduces.items()) {
+      const std::string t = v.get<std::string>();
+      same += t == "same", noise += t.rfind("within", 0) == 0, differ += t.rfind("differs", 0) == 0;
+      if (t != "same") std::fprintf(stderr, "tune: %s: %s\n", c.c_str(), t.c_str());
+    }
+    std::fprintf(stderr, "tune: against %s: %d classes the same, %d within the noise, %d differ\n",
+                 old_path.c_str(), same, noise, differ);
+  }
   const Json profile = {
       {"schema", kernels::kTuningSchema}, {"machine", machine},
       {"cpu", {{"vendor", cpu.vendor}, {"family", cpu.family}, {"models", {cpu.model}}, {"brand", cpu.brand}}},
       {"made_by", header["command"]}, {"commit", header["env"].value("git_commit", "?")},
       {"started", header["env"].value("started", "?")}, {"quick", quick},
       {"sweeps", {square["run_id"], transformer["run_id"]}}, {"warnings", warnings},
+      {"reproduces", reproduces},
       {"rule", "per shape class, the family minimising the geometric mean over its shapes of "
                "sqrt(t1/best t1 x t2/best t2); serial member on 1 thread, threaded member on 2"},
       {"gemm", gemm}};
