@@ -148,47 +148,64 @@ std::vector<Headline> Headlines(const Json& record) {
   return out;
 }
 
-std::string FleetMarkdown(const std::string& results_root) {
-  // machine -> key -> newest record of that key there.
-  std::map<std::string, std::map<std::string, std::pair<std::string, Json>>> newest;
-  std::set<std::string> keys;
-  std::error_code ec;
+namespace {
+
+// Per machine folder under `root`: the newest full record of each key (a quick one only where
+// there is none; never a shard), and the newest run holding a whole report.
+struct Fleet {
   std::vector<std::string> machines;
+  std::set<std::string> keys;
+  std::map<std::string, std::map<std::string, std::pair<std::string, Json>>> newest;  // m -> key
+  std::map<std::string, std::string> latest_report;                                   // m -> id
+};
+
+void ReadMachine(const std::string& results_root, const std::string& m, Fleet* f) {
+  std::error_code ec;
+  std::vector<std::string> runs;
+  for (const auto& e : fs::directory_iterator(fs::path(results_root) / m / "runs", ec)) {
+    if (e.is_directory()) runs.push_back(e.path().string());
+  }
+  std::sort(runs.rbegin(), runs.rend());  // newest first
+  std::map<std::string, std::pair<std::string, Json>> quick;
+  for (const std::string& dir : runs) {
+    const std::string id = fs::path(dir).filename().string();
+    if (!f->latest_report.count(m) && fs::exists(fs::path(dir) / "report.json")) f->latest_report[m] = id;
+    for (const std::string& key : RecordKeysOfRun(dir)) {
+      if (f->newest[m].count(key)) continue;
+      auto record = ReadRecord(RecordPath(dir, key));
+      if (!record.ok() || record->contains("shard")) continue;
+      if (record->value("quick", false)) {
+        if (!quick.count(key)) quick[key] = {id + " (quick)", *record};
+        continue;
+      }
+      f->newest[m][key] = {id, *record};
+      f->keys.insert(key);
+    }
+  }
+  for (auto& [key, q] : quick) {
+    if (!f->newest[m].count(key)) f->newest[m][key] = q, f->keys.insert(key);
+  }
+}
+
+Fleet ReadFleet(const std::string& results_root) {
+  Fleet f;
+  std::error_code ec;
   for (const auto& e : fs::directory_iterator(results_root, ec)) {
     if (e.is_directory() && e.path().filename() != "runs" && fs::is_directory(e.path() / "runs")) {
-      machines.push_back(e.path().filename().string());
+      f.machines.push_back(e.path().filename().string());
     }
   }
-  std::sort(machines.begin(), machines.end());
-  std::map<std::string, std::string> latest_report;  // machine -> run id with a report.md
-  for (const std::string& m : machines) {
-    std::vector<std::string> runs;
-    for (const auto& e : fs::directory_iterator(fs::path(results_root) / m / "runs", ec)) {
-      if (e.is_directory()) runs.push_back(e.path().string());
-    }
-    std::sort(runs.rbegin(), runs.rend());  // newest first
-    // The newest full run of each key; a quick run only where there is no full one. A shard
-    // holds part of a run: never shown.
-    std::map<std::string, std::pair<std::string, Json>> quick;
-    for (const std::string& dir : runs) {
-      const std::string id = fs::path(dir).filename().string();
-      if (!latest_report.count(m) && fs::exists(fs::path(dir) / "report.json")) latest_report[m] = id;
-      for (const std::string& key : RecordKeysOfRun(dir)) {
-        if (newest[m].count(key)) continue;
-        auto record = ReadRecord(RecordPath(dir, key));
-        if (!record.ok() || record->contains("shard")) continue;
-        if (record->value("quick", false)) {
-          if (!quick.count(key)) quick[key] = {id + " (quick)", *record};
-          continue;
-        }
-        newest[m][key] = {id, *record};
-        keys.insert(key);
-      }
-    }
-    for (auto& [key, q] : quick) {
-      if (!newest[m].count(key)) newest[m][key] = q, keys.insert(key);
-    }
-  }
+  std::sort(f.machines.begin(), f.machines.end());
+  for (const std::string& m : f.machines) ReadMachine(results_root, m, &f);
+  return f;
+}
+
+}  // namespace
+
+std::string FleetMarkdown(const std::string& results_root) {
+  Fleet fleet = ReadFleet(results_root);
+  const std::vector<std::string>& machines = fleet.machines;
+  auto& newest = fleet.newest;
   std::string md =
       "# Published results: the fleet\n\n"
       "Each table is one kind of run; each column the newest such run on one machine (its folder "
@@ -200,11 +217,11 @@ std::string FleetMarkdown(const std::string& results_root) {
   std::vector<std::string> links;
   for (const std::string& m : machines) links.push_back(absl::StrFormat("[%s](%s/README.md)", m, m));
   md += (links.empty() ? std::string("none yet") : absl::StrJoin(links, ", ")) + "\n";
-  for (const auto& [m, id] : latest_report) {
+  for (const auto& [m, id] : fleet.latest_report) {
     md += absl::StrFormat("\nThe newest whole report (`bazel run //perf:report`) of %s: [%s](%s/runs/%s/report.md)\n",
                           m, id, m, id);
   }
-  for (const std::string& key : keys) {
+  for (const std::string& key : fleet.keys) {
     std::vector<std::string> cols;
     std::map<std::string, std::map<std::string, std::string>> cell;  // label -> machine -> text
     std::vector<std::string> labels;

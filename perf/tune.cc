@@ -188,6 +188,28 @@ Json Reproduces(const Json& gemm, const Json& old) {
   return out;
 }
 
+// --compare: how this run's choices reproduce the profile at `old_path`, said on stderr.
+Json CompareWith(const std::string& old_path, const Json& gemm) {
+  std::ifstream in(old_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const Json old = Json::parse(text.str(), nullptr, false);
+  if (!in || old.is_discarded()) {
+    std::fprintf(stderr, "tune: --compare: cannot read a profile from %s\n", old_path.c_str());
+    std::exit(1);
+  }
+  Json reproduces = Reproduces(gemm, old);
+  int same = 0, noise = 0, differ = 0;
+  for (const auto& [c, v] : reproduces.items()) {
+    const std::string t = v.get<std::string>();
+    same += t == "same", noise += t.rfind("within", 0) == 0, differ += t.rfind("differs", 0) == 0;
+    if (t != "same") std::fprintf(stderr, "tune: %s: %s\n", c.c_str(), t.c_str());
+  }
+  std::fprintf(stderr, "tune: against %s: %d classes the same, %d within the noise, %d differ\n",
+               old_path.c_str(), same, noise, differ);
+  return reproduces;
+}
+
 // Runs one matmul_sweep into `out`; its record, or exits 1 saying why.
 Json Sweep(const char* argv0, std::vector<std::string> args, const std::string& out,
            const std::string& key, double deadline) {
@@ -255,24 +277,8 @@ int Main(int argc, char** argv) {
   }
   const kernels::CpuFeatures& cpu = kernels::GetCpuFeatures();
   Json reproduces = nullptr;
-  if (const std::string old_path = harness::UserPath(absl::GetFlag(FLAGS_compare)); !old_path.empty()) {
-    std::ifstream in(old_path);
-    std::stringstream text;
-    text << in.rdbuf();
-    const Json old = Json::parse(text.str(), nullptr, false);
-    if (!in || old.is_discarded()) {
-      std::fprintf(stderr, "tune: --compare: cannot read a profile from %s\n", old_path.c_str());
-      return 1;
-    }
-    reproduces = Reproduces(gemm, old);
-    int same = 0, noise = 0, differ = 0;
-    for (const auto& [c, v] : reproduces.items()) {
-      const std::string t = v.get<std::string>();
-      same += t == "same", noise += t.rfind("within", 0) == 0, differ += t.rfind("differs", 0) == 0;
-      if (t != "same") std::fprintf(stderr, "tune: %s: %s\n", c.c_str(), t.c_str());
-    }
-    std::fprintf(stderr, "tune: against %s: %d classes the same, %d within the noise, %d differ\n",
-                 old_path.c_str(), same, noise, differ);
+  if (const std::string old = harness::UserPath(absl::GetFlag(FLAGS_compare)); !old.empty()) {
+    reproduces = CompareWith(old, gemm);
   }
   const Json profile = {
       {"schema", kernels::kTuningSchema}, {"machine", machine},
