@@ -16,14 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-double Median(const Json& row) {
-  if (row.contains("time_ns") && row["time_ns"].is_object() && row["time_ns"].contains("median") &&
-      row["time_ns"]["median"].is_number()) {
-    return row["time_ns"]["median"].get<double>();
-  }
-  return NAN;
-}
-
 bool CheckedOk(const Json& row) {
   return !row.contains("check") || !row["check"].is_object() || row["check"].value("ok", true);
 }
@@ -38,14 +30,12 @@ void PeerRatios(const Json& rows, bool dispatch_only, std::vector<Headline>* out
   std::map<std::string, Case> cases;
   std::set<std::string> peer_names;
   for (const Json& row : rows) {
-    const double t = Median(row);
+    const double t = RowMedian(row);
     if (!(t > 0) || !CheckedOk(row)) continue;
     Case& c = cases[CaseKey(row)];
     c.threads = row.value("threads", 1);
     if (IsOurs(row)) {
-      const std::string variant = row.contains("variant") ? Text(row["variant"]) : "";
-      const bool is_dispatch = variant.size() > 5 && variant.substr(variant.size() - 5) == "_auto";
-      if (dispatch_only && !is_dispatch) continue;
+      if (dispatch_only && !IsDispatcherRow(row)) continue;
       if (t < c.ours) c.ours = t, c.name = Text(row.value("name", Json("?")));
     } else if (IsPeer(row)) {
       c.peer = std::min(c.peer, t);
@@ -108,6 +98,19 @@ bool IsOurs(const Json& row) {
 }
 
 bool IsPeer(const Json& row) { return !IsOurs(row) && Text(row["impl"]) != "read-kernel"; }
+
+bool IsDispatcherRow(const Json& row) {
+  const std::string v = row.contains("variant") ? Text(row["variant"]) : "";
+  return v.size() > 5 && v.compare(v.size() - 5, 5, "_auto") == 0;
+}
+
+double RowMedian(const Json& row) {
+  if (row.is_object() && row.contains("time_ns") && row["time_ns"].is_object() &&
+      row["time_ns"].contains("median") && row["time_ns"]["median"].is_number()) {
+    return row["time_ns"]["median"].get<double>();
+  }
+  return NAN;
+}
 
 std::vector<Headline> Headlines(const Json& record) {
   std::vector<Headline> out;

@@ -19,6 +19,12 @@ std::string CaseKey(const Json& row);
 bool IsOurs(const Json& row);
 bool IsPeer(const Json& row);
 
+// True for a row of the dispatcher (variant `*_auto`, e.g. sgemm_auto): the library's own choice.
+bool IsDispatcherRow(const Json& row);
+
+// The row's median time in ns (time_ns.median), NaN when it has none.
+double RowMedian(const Json& row);
+
 // A headline figure of a run, measured within it.
 struct Headline {
   std::string label;  // e.g. "best kernel-lab / best peer, 1 thread (geomean of 12 cases)"

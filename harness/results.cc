@@ -45,6 +45,13 @@ std::string MakeRunId(const std::string& started, const std::string& host,
   return absl::StrFormat("%s-%s-%s", stamp, host, commit.substr(0, 7));
 }
 
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 absl::Status WriteFileAtomic(const std::string& path, const std::string& contents) {
   std::error_code ec;
   const fs::path p(path);
@@ -195,12 +202,7 @@ constexpr char kIndexHeader[] =
     "and their tables (`<key>.md`); `latest/<key>.md` is the newest table of each kind. The fleet "
     "view across machines is [../README.md](../README.md).\n\n";
 
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string Slurp(const fs::path& path) { return ReadWholeFile(path.string()); }
 
 // The run id of an index line "- [<id>](runs/<id>/...", or "".
 std::string IndexLineRunId(const std::string& line) {

@@ -29,6 +29,9 @@ inline constexpr char kResultsSchema[] = "kernel-lab/results/v1";
 std::string MakeRunId(const std::string& started_utc, const std::string& short_host,
                       const std::string& short_commit);
 
+// The whole file at `path`, or "" when it cannot be read.
+std::string ReadWholeFile(const std::string& path);
+
 // Writes `contents` to `path` through a temporary file and rename; creates parent folders.
 absl::Status WriteFileAtomic(const std::string& path, const std::string& contents);
 

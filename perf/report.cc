@@ -86,12 +86,7 @@ std::vector<Plan> Plans() {
   };
 }
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string Slurp(const fs::path& p) { return harness::ReadWholeFile(p.string()); }
 
 // The wall time each part took in the previous report on this machine, by key and mode.
 std::map<std::string, double> PreviousWallTimes(const std::string& root, const std::string& machine) {
@@ -233,16 +228,27 @@ void AddPartFiles(ReportPart* p, std::vector<std::pair<std::string, std::string>
   }
 }
 
-// Compares, builds the report, writes every part and the report as one run. The exit status.
-int Publish(const harness::OutputOptions& output, const std::string& root, ReportInput* in) {
+// Each part against its baseline, then the report's files: the charts, report.md (rendered from
+// report.json alone) and report.json. report.md's text is returned too.
+std::vector<std::pair<std::string, std::string>> ReportFiles(const std::string& root, ReportInput* in,
+                                                             std::string* md) {
   CompareWithBaselines(root, in->run_id, &in->parts, in->options);
   Json report = BuildReport(*in);
-  const auto charts = ReportCharts(*in, report);
+  std::vector<std::pair<std::string, std::string>> files = ReportCharts(*in, report);
   report["charts"] = Json::array();
-  for (const auto& [name, svg] : charts) report["charts"].push_back(name);
-  const std::string md = RenderReport(report);
+  for (const auto& [name, svg] : files) report["charts"].push_back(name);
+  *md = RenderReport(report);
+  files.push_back({"report.md", *md});
+  files.push_back({"report.json", report.dump() + "\n"});
+  in->has_regressions = !report["top_regressions"].empty();
+  return files;
+}
+
+// Compares, builds the report, writes every part and the report as one run. The exit status.
+int Publish(const harness::OutputOptions& output, const std::string& root, ReportInput* in) {
+  std::string md;
+  std::vector<std::pair<std::string, std::string>> files = ReportFiles(root, in, &md);
   std::vector<harness::RunPart> records;
-  std::vector<std::pair<std::string, std::string>> files = charts;
   int failed = 0;
   for (ReportPart& p : in->parts) {
     if (!p.failure.empty()) ++failed;
@@ -251,8 +257,6 @@ int Publish(const harness::OutputOptions& output, const std::string& root, Repor
     AddPartFiles(&p, &files);
     records.push_back({p.record, p.markdown});
   }
-  files.push_back({"report.md", md});
-  files.push_back({"report.json", report.dump() + "\n"});
   std::printf("%s", md.c_str());
   if (records.empty()) {
     std::fprintf(stderr, "report: no part produced a record; nothing written\n");
@@ -268,7 +272,7 @@ int Publish(const harness::OutputOptions& output, const std::string& root, Repor
     std::fprintf(stderr, "report: %d part(s) failed (see the summary)\n", failed);
     return 1;
   }
-  return absl::GetFlag(FLAGS_fail_on_regression) && !report["top_regressions"].empty() ? 3 : 0;
+  return absl::GetFlag(FLAGS_fail_on_regression) && in->has_regressions ? 3 : 0;
 }
 
 // --rerender: the parts of a published run, read back, with the modes and times its report.json
@@ -305,15 +309,8 @@ int Rerender(const std::string& root, const std::string& run_id) {
     in.parts.push_back(std::move(part));
   }
   if (in.parts.empty()) ExitWithUsageError("--rerender: " + run_id + " holds no record of a report part");
-  CompareWithBaselines(root, in.run_id, &in.parts, in.options);
-  Json report = BuildReport(in);
-  const auto charts = ReportCharts(in, report);
-  report["charts"] = Json::array();
-  for (const auto& [name, svg] : charts) report["charts"].push_back(name);
-  std::vector<std::pair<std::string, std::string>> files = charts;
-  files.push_back({"report.md", RenderReport(report)});
-  files.push_back({"report.json", report.dump() + "\n"});
-  for (const auto& [name, contents] : files) {
+  std::string md;
+  for (const auto& [name, contents] : ReportFiles(root, &in, &md)) {
     const absl::Status s = harness::WriteFileAtomic((fs::path(dir) / name).string(), contents);
     if (!s.ok()) {
       std::fprintf(stderr, "report: %s\n", std::string(s.message()).c_str());

@@ -161,7 +161,7 @@ void DispatchLosses(const ReportInput& in, Json* out) {
       if (!harness::IsOurs(row) || !(t > 0) || v.rfind("linear", 0) == 0) continue;
       auto& b = best[c];
       if (b.second.empty() || t < b.first) b = {t, v};
-      if (v.size() > 5 && v.substr(v.size() - 5) == "_auto") chosen[c] = {t, Text(row["name"])};
+      if (harness::IsDispatcherRow(row)) chosen[c] = {t, Text(row["name"])};
     }
     for (const auto& [c, auto_row] : chosen) {
       const double ratio = best[c].first / auto_row.first;

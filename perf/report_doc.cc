@@ -144,11 +144,6 @@ Json AreaRow(const ReportPart& p, const Json& row, const harness::RowComparison*
   return r;
 }
 
-bool IsDispatch(const Json& row) {
-  const std::string v = Text(row.value("variant", Json("")));
-  return v.size() > 5 && v.substr(v.size() - 5) == "_auto";
-}
-
 // Per area: for each case our fastest row and the dispatcher's (*_auto), and any row whose change
 // is significant, with current, previous, delta, change, verdict and the in-run ratio to the best
 // peer on the same case. The ladder's other rungs stay in the parts' own tables.
@@ -175,7 +170,7 @@ Json Areas(const ReportInput& in) {
       auto c = compared.find(name);
       const bool fastest = best[harness::CaseKey(row)].second == name;
       const bool significant = c != compared.end() && Verdict(*c->second) != "noise";
-      if ((!fastest && !IsDispatch(row) && !significant) || a["rows"].size() >= kAreaRows) {
+      if ((!fastest && !harness::IsDispatcherRow(row) && !significant) || a["rows"].size() >= kAreaRows) {
         ++omitted;
         continue;
       }
@@ -289,7 +284,7 @@ Json Scaling(const ReportInput& in) {
     for (const Json& row : Rows(p.record)) {
       // Of the kernel sweeps' many variants, the dispatcher's row stands for the library.
       const bool kernel_part = p.area == "matmul" || p.area == "activations and norms";
-      if (!harness::IsOurs(row) || !(Median(row) > 0) || (kernel_part && !IsDispatch(row))) continue;
+      if (!harness::IsOurs(row) || !(Median(row) > 0) || (kernel_part && !harness::IsDispatcherRow(row))) continue;
       Json no_threads = row;
       no_threads.erase("threads");
       const std::string key = harness::CaseKey(no_threads) + Text(row.value("variant", Json("")));

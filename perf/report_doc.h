@@ -43,6 +43,7 @@ struct ReportInput {
   double budget_s = 0, wall_s = 0;
   std::vector<ReportPart> parts;
   harness::CompareOptions options;
+  bool has_regressions = false;  // set when the report lists a significant regression of ours
 };
 
 harness::Json BuildReport(const ReportInput& input);

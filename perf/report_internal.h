@@ -8,6 +8,7 @@
 #include <string>
 
 #include "harness/compare.h"
+#include "harness/fleet.h"
 #include "harness/json.h"
 
 namespace klab::perf::report {
@@ -31,11 +32,7 @@ inline double Num(const Json& row, const char* field) {
                                                                           : NAN;
 }
 
-inline double Median(const Json& row) {
-  return row.is_object() && row.contains("time_ns") && row["time_ns"].is_object()
-             ? Num(row["time_ns"], "median")
-             : NAN;
-}
+inline double Median(const Json& row) { return harness::RowMedian(row); }
 
 inline Json OrNull(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 

@@ -7,8 +7,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <map>
 #include <set>
 #include <string>
@@ -190,11 +188,8 @@ Json Reproduces(const Json& gemm, const Json& old) {
 
 // --compare: how this run's choices reproduce the profile at `old_path`, said on stderr.
 Json CompareWith(const std::string& old_path, const Json& gemm) {
-  std::ifstream in(old_path);
-  std::stringstream text;
-  text << in.rdbuf();
-  const Json old = Json::parse(text.str(), nullptr, false);
-  if (!in || old.is_discarded()) {
+  const Json old = Json::parse(harness::ReadWholeFile(old_path), nullptr, false);
+  if (old.is_discarded()) {
     std::fprintf(stderr, "tune: --compare: cannot read a profile from %s\n", old_path.c_str());
     std::exit(1);
   }

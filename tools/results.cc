@@ -50,12 +50,7 @@ constexpr char kUsage[] =
   std::exit(1);
 }
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string Slurp(const fs::path& p) { return harness::ReadWholeFile(p.string()); }
 
 void Check(const absl::Status& s) {
   if (!s.ok()) Fail(std::string(s.message()));
