@@ -3,7 +3,9 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
+#include <thread>
 #include <utility>
 
 #include "harness/row_counters.h"
@@ -62,6 +64,15 @@ void Sampler::TakeSample() {
   }
 }
 
+void Sampler::CallOnce() { body_(); }
+
+bool Sampler::HasShare(double part) const {
+  const double n = static_cast<double>(m_.samples_ns.size());
+  return (n >= part * options_.min_reps && total_s_ >= part * options_.min_time_s) ||
+         n >= part * options_.max_reps ||
+         (total_s_ >= part * options_.max_time_s && n >= part * options_.min_reps_when_slow);
+}
+
 bool Sampler::Done() {
   const int n = static_cast<int>(m_.samples_ns.size());
   if (n >= options_.min_reps && total_s_ >= options_.min_time_s) {
@@ -115,12 +126,31 @@ Measurement Sampler::Finish() {
   return std::move(m_);
 }
 
+namespace {
+
+// Calls an entry's `enter` when the body before it belonged to another group (or none ran yet).
+class GroupEntry {
+ public:
+  void operator()(const RoundEntry& e) {
+    if ((last_ == nullptr || last_->group != e.group) && e.enter) e.enter();
+    last_ = &e;
+  }
+
+ private:
+  const RoundEntry* last_ = nullptr;
+};
+
+std::vector<Measurement> FinishAll(const std::vector<RoundEntry>& entries) {
+  std::vector<Measurement> out;
+  out.reserve(entries.size());
+  for (const RoundEntry& e : entries) out.push_back(e.sampler->Finish());
+  return out;
+}
+
+}  // namespace
+
 std::vector<Measurement> SampleInRounds(const std::vector<RoundEntry>& entries, bool interleave) {
-  const RoundEntry* last = nullptr;
-  auto enter = [&last](const RoundEntry& e) {
-    if ((last == nullptr || last->group != e.group) && e.enter) e.enter();
-    last = &e;
-  };
+  GroupEntry enter;
   for (const RoundEntry& e : entries) {
     enter(e);
     e.sampler->Warmup();
@@ -138,10 +168,30 @@ std::vector<Measurement> SampleInRounds(const std::vector<RoundEntry>& entries, 
       any = true;
     }
   }
-  std::vector<Measurement> out;
-  out.reserve(entries.size());
-  for (const RoundEntry& e : entries) out.push_back(e.sampler->Finish());
-  return out;
+  return FinishAll(entries);
+}
+
+std::vector<Measurement> SampleInBlocks(const std::vector<RoundEntry>& entries, int passes,
+                                        double settle_s) {
+  GroupEntry enter;
+  for (const RoundEntry& e : entries) {
+    enter(e);
+    e.sampler->Warmup();
+  }
+  passes = std::max(passes, 1);
+  for (int pass = 1; pass <= passes; ++pass) {
+    const double share = static_cast<double>(pass) / passes;
+    for (const RoundEntry& e : entries) {
+      if (e.sampler->Done() || e.sampler->HasShare(share)) continue;
+      enter(e);
+      std::this_thread::sleep_for(std::chrono::duration<double>(settle_s));
+      e.sampler->CallOnce();
+      do {
+        e.sampler->TakeSample();
+      } while (!e.sampler->Done() && (pass == passes || !e.sampler->HasShare(share)));
+    }
+  }
+  return FinishAll(entries);
 }
 
 Measurement Measure(const std::function<void()>& body, const MeasureOptions& o) {

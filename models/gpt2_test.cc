@@ -9,6 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "kernels/cpu/cpu.h"
+#include "kernels/tuning/tuning.h"
 #include "models/model_file.h"
 #include "models/reference.h"
 #include "models/test_models.h"
@@ -177,8 +178,9 @@ TEST(Gpt2Model, MissingFileIsNotFound) {
 namespace klab::models {
 namespace {
 
-// A model whose packed weights fit one core's L2 takes one thread (a second adds a fork-join per
-// layer and no bandwidth), a larger one what it is offered; the reason is said.
+// Analytic rule (no profile): a model whose packed weights fit one core's L2 takes one thread (a
+// second adds a fork-join per layer and no bandwidth), a larger one what it is offered; the
+// reason is said.
 TEST(LanguageModelThreads, OneThreadWhenThePackedWeightsFitOneL2) {
   const int64_t l2 = kernels::GetCpuFeatures().l2_bytes;
   if (l2 == 0) GTEST_SKIP() << "cpuid gives no L2 size here";
@@ -187,11 +189,33 @@ TEST(LanguageModelThreads, OneThreadWhenThePackedWeightsFitOneL2) {
   ASSERT_TRUE(tiny.ok() && big.ok());
   ASSERT_LT((*tiny)->packed_weight_bytes(), l2);
   ASSERT_GT((*big)->packed_weight_bytes(), l2);
+  kernels::SetTuningForTesting(nullptr);
   std::string why;
   EXPECT_EQ((*tiny)->UsefulThreads(2, &why), 1);
   EXPECT_NE(why.find("fit one core's"), std::string::npos) << why;
   EXPECT_EQ((*big)->UsefulThreads(2), 2);
   EXPECT_EQ((*big)->UsefulThreads(1), 1);
+  kernels::RestoreTuning();
+}
+
+// With a profile's decode threshold, more threads go to models whose packed weights exceed it.
+TEST(LanguageModelThreads, TheProfileThresholdDecides) {
+  auto tiny = Gpt2Model::Create({64, 16, 32, 1, 2}, 1);
+  auto big = Gpt2Model::Create(Gpt2Config::Gpt2_3_5M(), 1);
+  ASSERT_TRUE(tiny.ok() && big.ok());
+  kernels::TuningProfile p;
+  p.source = "test profile";
+  p.decode_threads_above_weight_bytes = (*tiny)->packed_weight_bytes();
+  kernels::SetTuningForTesting(&p);
+  std::string why;
+  EXPECT_EQ((*tiny)->UsefulThreads(2, &why), 1);
+  EXPECT_NE(why.find("test profile"), std::string::npos) << why;
+  EXPECT_EQ((*big)->UsefulThreads(2), 2);
+  p.decode_threads_above_weight_bytes = (*big)->packed_weight_bytes();
+  EXPECT_EQ((*big)->UsefulThreads(2), 1);
+  p.decode_threads_above_weight_bytes = 0;
+  EXPECT_EQ((*tiny)->UsefulThreads(2), 2);
+  kernels::RestoreTuning();
 }
 
 }  // namespace

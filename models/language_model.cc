@@ -3,6 +3,7 @@
 #include "absl/strings/str_format.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/linear/linear.h"
+#include "kernels/tuning/tuning.h"
 
 namespace klab::models {
 
@@ -32,8 +33,19 @@ int64_t LanguageModel::packed_weight_bytes() const {
 
 int LanguageModel::UsefulThreads(int requested, std::string* why) const {
   if (requested <= 1) return 1;
-  const int64_t l2 = kernels::GetCpuFeatures().l2_bytes;
   const int64_t bytes = packed_weight_bytes();
+  const kernels::TuningProfile* tuning = kernels::ActiveTuning();
+  if (tuning != nullptr && tuning->decode_threads_above_weight_bytes >= 0) {
+    if (bytes > tuning->decode_threads_above_weight_bytes) return requested;
+    if (why != nullptr) {
+      *why = absl::StrFormat("1 used: its %d KiB of packed weights are at most the %d KiB from which "
+                             "more threads paid off on this machine (%s)",
+                             bytes >> 10, tuning->decode_threads_above_weight_bytes >> 10,
+                             tuning->source);
+    }
+    return 1;
+  }
+  const int64_t l2 = kernels::GetCpuFeatures().l2_bytes;
   if (l2 > 0 && bytes <= l2) {
     if (why != nullptr) {
       *why = absl::StrFormat("1 used: its %d KiB of packed weights fit one core's %d KiB L2",

@@ -82,10 +82,12 @@ class LanguageModel {
   absl::StatusOr<float*> Forward(const int* tokens, int n, int pos);
 
   // The threads worth giving this model when `requested` are offered: 1 when its packed linear
-  // weights fit one core's L2, else `requested`. A forward pass streams those weights once per
-  // token; a second core pays off by adding L2 capacity and bandwidth, which a model that fits
-  // one L2 does not need, while it still pays a fork-join per layer (stories260K, 1023 KiB in a
-  // 1 MiB L2: 0.98-1.00x on 2 threads of Zen 4, run 20261204-233635). `why` (optional) says so.
+  // weights are at most the tuning profile's decode.threads_above_weight_bytes (measured on the
+  // machine by //perf:tune), else, with no profile, when they fit one core's L2; else `requested`.
+  // A forward pass streams those weights once per token; a second core pays off by adding L2
+  // capacity and bandwidth, which a small model does not need, while it still pays a fork-join
+  // per layer (stories260K, 1023 KiB in a 1 MiB L2: 0.98-1.00x on 2 threads of Zen 4, run
+  // 20261204-233635). `why` (optional) says so.
   int UsefulThreads(int requested, std::string* why = nullptr) const;
   int64_t packed_weight_bytes() const;
 

@@ -38,7 +38,7 @@ int RunChild(const std::vector<std::string>& argv, const std::string& log, doubl
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     execv(args[0], args.data());
-    std::fprintf(stderr, "report: cannot run %s\n", args[0]);
+    std::fprintf(stderr, "cannot run %s\n", args[0]);
     _exit(127);
   }
   int status = 0;

@@ -89,6 +89,25 @@ std::string PeerHandicap(const std::string& name, const harness::Json& info) {
   return why;
 }
 
+// --openblas_coretype=best's trials, one line: each core type's GFLOP/s by n, and the choice.
+std::string CoretypeTrialsLine(const harness::Json& info) {
+  std::vector<std::string> parts;
+  for (const auto& [name, t] : info["coretype_trials"].items()) {
+    std::string cell = name == "detect" ? "its own choice" : name;
+    if (t.contains("error")) {
+      cell += ": " + t["error"].get<std::string>();
+    } else {
+      cell += absl::StrFormat(" (`%s`)", t.value("corename", "?"));
+      std::vector<std::string> g;
+      for (const auto& [n, v] : t["gflops"].items()) g.push_back(absl::StrFormat("%.0f at %s", v.get<double>(), n));
+      cell += ": " + (t.value("ok", false) ? absl::StrJoin(g, ", ") + " GFLOP/s" : std::string("WRONG"));
+    }
+    parts.push_back(cell);
+  }
+  return absl::StrFormat("  - OpenBLAS core types tried, each in its own process, 1 thread: %s. %s\n",
+                         absl::StrJoin(parts, "; "), info.value("kernel_chosen_by", ""));
+}
+
 // The run's header: machine, peak, counters, peers, commit, and what the numbers mean.
 std::string Header(const harness::Json& record, const Settings& settings) {
   const harness::Json& env = record["env"];
@@ -117,14 +136,18 @@ std::string Header(const harness::Json& record, const Settings& settings) {
       const std::string handicap = PeerHandicap(name, info);
       md += absl::StrFormat("- Peer %s: kernel `%s`%s\n", name, info.value("kernel", "?"),
                             handicap.empty() ? "" : " — **" + handicap + "**");
+      if (info.contains("coretype_trials")) md += CoretypeTrialsLine(info);
     }
   }
   md += absl::StrFormat("- git %s%s, %s\n\n", env["git_commit"].get<std::string>().substr(0, 12),
                         env["git_dirty"].is_boolean() && env["git_dirty"].get<bool>() ? " (dirty)" : "",
                         env["started"].get<std::string>());
-  md += settings.shapes == "square"
-            ? "Square problems n x n x n, A and B row-major. "
-            : "Transformer shapes M x K x N: Y (M x N) = X (M x K) W^T with W stored (N, K), the "
+  md += settings.shapes == "square" ? "Square problems n x n x n, A and B row-major. "
+         : settings.shapes == "backward"
+             ? "Backward shapes M x K x N of the same linear layers as training calls them "
+               "(kernels::MatmulBackward): dX = dY W (NN, M = 256 token rows) and dW = dY^T X "
+               "(`/tn`: A stored transposed, K = 256 rows). "
+             : "Transformer shapes M x K x N: Y (M x N) = X (M x K) W^T with W stored (N, K), the "
               "layout of a linear layer; `linear_packed` is the call the models make "
               "(kernels::LinearThreaded), on W packed once before timing as a model packs it at load, "
               "the other rows take W as it is stored. ";

@@ -8,9 +8,11 @@
 #include <memory>
 #include <random>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "harness/aligned_buffer.h"
 #include "kernels/linear/linear.h"
+#include "kernels/tuning/tuning.h"
 #include "kernels/testing/gemm_reference.h"
 #include "perf/matmul_sweep.h"
 
@@ -30,7 +32,8 @@ void FillRandom(harness::AlignedBuffer& buf, uint64_t seed) {
 struct CaseData {
   CaseData(const Case& cs, uint64_t seed)
       : a(cs.m * cs.k), b(cs.k * cs.n), c(cs.m * cs.n),
-        args{kernels::Trans::kNo, cs.trans_b, cs.m, cs.n, cs.k, 1.0f, a.data(), cs.k,
+        args{cs.trans_a, cs.trans_b, cs.m, cs.n, cs.k, 1.0f, a.data(),
+             cs.trans_a == kernels::Trans::kNo ? cs.k : cs.m,
              b.data(), cs.trans_b == kernels::Trans::kNo ? cs.n : cs.k, 0.0f, c.data(), cs.n} {
     FillRandom(a, seed * 3 + cs.n + 7 * cs.m);
     FillRandom(b, seed * 3 + cs.n + 7 * cs.m + 1);
@@ -60,6 +63,11 @@ struct CaseData {
   std::unique_ptr<kernels::testing::GemmReference> reference;
 };
 
+std::string LayoutOf(const Case& cs) {
+  return std::string(cs.trans_a == kernels::Trans::kYes ? "T" : "N") +
+         (cs.trans_b == kernels::Trans::kYes ? "T" : "N");
+}
+
 namespace {
 
 std::function<void()> CallOf(const Impl& im, CaseData& d) {
@@ -77,6 +85,16 @@ std::function<void()> CallOf(const Impl& im, CaseData& d) {
     (void)kernels::Sgemm(p.trans_a, p.trans_b, p.m, p.n, p.k, p.alpha, p.a, p.lda, p.b, p.ldb,
                          p.beta, p.c, p.ldc);
   };
+}
+
+// Where a blocked variant's MC/KC/NC come from (kernels::EffectiveBlocking's order).
+std::string BlockingSource(int mr, int nr) {
+  if (kernels::BlockingOverride()) return "--blocking";
+  const kernels::TuningProfile* t = kernels::ActiveTuning();
+  if (t != nullptr && t->blocking.count(absl::StrFormat("%dx%d", mr, nr)) != 0) {
+    return "tuning profile: " + t->source;
+  }
+  return "derived from cpuid caches";
 }
 
 }  // namespace
@@ -122,14 +140,15 @@ std::optional<std::string> Sweep::SkipReason(const Impl& im, const Case& cs,
 Implementation Sweep::Declare(const Impl& im, const Case& cs, CaseData& d, int64_t threads) {
   const kernels::SgemmArgs& args = d.args;
   harness::Json j;
+  const std::string layout = LayoutOf(cs);
   j["name"] = absl::StrFormat("sgemm/%s/%dx%dx%d%s/t%d", im.variant, cs.m, cs.n, cs.k,
-                              cs.trans_b == kernels::Trans::kYes ? "/nt" : "", threads);
+                              layout == "NN" ? "" : "/" + absl::AsciiStrToLower(layout), threads);
   j["op"] = "sgemm";
   j["variant"] = im.variant;
   j["impl"] = im.impl;
   j["isa"] = im.isa;
   j["shape"] = {{"m", cs.m}, {"n", cs.n}, {"k", cs.k}};
-  j["layout"] = cs.trans_b == kernels::Trans::kYes ? "NT" : "NN";
+  j["layout"] = layout;
   j["threads"] = threads;
   if (im.kind == Impl::Kind::kLinear) {
     j["weights"] = "packed once before timing (kernels::PackLinearWeights), as a model is";
@@ -139,7 +158,7 @@ Implementation Sweep::Declare(const Impl& im, const Case& cs, CaseData& d, int64
     const kernels::Blocking blk = kernels::EffectiveBlocking(im.variant_ptr->mr, im.variant_ptr->nr);
     j["blocking"] = {{"mc", blk.mc}, {"kc", blk.kc}, {"nc", blk.nc},
                      {"mr", im.variant_ptr->mr}, {"nr", im.variant_ptr->nr},
-                     {"source", settings_.blocking ? "--blocking" : "derived from cpuid caches"}};
+                     {"source", BlockingSource(im.variant_ptr->mr, im.variant_ptr->nr)}};
   }
   const harness::PinResult pin = PinFor(im, threads);
   if (!pin.ok) {
@@ -179,14 +198,14 @@ void Sweep::RunCase(const Case& cs, int64_t threads, bool interleave) {
     decls.push_back(Declare(im, cs, d, threads));
   }
   // The read ceiling of an M = 1 case: a control (nothing to check) in the same rounds.
-  const bool ceiling = cs.m == 1 && cs.trans_b == kernels::Trans::kYes;
+  const bool ceiling = cs.m == 1 && LayoutOf(cs) == "NT";
   if (ceiling) {
     decls.push_back({.call = [&d] {
       volatile float sink = kernels::LinearReadThreaded(1, d.args.n, d.args.k, d.Packed());
       (void)sink;
     }});
   }
-  std::vector<Outcome> outcomes = CheckThenTime(decls, settings_.measure, interleave);
+  std::vector<Outcome> outcomes = CheckThenTime(decls, settings_.measure, interleave, settings_.passes);
   for (size_t i = 0; i < declared.size(); ++i) Record(*declared[i], cs, threads, outcomes[i], interleave);
   if (!ceiling) return;
   const harness::Measurement& m = *outcomes.back().m;
@@ -221,6 +240,9 @@ void Sweep::Record(const Impl& im, const Case& cs, int64_t threads, Outcome& o, 
   j["pct_peak"] = peak_ > 0 ? harness::Json(pct_peak) : harness::Json(nullptr);
   j["gbs"] = j["bytes"].get<double>() / seconds * 1e-9;
   j["interleaved"] = interleave;
+  j["sampling"] = interleave ? "rounds"
+                  : settings_.passes > 1 ? absl::StrFormat("alternating blocks, %d passes", settings_.passes)
+                                         : "one after another";
   std::fprintf(stderr, "%-9s %-6d %9s  %-18s %-10s %9.2f %7.1f %10.4f %12s %5d  ok (%.2f)\n",
                progress_.Next().c_str(), static_cast<int>(threads), cs.label.c_str(),
                im.variant.c_str(), im.impl.c_str(), row.gflops, pct_peak,

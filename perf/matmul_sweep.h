@@ -46,7 +46,11 @@ struct Case {
   int64_t m, n, k;
   kernels::Trans trans_b;
   std::string label;  // "512" for squares, "1x128x384" (M x K x N) for transformer shapes
+  kernels::Trans trans_a = kernels::Trans::kNo;
 };
+
+// "NN", "NT", "TN" or "TT": A, then B, as stored (N row-major, T transposed).
+std::string LayoutOf(const Case& cs);
 
 struct Settings {
   std::vector<int64_t> sizes;
@@ -57,6 +61,7 @@ struct Settings {
   int64_t naive_max_size;
   std::optional<kernels::Blocking> blocking;
   bool interleave = true;
+  int passes = 3;  // alternating passes of blocks where the implementations cannot share rounds
   uint64_t seed = 1;  // of the random inputs
 };
 

@@ -10,7 +10,8 @@
 namespace klab::perf {
 
 std::vector<Outcome> CheckThenTime(const std::vector<Implementation>& impls,
-                                   const harness::MeasureOptions& options, bool interleave) {
+                                   const harness::MeasureOptions& options, bool interleave,
+                                   int alternating_passes) {
   std::vector<Outcome> out(impls.size());
   std::vector<std::unique_ptr<harness::Sampler>> samplers;
   std::vector<harness::RoundEntry> entries;
@@ -36,7 +37,10 @@ std::vector<Outcome> CheckThenTime(const std::vector<Implementation>& impls,
     entries.push_back({samplers.back().get(), im.group, im.enter});
     timed.push_back(i);
   }
-  const std::vector<harness::Measurement> measured = harness::SampleInRounds(entries, interleave);
+  const std::vector<harness::Measurement> measured =
+      !interleave && alternating_passes > 1
+          ? harness::SampleInBlocks(entries, alternating_passes, kSettleSeconds)
+          : harness::SampleInRounds(entries, interleave);
   for (size_t e = 0; e < timed.size(); ++e) {
     Outcome& o = out[timed[e]];
     o.m = measured[e];

@@ -48,9 +48,16 @@ struct Outcome {
 };
 
 // Checks every implementation in order (group's enter first), then samples those that passed in
-// rounds (interleave) or one after another. Outcomes in the implementations' order.
+// rounds (interleave), or, when not, in `alternating_passes` passes of blocks after a settle
+// pause (harness::SampleInBlocks; 0 or 1: one after another). Outcomes in the implementations'
+// order.
 std::vector<Outcome> CheckThenTime(const std::vector<Implementation>& impls,
-                                   const harness::MeasureOptions& options, bool interleave);
+                                   const harness::MeasureOptions& options, bool interleave,
+                                   int alternating_passes = 0);
+
+// The pause before each block of an alternating pass: a threaded library's idle workers spin
+// for up to ~0.1 s after its last call (OpenBLAS, GNU OpenMP).
+inline constexpr double kSettleSeconds = 0.1;
 
 // Ours against a peer in another process, in alternating blocks so that drift on a shared
 // machine hits both alike: per block, `before_ours`, `per_block` of our calls each timed here,

@@ -196,7 +196,8 @@ void ModelRun::TestRow(const Pending& p, const harness::Measurement& m, bool che
                                           ? Json(nullptr) : Json(loaded_.creation_from_seed_ms)},
             {"flops", have_flops ? Json(flops) : Json(nullptr)},
             {"gflops", have_flops ? Json(flops / median_s / 1e9) : Json(nullptr)},
-            {"weight_bytes_per_forward", wbytes}, {"gbs", gbs}, {"ceiling_gbs", ceiling_gbs_[t]},
+            {"weight_bytes_per_forward", wbytes}, {"packed_weight_bytes", model_.packed_weight_bytes()},
+            {"gbs", gbs}, {"ceiling_gbs", ceiling_gbs_[t]},
             {"pct_ceiling", 100.0 * gbs / ceiling_gbs_[t]},
             {"check", {{"ok", check_ok},
                        {"what", "greedy tokens with and without the KV cache agree (64 steps)"}}}});

@@ -1,9 +1,12 @@
-// //perf:tune — measure this machine once and keep what was learned (docs/tuning.md): for each
-// GEMM shape class, the variant family that runs it fastest on 1 and on 2 threads, written as a
-// tuning profile the library compiles in (kernels/tuning/<machine>.json) or loads (KLAB_TUNING).
+// //perf:tune — measure this machine once and keep what was learned (docs/tuning.md): the packed
+// GEMM's cache blocking, for each GEMM shape class the variants that run it fastest on 1 and on 2
+// threads, the size from which a linear layer is worth splitting over 2 threads and the one from
+// which a model is; written as a tuning profile the library compiles in
+// (kernels/tuning/<machine>.json) or loads (KLAB_TUNING).
 //
-//   bazel run //perf:tune                    ~5 minutes on 2 cores; writes kernels/tuning/<machine>.json
-//   bazel run //perf:tune -- --out=/tmp/p.json --quick
+//   bazel run //perf:tune                    ~7 minutes on 2 cores; writes kernels/tuning/<machine>.json
+//   bazel run //perf:tune -- --profile=/tmp/p.json --quick
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -20,9 +23,11 @@
 #include "harness/results.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/gemm/gemm.h"
+#include "kernels/gemm/gemm_config.h"
 #include "kernels/tuning/tuning.h"
 #include "perf/child_process.h"
 #include "perf/suite.h"
+#include "perf/tune_choices.h"
 
 ABSL_FLAG(std::string, profile, "",
           "Where to write the profile (default: kernels/tuning/<machine>.json in the workspace, "
@@ -35,107 +40,22 @@ ABSL_FLAG(std::string, compare, "",
 namespace klab::perf {
 namespace {
 
+using tune::Shape;
+
 namespace fs = std::filesystem;
 using harness::Json;
 
 constexpr char kUsage[] =
-    "Measures this machine's GEMM variants per shape class on 1 and 2 threads (interleaved, each\n"
-    "checked before timed: //perf:matmul_sweep with --peers=none) and writes a tuning profile.\n"
+    "Measures this machine (//perf:matmul_sweep with --peers=none, //perf:model_bench without\n"
+    "PyTorch: interleaved, each result checked before timed) and writes a tuning profile: the\n"
+    "packed GEMM's blocking, the GEMM variants per shape class on 1 and 2 threads, and the sizes\n"
+    "from which linear layers and models are worth 2 threads.\n"
     "  bazel run //perf:tune -- [--quick] [--profile=FILE] [--budget=SECONDS] [--compare=OLD]\n"
     "Exit status: 0 written, 1 a sweep failed or nothing could be chosen, 2 usage.\n";
 
-// The candidates: every registered variant the dispatcher may choose (not the textbook loops).
-constexpr char kCandidates[] = "(regblock|packed|smallm).*";
-
-// The threaded member of a serial variant's family: "_mt" after its first word
-// (smallm__avx512 -> smallm_mt__avx512, packed_8x32__avx512 -> packed_mt_8x32__avx512), or the
-// serial variant itself when the family has none.
-std::string Threaded(const std::string& serial) {
-  const size_t at = serial.find('_');
-  const std::string mt = at == std::string::npos ? "" : serial.substr(0, at) + "_mt" + serial.substr(at);
-  return kernels::FindGemmVariant(mt) != nullptr ? mt : serial;
-}
-
-struct Shape {
-  std::string label, shape_class;
-  std::map<std::string, double> t1, t2;  // variant -> median ns
-};
-
-// The shapes of the sweep records, with each checked variant's median on 1 and 2 threads.
-std::map<std::string, Shape> ShapesOf(const std::vector<Json>& records) {
-  std::map<std::string, Shape> shapes;
-  for (const Json& record : records) {
-    for (const Json& row : record["rows"]) {
-      if (row.value("impl", "") != "kernel-lab" || !row.contains("time_ns") ||
-          !row.contains("check") || !row["check"].value("ok", false)) {
-        continue;
-      }
-      const kernels::SgemmArgs args{kernels::Trans::kNo,
-                                    row.value("layout", "NN") == "NT" ? kernels::Trans::kYes : kernels::Trans::kNo,
-                                    row["shape"]["m"].get<int64_t>(), row["shape"]["n"].get<int64_t>(),
-                                    row["shape"]["k"].get<int64_t>()};
-      const std::string label = absl::StrFormat("%dx%dx%d/%s", args.m, args.k, args.n, row.value("layout", "NN"));
-      Shape& s = shapes[label];
-      s.label = label;
-      s.shape_class = kernels::GemmShapeClass(args);
-      (row.value("threads", 1) == 1 ? s.t1 : s.t2)[row["variant"].get<std::string>()] =
-          row["time_ns"]["median"].get<double>();
-    }
-  }
-  return shapes;
-}
-
-// Per class, the family whose serial member on 1 thread and threaded member on 2 are nearest the
-// best of each: score = geometric mean over the class's shapes of sqrt(t1 / best t1 x t2 / best
-// t2) (1 is best everywhere). A family whose threaded member was not measured runs serial on 2
-// threads: its 1-thread time stands.
-Json Choose(const std::map<std::string, Shape>& shapes) {
-  std::map<std::string, std::vector<const Shape*>> classes;
-  for (const auto& [label, s] : shapes) classes[s.shape_class].push_back(&s);
-  Json gemm = Json::object();
-  for (const auto& [shape_class, members] : classes) {
-    std::set<std::string> serials;
-    for (const Shape* s : members) {
-      for (const auto& [v, t] : s->t1) {
-        const kernels::GemmVariant* gv = kernels::FindGemmVariant(v);
-        if (gv != nullptr && gv->max_threads == 1) serials.insert(v);
-      }
-    }
-    std::string best;
-    double best_score = INFINITY;
-    Json evidence = Json::object();
-    for (const std::string& serial : serials) {
-      const std::string mt = Threaded(serial);
-      double log_sum = 0;
-      int n = 0;
-      for (const Shape* s : members) {
-        auto a = s->t1.find(serial);
-        if (a == s->t1.end()) continue;
-        double best1 = INFINITY, best2 = INFINITY;
-        for (const auto& [v, t] : s->t1) {
-          if (kernels::FindGemmVariant(v) != nullptr && kernels::FindGemmVariant(v)->max_threads == 1) best1 = std::min(best1, t);
-        }
-        for (const auto& [v, t] : s->t2) best2 = std::min(best2, t);
-        auto b = s->t2.find(mt);
-        const double t2 = b != s->t2.end() ? b->second : a->second;
-        log_sum += 0.5 * std::log(a->second / best1) + (std::isfinite(best2) ? 0.5 * std::log(t2 / std::min(best2, t2)) : 0.0);
-        ++n;
-      }
-      if (n < static_cast<int>(members.size())) continue;  // not measured on every shape
-      const double score = std::exp(log_sum / n);
-      evidence[serial] = {{"threaded", mt}, {"score", score}};
-      if (score < best_score) best_score = score, best = serial;
-    }
-    if (best.empty()) continue;
-    Json shapes_json = Json::array();
-    for (const Shape* s : members) {
-      shapes_json.push_back({{"shape", s->label}, {"t1_ns", s->t1}, {"t2_ns", s->t2}});
-    }
-    gemm[shape_class] = {{"serial", best}, {"threaded", Threaded(best)}, {"score", best_score},
-                         {"candidates", evidence}, {"shapes", shapes_json}};
-  }
-  return gemm;
-}
+// The candidates: every registered variant the dispatcher may choose (not the textbook loops), and
+// the models' packed linear layers.
+constexpr char kCandidates[] = "(regblock|packed|smallm).*|linear_packed";
 
 // A large GEMM (2mnk >= 2^30) on 2 threads slower than on 1 means the machine was busy or in a
 // slow mode while the sweep ran (a VM's neighbours; another build): the profile would learn that.
@@ -158,75 +78,118 @@ Json Disturbances(const std::map<std::string, Shape>& shapes) {
   return warnings;
 }
 
-// How this run's choices reproduce `old`'s: per class "same", "within noise" (the old choice
-// scores at most kNoise in this run: 3%, the run-to-run spread of a median on this VM) or
-// "differs"; classes only one profile has are "new" or "gone".
-constexpr double kNoise = 1.03;
-Json Reproduces(const Json& gemm, const Json& old) {
-  Json out = Json::object();
-  const Json old_gemm = old.value("gemm", Json::object());
-  for (const auto& [c, choice] : gemm.items()) {
-    if (!old_gemm.contains(c)) {
-      out[c] = "new";
-      continue;
-    }
-    const std::string before = old_gemm[c].value("serial", "");
-    if (before == choice["serial"]) {
-      out[c] = "same";
-    } else {
-      const Json& cands = choice["candidates"];
-      const double score = cands.contains(before) ? cands[before].value("score", INFINITY) : INFINITY;
-      out[c] = absl::StrFormat("%s (was %s, which scores %.3f now)",
-                               score <= kNoise ? "within noise" : "differs", before, score);
-    }
-  }
-  for (const auto& [c, choice] : old_gemm.items()) {
-    if (!gemm.contains(c)) out[c] = "gone";
-  }
-  return out;
-}
-
 // --compare: how this run's choices reproduce the profile at `old_path`, said on stderr.
-Json CompareWith(const std::string& old_path, const Json& gemm) {
+Json CompareWith(const std::string& old_path, const Json& profile) {
   const Json old = Json::parse(harness::ReadWholeFile(old_path), nullptr, false);
   if (old.is_discarded()) {
     std::fprintf(stderr, "tune: --compare: cannot read a profile from %s\n", old_path.c_str());
     std::exit(1);
   }
-  Json reproduces = Reproduces(gemm, old);
+  Json reproduces = tune::Reproduces(profile, old);
   int same = 0, noise = 0, differ = 0;
   for (const auto& [c, v] : reproduces.items()) {
     const std::string t = v.get<std::string>();
     same += t == "same", noise += t.rfind("within", 0) == 0, differ += t.rfind("differs", 0) == 0;
     if (t != "same") std::fprintf(stderr, "tune: %s: %s\n", c.c_str(), t.c_str());
   }
-  std::fprintf(stderr, "tune: against %s: %d classes the same, %d within the noise, %d differ\n",
+  std::fprintf(stderr, "tune: against %s: %d choices the same, %d within the noise, %d differ\n",
                old_path.c_str(), same, noise, differ);
   return reproduces;
 }
 
-// Runs one matmul_sweep into `out`; its record, or exits 1 saying why.
-Json Sweep(const char* argv0, std::vector<std::string> args, const std::string& out,
-           const std::string& key, double deadline) {
-  const std::string binary = SuiteBinary(argv0, "matmul_sweep");
+// Runs the suite `suite` into `out` and returns its record (key: the record's file name), or
+// exits 1 saying why.
+Json RunSuite(const char* argv0, const std::string& suite, std::vector<std::string> args,
+              const std::string& out, const std::string& key, double deadline) {
+  const std::string binary = SuiteBinary(argv0, suite);
   if (binary.empty()) {
-    std::fprintf(stderr, "tune: the //perf:matmul_sweep binary was not found beside this one\n");
+    std::fprintf(stderr, "tune: the //perf:%s binary was not found beside this one\n", suite.c_str());
     std::exit(1);
   }
   args.insert(args.begin(), binary);
-  args.push_back("--peers=none");
-  args.push_back(std::string("--variants=") + kCandidates);
   args.push_back("--out=" + out);
   args.push_back("--format=json");
   const int status = RunChild(args, out + ".log", deadline);
   auto record = harness::ReadRecord((fs::path(out) / (key + ".json")).string());
   if (status != 0 || !record.ok()) {
-    std::fprintf(stderr, "tune: the %s sweep %s\n", key.c_str(),
+    std::fprintf(stderr, "tune: the %s run %s\n", key.c_str(),
                  status == -1 ? "ran past --budget" : status != 0 ? "failed (a wrong result?)"
                                                                    : "wrote no record");
     std::exit(1);
   }
   return *record;
+}
+
+// The blocked variant the analytic rules give the largest square GEMM: its blocking is searched.
+const kernels::GemmVariant& LargeGemmVariant() {
+  kernels::SetTuningForTesting(nullptr);
+  const kernels::GemmVariant& v =
+      kernels::ChooseSerialGemmVariant({kernels::Trans::kNo, kernels::Trans::kNo, 2048, 2048, 2048});
+  kernels::RestoreTuning();
+  return v;
+}
+
+// The blocking search for `v`'s micro-kernel (MR x NR), each trial its threaded member on the large
+// square sizes on 1 and 2 threads: the analytic model's MC/KC/NC, and KC in {128, 256, 512, 1024}
+// with the packed A block filling a quarter of L2; then around the best of those KC x 3/2 and x 2/3
+// (the same A bytes) and MC x 2 and / 2; then the three best and the analytic one once more, so
+// that drift between the child processes lands on the contenders alike (each keeps its faster
+// median per case).
+Json SearchBlocking(const char* argv0, const kernels::GemmVariant& v, const std::string& tmp,
+                    bool quick, double deadline) {
+  const kernels::CpuFeatures& cpu = kernels::GetCpuFeatures();
+  const kernels::Blocking analytic = kernels::DeriveBlocking(v.mr, v.nr, cpu.l1d_bytes, cpu.l2_bytes, cpu.l3_bytes);
+  const int64_t a_bytes = (cpu.l2_bytes > 0 ? cpu.l2_bytes : 256 << 10) / 4;
+  auto trial = [&](int mc, int kc) {
+    return tune::BlockingTrial{std::max(v.mr, mc / v.mr * v.mr), kc, analytic.nc, false, {}};
+  };
+  auto rows_for = [&](int kc) { return static_cast<int>(a_bytes / (kc * 4)); };
+  std::vector<tune::BlockingTrial> trials = {{analytic.mc, analytic.kc, analytic.nc, true, {}}};
+  auto add = [&](tune::BlockingTrial t) {
+    for (const tune::BlockingTrial& old : trials) {
+      if (old.mc == t.mc && old.kc == t.kc && old.nc == t.nc) return;
+    }
+    trials.push_back(t);
+  };
+  for (int kc : {128, 256, 512, 1024}) add(trial(rows_for(kc), kc));
+  const std::string sizes = quick ? "--sizes=512,1024" : "--sizes=1024,2048";
+  const std::string variant = "--variants=" + tune::Threaded(std::string(v.name));
+  auto run = [&](size_t i, int pass) {
+    tune::BlockingTrial& t = trials[i];
+    const std::string out = absl::StrFormat("%s/blocking-%d-%d-%d-%d", tmp, t.mc, t.kc, t.nc, pass);
+    std::vector<std::string> args = {sizes, "--threads=1,2", "--peers=none", variant,
+                                     absl::StrFormat("--blocking=%d,%d,%d", t.mc, t.kc, t.nc)};
+    if (quick) args.push_back("--quick");
+    const Json r = RunSuite(argv0, "matmul_sweep", args, out, "matmul_sweep", deadline);
+    for (const Json& row : r["rows"]) {
+      if (row.value("impl", "") != "kernel-lab" || !row.contains("time_ns")) continue;
+      const std::string c = absl::StrFormat("%d/t%d", row["shape"]["n"].get<int64_t>(), row.value("threads", 1));
+      const double ns = row["time_ns"]["median"].get<double>();
+      t.ns[c] = t.ns.count(c) ? std::min(t.ns[c], ns) : ns;
+    }
+  };
+  auto best_of = [&](const std::vector<double>& scores) {
+    return static_cast<size_t>(std::min_element(scores.begin(), scores.end()) - scores.begin());
+  };
+  for (size_t i = 0; i < trials.size(); ++i) run(i, 0);
+  const tune::BlockingTrial best = trials[best_of(tune::BlockingScores(trials))];
+  for (const int kc : {best.kc * 3 / 2 / 16 * 16, best.kc * 2 / 3 / 16 * 16}) {
+    add(trial(std::max(v.mr, best.mc * best.kc / kc), kc));
+  }
+  add(trial(best.mc * 2, best.kc));
+  add(trial(best.mc / 2, best.kc));
+  const size_t first_round = trials.size();
+  for (size_t i = 0; i < first_round; ++i) {
+    if (trials[i].ns.empty()) run(i, 0);
+  }
+  std::vector<double> scores = tune::BlockingScores(trials);
+  std::vector<size_t> order(trials.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return scores[x] < scores[y]; });
+  for (size_t i : order) {
+    if (i == 0 || i == order[0] || i == order[1] || i == order[2]) run(i, 1);  // 0: the analytic one
+  }
+  return tune::ChooseBlocking(trials);
 }
 
 std::string DefaultProfilePath(const std::string& machine) {
@@ -235,6 +198,48 @@ std::string DefaultProfilePath(const std::string& machine) {
     ExitWithUsageError("not started from the repository (use `bazel run`): pass --profile=FILE");
   }
   return (fs::path(ws) / "kernels" / "tuning" / (machine + ".json")).string();
+}
+
+// The "cpu" block of a profile for this CPU.
+Json CpuBlock() {
+  const kernels::CpuFeatures& cpu = kernels::GetCpuFeatures();
+  return {{"vendor", cpu.vendor}, {"family", cpu.family}, {"models", {cpu.model}}, {"brand", cpu.brand}};
+}
+
+// The profile the children run under while the tuner measures (KLAB_TUNING): what has been chosen
+// so far (`chosen`: gemm, blocking, linear), and the thresholds not yet chosen at 0, so that
+// linear_packed and the models really run on 2 threads at every size.
+void UseProbeProfile(const std::string& tmp, const std::string& machine, const Json& chosen) {
+  Json probe = {{"schema", kernels::kTuningSchema}, {"machine", machine}, {"cpu", CpuBlock()},
+                {"gemm", Json::object()}, {"linear", {{"threads_from_mnk", 0}}},
+                {"decode", {{"threads_above_weight_bytes", 0}}}};
+  for (const auto& [key, value] : chosen.items()) probe[key] = value;
+  const std::string path = tmp + "/probe.json";
+  if (absl::Status s = harness::WriteFileAtomic(path, probe.dump(1)); !s.ok()) {
+    std::fprintf(stderr, "tune: %s\n", std::string(s.message()).c_str());
+    std::exit(1);
+  }
+  setenv("KLAB_TUNING", path.c_str(), 1);
+}
+
+void PrintProfile(const Json& profile) {
+  std::printf("| class | serial | on 2 threads | score (1 = best on every shape) |\n|---|---|---|---:|\n");
+  for (const auto& [c, choice] : profile["gemm"].items()) {
+    std::printf("| %s | %s | %s | %.3f |\n", c.c_str(), choice["serial"].get<std::string>().c_str(),
+                choice["threaded"].get<std::string>().c_str(), choice["score"].get<double>());
+  }
+  for (const auto& [kernel, b] : profile["blocking_search"].items()) {
+    std::printf("\nblocking %s: MC,KC,NC = %d,%d,%d (%s; score %.3f)\n", kernel.c_str(), b.value("mc", 0),
+                b.value("kc", 0), b.value("nc", 0), b.value("use", false) ? "tuned" : "the analytic model's",
+                b.value("score", 0.0));
+  }
+  if (profile["linear"].is_object()) {
+    std::printf("linear layers on 2 threads from m*n*k = %ld\n", profile["linear"].value("threads_from_mnk", int64_t{0}));
+  }
+  if (profile["decode"].is_object()) {
+    std::printf("models on 2 threads above %ld bytes of packed weights\n",
+                profile["decode"].value("threads_above_weight_bytes", int64_t{0}));
+  }
 }
 
 int Main(int argc, char** argv) {
@@ -253,40 +258,75 @@ int Main(int argc, char** argv) {
   const std::string tmp = fs::temp_directory_path() / absl::StrFormat("klab-tune-%d", getpid());
   fs::create_directories(tmp);
   const double deadline = Now() + budget;
-  std::vector<std::string> common = {"--threads=1,2"};
-  if (quick) common.push_back("--quick");
-  std::fprintf(stderr, "tune: [1/2] square shapes, 1 and 2 threads\n");
-  const Json square = Sweep(argv[0], common, tmp + "/square", "matmul_sweep", deadline);
-  common.push_back("--shapes=transformer");
-  std::fprintf(stderr, "tune: [2/2] transformer shapes, 1 and 2 threads\n");
-  const Json transformer = Sweep(argv[0], common, tmp + "/transformer", "matmul_sweep-transformer", deadline);
-  std::error_code ec;
-  fs::remove_all(tmp, ec);
-  const std::map<std::string, Shape> shapes = ShapesOf({square, transformer});
-  const Json warnings = Disturbances(shapes);
-  for (const Json& w : warnings) std::fprintf(stderr, "tune: warning: %s\n", w.get<std::string>().c_str());
-  const Json gemm = Choose(shapes);
+
+  // 1. The blocking of the large GEMMs' micro-kernel: the later sweeps run with it.
+  const kernels::GemmVariant& large = LargeGemmVariant();
+  Json blocking = Json::object(), blocking_search = Json::object();
+  if (large.blocked) {
+    std::fprintf(stderr, "tune: [1/5] cache blocking of %s\n", std::string(large.name).c_str());
+    const std::string kernel = absl::StrFormat("%dx%d", large.mr, large.nr);
+    blocking_search[kernel] = SearchBlocking(argv[0], large, tmp, quick, deadline);
+    const Json& b = blocking_search[kernel];
+    if (b.is_object() && b.value("use", false)) {
+      blocking[kernel] = {{"mc", b["mc"]}, {"kc", b["kc"]}, {"nc", b["nc"]}};
+    }
+  }
+  UseProbeProfile(tmp, machine, {{"blocking", blocking}});
+
+  // 2-4. Every dispatchable variant (and the packed linear layers) on 1 and 2 threads.
+  std::vector<Json> sweeps;
+  const std::pair<const char*, const char*> shape_sets[] = {
+      {"square", "square shapes"}, {"transformer", "transformer shapes (forward)"},
+      {"backward", "backward shapes (training's dX and dW)"}};
+  for (const auto& [set, what] : shape_sets) {
+    std::fprintf(stderr, "tune: [%zu/5] %s, 1 and 2 threads\n", sweeps.size() + 2, what);
+    std::vector<std::string> args = {"--threads=1,2", "--peers=none", std::string("--variants=") + kCandidates,
+                                     std::string("--shapes=") + set};
+    if (quick) args.push_back("--quick");
+    const std::string key = std::string_view(set) == "square" ? "matmul_sweep" : std::string("matmul_sweep-") + set;
+    sweeps.push_back(RunSuite(argv[0], "matmul_sweep", args, tmp + "/" + set, key, deadline));
+  }
+  std::map<std::string, Shape> shapes, linear;
+  tune::ShapesOf(sweeps, &shapes, &linear);
+  const Json gemm = tune::ChooseGemm(shapes);
   if (gemm.empty()) {
     std::fprintf(stderr, "tune: no class had a variant measured on all its shapes\n");
     return 1;
   }
-  const kernels::CpuFeatures& cpu = kernels::GetCpuFeatures();
-  Json reproduces = nullptr;
-  if (const std::string old = harness::UserPath(absl::GetFlag(FLAGS_compare)); !old.empty()) {
-    reproduces = CompareWith(old, gemm);
-  }
-  const Json profile = {
-      {"schema", kernels::kTuningSchema}, {"machine", machine},
-      {"cpu", {{"vendor", cpu.vendor}, {"family", cpu.family}, {"models", {cpu.model}}, {"brand", cpu.brand}}},
+  const Json linear_block = tune::ChooseLinear(linear);
+
+  // 5. The models on 1 and 2 threads (decode and prefill, KV cache on), with the choices above in
+  // force: what is left to decide is whether the model as a whole gains from the second core.
+  Json chosen = {{"blocking", blocking}, {"gemm", gemm}};
+  if (!linear_block.is_null()) chosen["linear"] = linear_block;
+  UseProbeProfile(tmp, machine, chosen);
+  std::fprintf(stderr, "tune: [5/5] the models on 1 and 2 threads\n");
+  std::vector<std::string> model_args = {"--threads=1,2", "--tests=tg64,pp64", "--no_cache_rows=false",
+                                         "--pytorch=false"};
+  if (quick) model_args.push_back("--quick");
+  const Json models = RunSuite(argv[0], "model_bench", model_args, tmp + "/models", "model_bench", deadline);
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+
+  const Json warnings = Disturbances(shapes);
+  for (const Json& w : warnings) std::fprintf(stderr, "tune: warning: %s\n", w.get<std::string>().c_str());
+  Json profile = {
+      {"schema", kernels::kTuningSchema}, {"machine", machine}, {"cpu", CpuBlock()},
       {"made_by", header["command"]}, {"commit", header["env"].value("git_commit", "?")},
       {"started", header["env"].value("started", "?")}, {"quick", quick},
-      {"sweeps", {square["run_id"], transformer["run_id"]}}, {"warnings", warnings},
-      {"reproduces", reproduces},
-      {"rule", "per shape class, the family minimising the geometric mean over its shapes of "
-               "sqrt(t1/best t1 x t2/best t2); serial member on 1 thread, threaded member on 2"},
-      {"gemm", gemm}};
+      {"sweeps", {sweeps[0]["run_id"], sweeps[1]["run_id"], sweeps[2]["run_id"], models["run_id"]}},
+      {"warnings", warnings},
+      {"rule", "per shape class, the serial variant (1 thread) and the variant on 2 threads (its "
+               "family's threaded member, or itself: no split) minimising the geometric mean over "
+               "the class's shapes of sqrt(t1/best t1 x t2/best t2)"},
+      {"gemm", gemm}, {"blocking", blocking}, {"blocking_search", blocking_search}};
+  if (!linear_block.is_null()) profile["linear"] = linear_block;
+  if (Json decode = tune::ChooseDecode(models); !decode.is_null()) profile["decode"] = decode;
+  if (const std::string old = harness::UserPath(absl::GetFlag(FLAGS_compare)); !old.empty()) {
+    profile["reproduces"] = CompareWith(old, profile);
+  }
   // What the library will read back must pass its own checks.
-  auto parsed = kernels::ParseTuningProfile(profile.dump(), path, cpu);
+  auto parsed = kernels::ParseTuningProfile(profile.dump(), path, kernels::GetCpuFeatures());
   absl::Status valid = parsed.ok() ? kernels::ValidateGemmTuning(*parsed) : parsed.status();
   if (!valid.ok()) {
     std::fprintf(stderr, "tune: the profile does not validate: %s\n", std::string(valid.message()).c_str());
@@ -296,11 +336,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "tune: %s\n", std::string(s.message()).c_str());
     return 1;
   }
-  std::printf("| class | serial | threaded | score (1 = best on every shape) |\n|---|---|---|---:|\n");
-  for (const auto& [c, choice] : gemm.items()) {
-    std::printf("| %s | %s | %s | %.3f |\n", c.c_str(), choice["serial"].get<std::string>().c_str(),
-                choice["threaded"].get<std::string>().c_str(), choice["score"].get<double>());
-  }
+  PrintProfile(profile);
   std::fprintf(stderr, "tune: wrote %s (%zu classes); rebuild to compile it in, or KLAB_TUNING=%s\n",
                path.c_str(), gemm.size(), path.c_str());
   return 0;

@@ -31,7 +31,7 @@ check "a profile for another CPU exits 2 ($(head -1 "$TEST_TMPDIR/e2"))" '[ $rc 
 "$tune" --quick --profile="$TEST_TMPDIR/again.json" --compare="$profile" >/dev/null 2>"$TEST_TMPDIR/again.err"
 rc=$?
 check "a second run says how it reproduces the first ($(grep against "$TEST_TMPDIR/again.err"))" \
-  '[ $rc -eq 0 ] && grep -q "classes the same" "$TEST_TMPDIR/again.err" && grep -q "\"reproduces\"" "$TEST_TMPDIR/again.json"'
+  '[ $rc -eq 0 ] && grep -q "choices the same" "$TEST_TMPDIR/again.err" && grep -q "\"reproduces\"" "$TEST_TMPDIR/again.json"'
 
 expect_exit2 "$tune" --budget=0 --profile="$TEST_TMPDIR/x.json"
 expect_exit2 "$tune" --bogus=1

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 
 #include "absl/strings/str_format.h"
@@ -91,18 +92,51 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
 //             otherwise                          -> packed_8x32__avx512
 //   AVX2:     B row-major, max(m, n, k) <= 384   -> regblock_6x16__avx2, else packed_6x16__avx2
 //   neither:                                     -> loop_ikj
-std::string GemmShapeClass(const SgemmArgs& p) {
+namespace {
+// The shape class written into `buf`, for the dispatcher's lookups: no allocation per call.
+std::string_view ShapeClassInto(const SgemmArgs& p, char (&buf)[32]) {
   const char* layout = p.trans_a == Trans::kNo ? (p.trans_b == Trans::kNo ? "NN" : "NT")
                                                : (p.trans_b == Trans::kNo ? "TN" : "TT");
   const char* m = p.m <= 1 ? "m1" : p.m <= 16 ? "m2-16" : p.m <= 64 ? "m17-64" : "m65+";
-  const int64_t size = std::max(p.n, p.k);
-  const char* s = size <= 128 ? "s128" : size <= 256 ? "s256" : size <= 512 ? "s512"
-                  : size <= 1024 ? "s1024" : "s-big";
-  return absl::StrFormat("%s/%s/%s", layout, m, s);
+  auto bucket = [](int64_t x) {
+    return x <= 128 ? "128" : x <= 256 ? "256" : x <= 512 ? "512" : x <= 1024 ? "1024" : "big";
+  };
+  const int n = std::snprintf(buf, sizeof(buf), "%s/%s/n%s/k%s", layout, m, bucket(p.n), bucket(p.k));
+  return std::string_view(buf, static_cast<size_t>(n));
+}
+}  // namespace
+
+std::string GemmShapeClass(const SgemmArgs& p) {
+  char buf[32];
+  return std::string(ShapeClassInto(p, buf));
+}
+
+bool IsGemmShapeClass(const std::string& name) {
+  static const std::set<std::string>* const all = [] {
+    auto* s = new std::set<std::string>;
+    const int64_t sizes[] = {128, 256, 512, 1024, 2048};
+    for (Trans ta : {Trans::kNo, Trans::kYes}) {
+      for (Trans tb : {Trans::kNo, Trans::kYes}) {
+        for (int64_t m : {1, 16, 64, 65}) {
+          for (int64_t n : sizes) {
+            for (int64_t k : sizes) s->insert(GemmShapeClass({ta, tb, m, n, k}));
+          }
+        }
+      }
+    }
+    return s;
+  }();
+  return all->count(name) != 0;
 }
 
 absl::Status ValidateGemmTuning(const TuningProfile& profile) {
   for (const auto& [shape_class, choice] : profile.gemm) {
+    if (!IsGemmShapeClass(shape_class)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: gemm.%s is not a shape class (\"<NN|NT|TN|TT>/<m1|m2-16|m17-64|m65+>/n<128|256|512|"
+          "1024|big>/k<...>\"): a profile from an older build; run //perf:tune again",
+          profile.source, shape_class));
+    }
     for (const auto& [role, name] : {std::pair<const char*, const std::string&>{"serial", choice.serial},
                                      {"threaded", choice.threaded}}) {
       const GemmVariant* v = FindGemmVariant(name);
@@ -140,7 +174,8 @@ const GemmVariant* Tuned(const SgemmArgs& p, bool threaded) {
   }();
   // A profile set by a test after the first call is checked per call below.
   if (usable == nullptr && profile->source.find("(compiled in)") != std::string::npos) return nullptr;
-  auto it = profile->gemm.find(GemmShapeClass(p));
+  char buf[32];
+  auto it = profile->gemm.find(ShapeClassInto(p, buf));
   if (it == profile->gemm.end()) return nullptr;
   const GemmVariant* v = FindGemmVariant(threaded ? it->second.threaded : it->second.serial);
   // A profile set by a test after the check: the same rules, per call.

@@ -78,17 +78,22 @@ absl::Span<const GemmVariant> GemmVariants();
 // The variant called `name`, or nullptr.
 const GemmVariant* FindGemmVariant(std::string_view name);
 
-// The variant Sgemm would choose for this problem on this CPU.
 // The shape class of a call: the key of a tuning profile's GEMM choices (kernels/tuning/tuning.h).
-// "<layout>/<m>/<size>": layout NN, NT, TN or TT (A, then B, as stored: N row-major, T transposed);
-// m one of m1, m2-16, m17-64, m65+; size the larger of n and k: s128, s256, s512, s1024 (at most
-// that) or s-big.
+// "<layout>/<m>/<n>/<k>": layout NN, NT, TN or TT (A, then B, as stored: N row-major, T
+// transposed); m one of m1, m2-16, m17-64, m65+; n and k each one of 128, 256, 512, 1024 (at most
+// that) or big: "NT/m2-16/n128/k512". n and k apart: at M = 8 a layer with N = 128 and K = 512
+// wants the packed kernel and one with N = 512, K = 128 the unpacked one (amd-zen4-2c, 0.85x when
+// one class held both).
 std::string GemmShapeClass(const SgemmArgs& args);
+// Whether `name` is a class GemmShapeClass gives for some call.
+bool IsGemmShapeClass(const std::string& name);
 
-// OK when every choice of `profile` names a registered variant this CPU runs, and no serial
-// choice uses the thread pool; InvalidArgument naming the class and variant otherwise.
+// OK when every class of `profile` is one GemmShapeClass gives, every choice names a registered
+// variant this CPU runs, and no serial choice uses the thread pool; InvalidArgument naming the
+// class and variant otherwise.
 absl::Status ValidateGemmTuning(const TuningProfile& profile);
 
+// The variant Sgemm would choose for this problem on this CPU.
 const GemmVariant& ChooseGemmVariant(const SgemmArgs& args);
 // The variant Sgemm would choose with a pool of one thread: for callers that run many small
 // GEMMs on the pool's threads themselves (it never uses the pool, so it may run on a worker).

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <memory>
+#include <string>
 
 #include "kernels/cpu/cpu.h"
+#include "kernels/tuning/tuning.h"
 
 namespace klab::kernels {
 namespace {
@@ -34,13 +36,20 @@ Blocking DeriveBlocking(int mr, int nr, int64_t l1d, int64_t l2, int64_t l3) {
   return b;
 }
 
+// Rounds a blocking set from outside (an override, a profile) to the micro-kernel's multiples.
+Blocking Rounded(Blocking b, int mr, int nr) {
+  b.mc = std::max(mr, b.mc / mr * mr);
+  b.nc = std::max(nr, b.nc / nr * nr);
+  b.kc = std::max(1, b.kc);
+  return b;
+}
+
 Blocking EffectiveBlocking(int mr, int nr) {
-  if (g_override) {
-    Blocking b = *g_override;
-    b.mc = std::max(mr, b.mc / mr * mr);
-    b.nc = std::max(nr, b.nc / nr * nr);
-    b.kc = std::max(1, b.kc);
-    return b;
+  if (g_override) return Rounded(*g_override, mr, nr);
+  // The tuning profile's blocking for this micro-kernel, measured on the machine (//perf:tune).
+  if (const TuningProfile* t = ActiveTuning(); t != nullptr) {
+    auto it = t->blocking.find(std::to_string(mr) + "x" + std::to_string(nr));
+    if (it != t->blocking.end()) return Rounded({it->second.mc, it->second.kc, it->second.nc}, mr, nr);
   }
   const CpuFeatures& f = GetCpuFeatures();
   return DeriveBlocking(mr, nr, f.l1d_bytes, f.l2_bytes, f.l3_bytes);

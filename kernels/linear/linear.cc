@@ -4,6 +4,7 @@
 
 #include "kernels/gemm/gemm_config.h"
 #include "kernels/peak/bandwidth.h"
+#include "kernels/tuning/tuning.h"
 
 namespace klab::kernels {
 
@@ -83,10 +84,19 @@ struct PanelShare {
   size_t end(size_t id) const { return std::min(panels, groups * (id + 1) / parts * kLinearGroup); }
 };
 
+// A layer is shared over the pool from this m x n x k up: the tuning profile's threshold, measured
+// on the machine (//perf:tune), else 2^16 (the default, measured on the Xeon the lab started on:
+// below it a fork-join costs more than half the layer saves).
+size_t ThreadsFromMnk() {
+  const TuningProfile* t = ActiveTuning();
+  return t != nullptr && t->linear_threads_from_mnk >= 0 ? static_cast<size_t>(t->linear_threads_from_mnk)
+                                                         : size_t{1} << 16;
+}
+
 PanelShare ShareOf(size_t m, size_t n, size_t k) {
   const size_t panels = Panels(n);
   const size_t threads = std::min<size_t>(GemmThreadPool().threads(), panels);
-  if (threads <= 1 || m * n * k < (size_t{1} << 16)) return {panels, 1, 1};
+  if (threads <= 1 || m * n * k < ThreadsFromMnk()) return {panels, 1, 1};
   const size_t groups = (panels + kLinearGroup - 1) / kLinearGroup;
   return {panels, groups, std::min(threads, groups)};
 }

@@ -117,6 +117,37 @@ absl::StatusOr<TuningProfile> ParseTuningProfile(std::string_view text, std::str
     }
     p.gemm[shape_class] = {choice["serial"].get<std::string>(), choice["threaded"].get<std::string>()};
   }
+  // An optional non-negative integer `block`.`field`, into `out`.
+  auto count = [&](const char* block, const char* field, int64_t* out) -> absl::Status {
+    if (!j.contains(block)) return absl::OkStatus();
+    const Json& b = j[block];
+    if (!b.is_object() || !b.contains(field) || !b[field].is_number_integer() ||
+        b[field].get<int64_t>() < 0) {
+      return Invalid(source, absl::StrCat(block, ".", field, " must be an integer >= 0"));
+    }
+    *out = b[field].get<int64_t>();
+    return absl::OkStatus();
+  };
+  if (absl::Status s = count("linear", "threads_from_mnk", &p.linear_threads_from_mnk); !s.ok()) return s;
+  if (absl::Status s = count("decode", "threads_above_weight_bytes", &p.decode_threads_above_weight_bytes);
+      !s.ok()) {
+    return s;
+  }
+  if (j.contains("blocking")) {
+    if (!j["blocking"].is_object()) return Invalid(source, "\"blocking\" is not an object");
+    for (const auto& [kernel, b] : j["blocking"].items()) {
+      TunedBlocking t;
+      for (auto [name, field] : {std::pair<const char*, int*>{"mc", &t.mc}, {"kc", &t.kc}, {"nc", &t.nc}}) {
+        if (!b.is_object() || !b.contains(name) || !b[name].is_number_integer() ||
+            b[name].get<int64_t>() <= 0 || b[name].get<int64_t>() > (1 << 20)) {
+          return Invalid(source, absl::StrCat("blocking.", kernel, ".", name,
+                                              " must be an integer in [1, 1048576]"));
+        }
+        *field = b[name].get<int>();
+      }
+      p.blocking[kernel] = t;
+    }
+  }
   return p;
 }
 

@@ -14,6 +14,7 @@
 #ifndef KLAB_KERNELS_TUNING_TUNING_H_
 #define KLAB_KERNELS_TUNING_TUNING_H_
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -33,14 +34,29 @@ struct GemmChoice {
   std::string serial, threaded;
 };
 
+// Cache blocking of one micro-kernel shape (kernels/gemm/gemm_config.h names them).
+struct TunedBlocking {
+  int mc = 0, kc = 0, nc = 0;
+};
+
 struct TuningProfile {
   std::string machine;  // the machine kind it was tuned on, e.g. "amd-zen4-2c"
   std::string source;   // "kernels/tuning/amd-zen4-2c.json (compiled in)", "KLAB_TUNING=..."
-  std::map<std::string, GemmChoice> gemm;  // shape class (kernels/gemm/gemm.h) -> choice
+  // Shape class (kernels/gemm/gemm.h) -> choice; looked up by string_view (no allocation per call).
+  std::map<std::string, GemmChoice, std::less<>> gemm;
+  // "linear.threads_from_mnk": kernels::LinearThreaded shares a layer over the pool from this
+  // m x n x k up (-1: not in the profile, the analytic threshold).
+  int64_t linear_threads_from_mnk = -1;
+  // "decode.threads_above_weight_bytes": a model takes more than one thread when its packed
+  // weights are larger than this (-1: not in the profile, the analytic rule: one core's L2).
+  int64_t decode_threads_above_weight_bytes = -1;
+  // "blocking": MC/KC/NC per micro-kernel "<MR>x<NR>" (absent: the analytic model).
+  std::map<std::string, TunedBlocking> blocking;
 };
 
 // Parses and validates a profile: the schema, a "cpu" block that matches `cpu` (vendor, family,
-// and model among "models"), a "gemm" object of {"serial", "threaded"} strings. Variant names are
+// and model among "models"), a "gemm" object of {"serial", "threaded"} strings, and the optional
+// "linear", "decode" (non-negative integers) and "blocking" ({"mc", "kc", "nc"} > 0) blocks. Variant names are
 // checked by the GEMM dispatcher, which knows them. InvalidArgument (naming `source` and the
 // field) otherwise; FailedPrecondition when the profile is for another CPU.
 absl::StatusOr<TuningProfile> ParseTuningProfile(std::string_view text, std::string_view source,
