@@ -130,6 +130,12 @@ void Sweep::RunThreads(int64_t threads) {
 std::optional<std::string> Sweep::SkipReason(const Impl& im, const Case& cs,
                                              int64_t threads) const {
   if (im.max_threads < threads) return "serial variant";
+  if (im.peer != nullptr) {
+    const kernels::SgemmArgs args{cs.trans_a, cs.trans_b, cs.m, cs.n, cs.k, 1.0f, nullptr,
+                                  cs.trans_a == kernels::Trans::kNo ? cs.k : cs.m, nullptr,
+                                  cs.trans_b == kernels::Trans::kNo ? cs.n : cs.k, 0.0f, nullptr, cs.n};
+    if (std::optional<std::string> why = im.peer->Unsupported(args, static_cast<int>(threads))) return why;
+  }
   if (im.variant == "naive_ijk" && std::max({cs.m, cs.n, cs.k}) > settings_.naive_max_size) {
     return absl::StrFormat("naive above %d (--naive_max_size to include)", settings_.naive_max_size);
   }

@@ -61,8 +61,10 @@ ABSL_FLAG(std::string, variants, ".*",
           "Regular expression (ECMAScript, whole name) selecting kernel-lab variants by name; "
           "'sgemm_auto' is the public Sgemm entry point with its shape heuristic.");
 ABSL_FLAG(std::vector<std::string>, peers,
-          std::vector<std::string>({"openblas", "blis", "onednn"}),
-          "Peer libraries measured in the same run (openblas, blis, onednn), or 'none'.");
+          std::vector<std::string>({"openblas", "blis", "onednn", "libxsmm"}),
+          "Peer libraries measured in the same run (openblas, blis, onednn, libxsmm), or 'none'. "
+          "libxsmm runs only where it uses its own JIT kernels (m n k <= 64^3, a layout it "
+          "generates) on one thread; its skipped rows say why.");
 ABSL_FLAG(std::string, openblas_coretype, "best",
           "OPENBLAS_CORETYPE for the OpenBLAS peer: 'best' (time, each in a child process at "
           "n = 512 and 1024 on 1 thread and checked, OpenBLAS's own choice, the environment's "

@@ -8,7 +8,7 @@
 
 namespace klab::perf {
 
-std::vector<std::string> PeerNames() { return {"openblas", "blis", "onednn"}; }
+std::vector<std::string> PeerNames() { return {"openblas", "blis", "onednn", "libxsmm"}; }
 
 std::string AutoOpenBlasCoretype() {
   if (kernels::CpuSupports(kernels::Isa::kAvx512)) return "SkylakeX";
@@ -21,8 +21,9 @@ absl::StatusOr<std::unique_ptr<PeerGemm>> LoadPeer(std::string_view name,
   if (name == "openblas") return peers_internal::LoadOpenBlas(options);
   if (name == "blis") return peers_internal::LoadBlis();
   if (name == "onednn") return peers_internal::LoadOneDnn();
+  if (name == "libxsmm") return peers_internal::LoadLibxsmm();
   return absl::NotFoundError(
-      absl::StrFormat("unknown peer '%s' (known: openblas, blis, onednn)", name));
+      absl::StrFormat("unknown peer '%s' (known: openblas, blis, onednn, libxsmm)", name));
 }
 
 namespace peers_internal {

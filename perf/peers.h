@@ -1,4 +1,5 @@
-// Peer libraries measured beside our kernels in the same run: OpenBLAS, BLIS and oneDNN.
+// Peer libraries measured beside our kernels in the same run: OpenBLAS, BLIS, oneDNN and, for
+// small matrices, libxsmm.
 //
 // OpenBLAS and BLIS both export the BLAS symbols (sgemm_, cblas_sgemm), and oneDNN pulls in an
 // OpenMP runtime. Linking them together would let one library's symbol resolve into another's,
@@ -13,6 +14,7 @@
 #define KLAB_PERF_PEERS_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +35,11 @@ class PeerGemm {
   virtual void SetThreads(int threads) = 0;
   // C = alpha op(A) op(B) + beta C, the contract of kernels/gemm/gemm.h (arguments pre-validated).
   virtual void Sgemm(const kernels::SgemmArgs& args) = 0;
+  // Why this peer does not take the problem (its pointers may be null) on `threads` threads, or
+  // nullopt: a serial library at 2 threads, a specialist outside its range. The row says why.
+  virtual std::optional<std::string> Unsupported(const kernels::SgemmArgs& /*args*/, int /*threads*/) {
+    return std::nullopt;
+  }
 };
 
 // The peers this build knows, in table order.
@@ -58,6 +65,7 @@ namespace peers_internal {
 absl::StatusOr<std::unique_ptr<PeerGemm>> LoadOpenBlas(const PeerOptions& options);
 absl::StatusOr<std::unique_ptr<PeerGemm>> LoadBlis();
 absl::StatusOr<std::unique_ptr<PeerGemm>> LoadOneDnn();
+absl::StatusOr<std::unique_ptr<PeerGemm>> LoadLibxsmm();
 
 // dlopen with RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND, and dlsym that names the missing symbol.
 absl::StatusOr<void*> OpenLibrary(const char* soname);

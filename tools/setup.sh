@@ -20,6 +20,7 @@ packages=(
   libopenblas-dev        # peer: OpenBLAS (pthreads build)
   libblis-dev            # peer: BLIS
   libdnnl-dev            # peer: oneDNN
+  libxsmm-dev            # peer: libxsmm (static; perf/xsmm_shim.cc makes it a shared object)
   valgrind               # instruction counts (tools/count_instructions.sh)
   python3-torch          # model_bench's PyTorch peer (perf/pytorch_peer.py)
   clang-14               # --config=fuzz (fuzz/README.md)

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <array>
+#include <atomic>
+#include <mutex>
 #include <set>
 #include <string>
 
@@ -93,37 +96,32 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
 //   AVX2:     B row-major, max(m, n, k) <= 384   -> regblock_6x16__avx2, else packed_6x16__avx2
 //   neither:                                     -> loop_ikj
 namespace {
-// The shape class written into `buf`, for the dispatcher's lookups: no allocation per call.
-std::string_view ShapeClassInto(const SgemmArgs& p, char (&buf)[32]) {
-  const char* layout = p.trans_a == Trans::kNo ? (p.trans_b == Trans::kNo ? "NN" : "NT")
-                                               : (p.trans_b == Trans::kNo ? "TN" : "TT");
-  const char* m = p.m <= 1 ? "m1" : p.m <= 16 ? "m2-16" : p.m <= 64 ? "m17-64" : "m65+";
-  auto bucket = [](int64_t x) {
-    return x <= 128 ? "128" : x <= 256 ? "256" : x <= 512 ? "512" : x <= 1024 ? "1024" : "big";
-  };
-  const int n = std::snprintf(buf, sizeof(buf), "%s/%s/n%s/k%s", layout, m, bucket(p.n), bucket(p.k));
-  return std::string_view(buf, static_cast<size_t>(n));
+// Shape classes by number: layout (4) x m bucket (4) x n bucket (5) x k bucket (5).
+constexpr int kClassCount = 4 * 4 * 5 * 5;
+constexpr const char* kLayouts[] = {"NN", "NT", "TN", "TT"};
+constexpr const char* kMs[] = {"m1", "m2-16", "m17-64", "m65+"};
+constexpr const char* kSizes[] = {"128", "256", "512", "1024", "big"};
+
+int Bucket(int64_t x) { return x <= 128 ? 0 : x <= 256 ? 1 : x <= 512 ? 2 : x <= 1024 ? 3 : 4; }
+
+int ClassIndex(const SgemmArgs& p) {
+  const int layout = (p.trans_a == Trans::kYes ? 2 : 0) + (p.trans_b == Trans::kYes ? 1 : 0);
+  const int m = p.m <= 1 ? 0 : p.m <= 16 ? 1 : p.m <= 64 ? 2 : 3;
+  return ((layout * 4 + m) * 5 + Bucket(p.n)) * 5 + Bucket(p.k);
+}
+
+std::string ClassName(int index) {
+  return absl::StrFormat("%s/%s/n%s/k%s", kLayouts[index / 100], kMs[index / 25 % 4],
+                         kSizes[index / 5 % 5], kSizes[index % 5]);
 }
 }  // namespace
 
-std::string GemmShapeClass(const SgemmArgs& p) {
-  char buf[32];
-  return std::string(ShapeClassInto(p, buf));
-}
+std::string GemmShapeClass(const SgemmArgs& p) { return ClassName(ClassIndex(p)); }
 
 bool IsGemmShapeClass(const std::string& name) {
   static const std::set<std::string>* const all = [] {
     auto* s = new std::set<std::string>;
-    const int64_t sizes[] = {128, 256, 512, 1024, 2048};
-    for (Trans ta : {Trans::kNo, Trans::kYes}) {
-      for (Trans tb : {Trans::kNo, Trans::kYes}) {
-        for (int64_t m : {1, 16, 64, 65}) {
-          for (int64_t n : sizes) {
-            for (int64_t k : sizes) s->insert(GemmShapeClass({ta, tb, m, n, k}));
-          }
-        }
-      }
-    }
+    for (int i = 0; i < kClassCount; ++i) s->insert(ClassName(i));
     return s;
   }();
   return all->count(name) != 0;
@@ -156,31 +154,55 @@ absl::Status ValidateGemmTuning(const TuningProfile& profile) {
 namespace {
 const GemmVariant& Choose(const SgemmArgs& p, bool threaded);
 
-// The profile's variant for this call, or nullptr (no profile, or no choice for its class). The
-// profile is validated once. A user's (KLAB_TUNING) that names a variant this build or CPU lacks
-// ends the process with a message; a compiled-in one that does (the CPU's model matched but its
-// ISA is hidden, as under valgrind, which hides AVX-512) is set aside for the analytic defaults.
-const GemmVariant* Tuned(const SgemmArgs& p, bool threaded) {
+// The profile's choices resolved to variants, one slot per class (null: the analytic rule), so
+// that a call's lookup is an index, not a string (a tuned M = 1 GEMM takes about a microsecond).
+struct ClassTable {
+  uint64_t generation = 0;
+  std::array<const GemmVariant*, kClassCount> serial{}, threaded{};
+};
+
+// The table for the profile in force, rebuilt when a test changes the profile (tables are never
+// freed: a concurrent caller may still read the one it found). The profile is validated when its
+// table is built: a user's (KLAB_TUNING) that names a variant this build or CPU lacks ends the
+// process with a message; a compiled-in one that does (the CPU's model matched but its ISA is
+// hidden, as under valgrind, which hides AVX-512) is set aside for the analytic defaults; a test's
+// keeps the entries that pass the rules.
+const ClassTable& Table() {
+  static std::atomic<const ClassTable*> current{nullptr};
+  static std::mutex mu;
+  const uint64_t generation = TuningGeneration();
+  const ClassTable* t = current.load(std::memory_order_acquire);
+  if (t != nullptr && t->generation == generation) return *t;
+  std::lock_guard<std::mutex> lock(mu);
+  t = current.load(std::memory_order_acquire);
+  if (t != nullptr && t->generation == generation) return *t;
+  auto* table = new ClassTable;
+  table->generation = generation;
   const TuningProfile* profile = ActiveTuning();
-  if (profile == nullptr) return nullptr;
-  static const TuningProfile* const usable = [&]() -> const TuningProfile* {
-    const absl::Status s = ValidateGemmTuning(*profile);
-    if (s.ok()) return profile;
-    if (profile->source.rfind("KLAB_TUNING=", 0) == 0) {
-      std::fprintf(stderr, "kernel-lab: %s\n", std::string(s.message()).c_str());
-      std::exit(2);
+  const absl::Status valid = profile != nullptr ? ValidateGemmTuning(*profile) : absl::OkStatus();
+  if (!valid.ok() && profile->source.rfind("KLAB_TUNING=", 0) == 0) {
+    std::fprintf(stderr, "kernel-lab: %s\n", std::string(valid.message()).c_str());
+    std::exit(2);
+  }
+  const bool set_aside = !valid.ok() && profile->source.find("(compiled in)") != std::string::npos;
+  if (profile != nullptr && !set_aside) {
+    for (int i = 0; i < kClassCount; ++i) {
+      auto it = profile->gemm.find(ClassName(i));
+      if (it == profile->gemm.end()) continue;
+      const GemmVariant* serial = FindGemmVariant(it->second.serial);
+      const GemmVariant* threaded = FindGemmVariant(it->second.threaded);
+      if (serial != nullptr && CpuSupports(serial->isa) && serial->max_threads == 1) table->serial[i] = serial;
+      if (threaded != nullptr && CpuSupports(threaded->isa)) table->threaded[i] = threaded;
     }
-    return nullptr;
-  }();
-  // A profile set by a test after the first call is checked per call below.
-  if (usable == nullptr && profile->source.find("(compiled in)") != std::string::npos) return nullptr;
-  char buf[32];
-  auto it = profile->gemm.find(ShapeClassInto(p, buf));
-  if (it == profile->gemm.end()) return nullptr;
-  const GemmVariant* v = FindGemmVariant(threaded ? it->second.threaded : it->second.serial);
-  // A profile set by a test after the check: the same rules, per call.
-  if (v == nullptr || !CpuSupports(v->isa) || (!threaded && v->max_threads > 1)) return nullptr;
-  return v;
+  }
+  current.store(table, std::memory_order_release);
+  return *table;
+}
+
+const GemmVariant* Tuned(const SgemmArgs& p, bool threaded) {
+  const ClassTable& table = Table();
+  const int i = ClassIndex(p);
+  return threaded ? table.threaded[i] : table.serial[i];
 }
 }  // namespace
 

@@ -169,10 +169,20 @@ std::string ActiveTuningName() {
                                                               : "analytic (no profile for this CPU)";
 }
 
+namespace {
+std::atomic<uint64_t> g_generation{0};
+}  // namespace
+
 void SetTuningForTesting(const TuningProfile* profile) {
   Chosen().active.store(profile, std::memory_order_release);
+  g_generation.fetch_add(1, std::memory_order_acq_rel);
 }
 
-void RestoreTuning() { Chosen().active.store(Chosen().chosen, std::memory_order_release); }
+void RestoreTuning() {
+  Chosen().active.store(Chosen().chosen, std::memory_order_release);
+  g_generation.fetch_add(1, std::memory_order_acq_rel);
+}
+
+uint64_t TuningGeneration() { return g_generation.load(std::memory_order_acquire); }
 
 }  // namespace klab::kernels

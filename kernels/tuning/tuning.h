@@ -14,7 +14,7 @@
 #ifndef KLAB_KERNELS_TUNING_TUNING_H_
 #define KLAB_KERNELS_TUNING_TUNING_H_
 
-#include <functional>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -42,8 +42,7 @@ struct TunedBlocking {
 struct TuningProfile {
   std::string machine;  // the machine kind it was tuned on, e.g. "amd-zen4-2c"
   std::string source;   // "kernels/tuning/amd-zen4-2c.json (compiled in)", "KLAB_TUNING=..."
-  // Shape class (kernels/gemm/gemm.h) -> choice; looked up by string_view (no allocation per call).
-  std::map<std::string, GemmChoice, std::less<>> gemm;
+  std::map<std::string, GemmChoice> gemm;  // shape class (kernels/gemm/gemm.h) -> choice
   // "linear.threads_from_mnk": kernels::LinearThreaded shares a layer over the pool from this
   // m x n x k up (-1: not in the profile, the analytic threshold).
   int64_t linear_threads_from_mnk = -1;
@@ -75,6 +74,10 @@ std::vector<std::pair<std::string_view, std::string_view>> CompiledInProfiles();
 // RestoreTuning() goes back to the one chosen at start-up.
 void SetTuningForTesting(const TuningProfile* profile);
 void RestoreTuning();
+
+// Counts the changes of the profile in force (0 until a test changes it): what a consumer that
+// caches something derived from the profile (the GEMM dispatcher's table) compares.
+uint64_t TuningGeneration();
 
 }  // namespace klab::kernels
 
