@@ -5,9 +5,11 @@
 #include <cstdlib>
 #include <array>
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "kernels/gemm/gemm_config.h"
@@ -170,13 +172,15 @@ struct ClassTable {
 const ClassTable& Table() {
   static std::atomic<const ClassTable*> current{nullptr};
   static std::mutex mu;
+  static auto* const all = new std::vector<std::unique_ptr<ClassTable>>;  // every table built
   const uint64_t generation = TuningGeneration();
   const ClassTable* t = current.load(std::memory_order_acquire);
   if (t != nullptr && t->generation == generation) return *t;
   std::lock_guard<std::mutex> lock(mu);
   t = current.load(std::memory_order_acquire);
   if (t != nullptr && t->generation == generation) return *t;
-  auto* table = new ClassTable;
+  all->push_back(std::make_unique<ClassTable>());
+  ClassTable* table = all->back().get();
   table->generation = generation;
   const TuningProfile* profile = ActiveTuning();
   const absl::Status valid = profile != nullptr ? ValidateGemmTuning(*profile) : absl::OkStatus();
