@@ -64,7 +64,12 @@ void Sampler::TakeSample() {
   }
 }
 
-void Sampler::CallOnce() { body_(); }
+void Sampler::Rewarm() {
+  const int64_t start = MonotonicNs();
+  do {
+    body_();
+  } while (MonotonicNs() - start < static_cast<int64_t>(options_.warmup_s * 1e9));
+}
 
 bool Sampler::HasShare(double part) const {
   const double n = static_cast<double>(m_.samples_ns.size());
@@ -185,7 +190,7 @@ std::vector<Measurement> SampleInBlocks(const std::vector<RoundEntry>& entries, 
       if (e.sampler->Done() || e.sampler->HasShare(share)) continue;
       enter(e);
       std::this_thread::sleep_for(std::chrono::duration<double>(settle_s));
-      e.sampler->CallOnce();
+      e.sampler->Rewarm();
       do {
         e.sampler->TakeSample();
       } while (!e.sampler->Done() && (pass == passes || !e.sampler->HasShare(share)));

@@ -70,7 +70,9 @@ class Sampler {
   Sampler(std::function<void()> body, const MeasureOptions& options);
   void Warmup();       // time-based warm-up; sets calls_per_sample
   void TakeSample();   // one timed sample, with counters and allocations around it
-  void CallOnce();     // one untimed call (to refill the caches after another body ran)
+  // Untimed calls for warmup_s again (at least one), keeping calls_per_sample: after another
+  // body ran or the core idled, to refill the caches and bring the core back to speed.
+  void Rewarm();
   bool Done();         // the stopping rule (records which rule stopped it)
   // Whether the sampler has its share `part` (0..1) of the stopping rule's reps and time.
   bool HasShare(double part) const;
@@ -110,7 +112,8 @@ std::vector<Measurement> SampleInRounds(const std::vector<RoundEntry>& entries,
 // ~0.1 s after a call and would take the cores from the next body) that should still see the
 // same drift: `passes` passes over the entries (ABC ABC ...), each entry taking a block of
 // samples — its next 1/passes share of the stopping rule's reps and time, the last pass until
-// done — after `settle_s` idle seconds and one untimed call. Returns the measurements in the
+// done — after `settle_s` idle seconds and a re-warm-up (Sampler::Rewarm: an idle core comes
+// back slower, and a block of a few samples would show it). Returns the measurements in the
 // entries' order.
 std::vector<Measurement> SampleInBlocks(const std::vector<RoundEntry>& entries, int passes,
                                         double settle_s);

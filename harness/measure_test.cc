@@ -113,14 +113,15 @@ TEST(MeasureTest, RoundsInterleaveEntriesAndEnterEachGroupOnSwitch) {
 }
 
 // SampleInBlocks: warm-ups in entry order, then per pass a block of each entry's share of its
-// samples (6 reps over 3 passes: 2 per block) after one untimed call, ABC ABC ABC.
+// samples (6 reps over 3 passes: 2 per block) after a re-warm-up (one call: warmup_s is 0
+// here), ABC ABC ABC.
 TEST(MeasureTest, AlternatingBlocksTakeEachEntrysShareInTurn) {
   std::string log;
   const MeasureOptions o = Options(6, 0);
   Sampler a([&] { log += 'a'; }, o), b([&] { log += 'b'; }, o);
   const std::vector<Measurement> m =
       SampleInBlocks({{&a, 0, [&] { log += '0'; }}, {&b, 1, [&] { log += '1'; }}}, 3, 0.0);
-  // Warm-ups "0a1b", then each block: enter, the untimed call, two samples.
+  // Warm-ups "0a1b", then each block: enter, the re-warm-up call, two samples.
   EXPECT_EQ(log, "0a1b" "0aaa1bbb" "0aaa1bbb" "0aaa1bbb");
   for (const Measurement& x : m) EXPECT_EQ(x.samples_ns.size(), 6u);
 }

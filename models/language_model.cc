@@ -38,10 +38,10 @@ int LanguageModel::UsefulThreads(int requested, std::string* why) const {
   if (tuning != nullptr && tuning->decode_threads_above_weight_bytes >= 0) {
     if (bytes > tuning->decode_threads_above_weight_bytes) return requested;
     if (why != nullptr) {
-      *why = absl::StrFormat("1 used: its %d KiB of packed weights are at most the %d KiB from which "
-                             "more threads paid off on this machine (%s)",
-                             bytes >> 10, tuning->decode_threads_above_weight_bytes >> 10,
-                             tuning->source);
+      *why = absl::StrFormat("1 used: on this machine a second thread paid off only for models "
+                             "with more than %d KiB of packed weights (%s), and it has %d KiB",
+                             tuning->decode_threads_above_weight_bytes >> 10, tuning->source,
+                             bytes >> 10);
     }
     return 1;
   }

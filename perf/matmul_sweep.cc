@@ -90,8 +90,8 @@ ABSL_FLAG(bool, interleave, true,
           "way to compare our threaded variants).");
 ABSL_FLAG(int32_t, passes, 3,
           "Multi-thread tables with peers: each implementation takes its samples in this many "
-          "blocks, in alternating passes (ABC ABC ...), each block after a 0.1 s pause and one "
-          "untimed call, so that drift cannot land on one of them; 1: one after another.");
+          "blocks, in alternating passes (ABC ABC ...), each block after a 0.1 s pause and a "
+          "fresh warm-up, so that drift cannot land on one of them; 1: one after another.");
 ABSL_FLAG(uint64_t, seed, 1, "Seed of the random inputs.");
 
 namespace klab::perf {

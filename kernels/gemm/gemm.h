@@ -81,8 +81,8 @@ const GemmVariant* FindGemmVariant(std::string_view name);
 // The shape class of a call: the key of a tuning profile's GEMM choices (kernels/tuning/tuning.h).
 // "<layout>/<m>/<n>/<k>": layout NN, NT, TN or TT (A, then B, as stored: N row-major, T
 // transposed); m one of m1, m2-16, m17-64, m65+; n and k each one of 128, 256, 512, 1024 (at most
-// that) or big: "NT/m2-16/n128/k512". n and k apart: at M = 8 a layer with N = 128 and K = 512
-// wants the packed kernel and one with N = 512, K = 128 the unpacked one (amd-zen4-2c, 0.85x when
+// that) or big: "NT/m2-16/n128/k512". n and k apart: at M = 8 a layer with K = 128 and N = 384
+// wants the packed kernel and one with K = 512, N = 128 the unpacked one (amd-zen4-2c, 0.84x when
 // one class held both).
 std::string GemmShapeClass(const SgemmArgs& args);
 // Whether `name` is a class GemmShapeClass gives for some call.
