@@ -242,38 +242,34 @@ void PrintProfile(const Json& profile) {
   }
 }
 
-int Main(int argc, char** argv) {
-  ParseFlagsOrExit(argc, argv, kUsage);
-  const bool quick = QuickFromFlags();
-  const double budget = absl::GetFlag(FLAGS_budget);
-  if (!(budget > 0)) ExitWithUsageError("--budget must be positive");
-  const std::unique_ptr<harness::Topology> topology = LoadTopologyOrExit("tune");
-  const Json header = NewRecord("tune", argc, argv, *topology);
-  const std::string machine = header["env"].value("machine", "unknown");
-  std::string path = harness::UserPath(absl::GetFlag(FLAGS_profile));
-  if (path.empty()) path = DefaultProfilePath(machine);
-  if (const absl::Status s = harness::CheckWritableFolder(fs::path(path).parent_path().string()); !s.ok()) {
-    ExitWithUsageError("--profile: " + std::string(s.message()));
-  }
-  const std::string tmp = fs::temp_directory_path() / absl::StrFormat("klab-tune-%d", getpid());
-  fs::create_directories(tmp);
-  const double deadline = Now() + budget;
+// One tuning run's context: where the children write, their deadline, the machine kind.
+struct Run {
+  const char* argv0;
+  std::string tmp, machine;
+  bool quick;
+  double deadline;
+};
 
-  // 1. The blocking of the large GEMMs' micro-kernel: the later sweeps run with it.
+// Step 1: the blocking of the large GEMMs' micro-kernel. Returns {"blocking": what the library
+// reads (empty when the analytic one stays), "blocking_search": the trials}.
+Json TuneBlocking(const Run& run) {
   const kernels::GemmVariant& large = LargeGemmVariant();
-  Json blocking = Json::object(), blocking_search = Json::object();
+  Json blocking = Json::object(), search = Json::object();
   if (large.blocked) {
     std::fprintf(stderr, "tune: [1/5] cache blocking of %s\n", std::string(large.name).c_str());
     const std::string kernel = absl::StrFormat("%dx%d", large.mr, large.nr);
-    blocking_search[kernel] = SearchBlocking(argv[0], large, tmp, quick, deadline);
-    const Json& b = blocking_search[kernel];
+    search[kernel] = SearchBlocking(run.argv0, large, run.tmp, run.quick, run.deadline);
+    const Json& b = search[kernel];
     if (b.is_object() && b.value("use", false)) {
       blocking[kernel] = {{"mc", b["mc"]}, {"kc", b["kc"]}, {"nc", b["nc"]}};
     }
   }
-  UseProbeProfile(tmp, machine, {{"blocking", blocking}});
+  return {{"blocking", blocking}, {"blocking_search", search}};
+}
 
-  // 2-4. Every dispatchable variant (and the packed linear layers) on 1 and 2 threads.
+// Steps 2-4: every dispatchable variant (and the packed linear layers) on 1 and 2 threads, on the
+// square, transformer and backward shapes. The sweeps' records.
+std::vector<Json> SweepShapes(const Run& run) {
   std::vector<Json> sweeps;
   const std::pair<const char*, const char*> shape_sets[] = {
       {"square", "square shapes"}, {"transformer", "transformer shapes (forward)"},
@@ -282,10 +278,59 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "tune: [%zu/5] %s, 1 and 2 threads\n", sweeps.size() + 2, what);
     std::vector<std::string> args = {"--threads=1,2", "--peers=none", std::string("--variants=") + kCandidates,
                                      std::string("--shapes=") + set};
-    if (quick) args.push_back("--quick");
+    if (run.quick) args.push_back("--quick");
     const std::string key = std::string_view(set) == "square" ? "matmul_sweep" : std::string("matmul_sweep-") + set;
-    sweeps.push_back(RunSuite(argv[0], "matmul_sweep", args, tmp + "/" + set, key, deadline));
+    sweeps.push_back(RunSuite(run.argv0, "matmul_sweep", args, run.tmp + "/" + set, key, run.deadline));
   }
+  return sweeps;
+}
+
+// Step 5: the models on 1 and 2 threads (decode and prefill, KV cache on), with the choices so far
+// (`chosen`) in force: what is left to decide is whether a model as a whole gains from the second
+// core. The model_bench record.
+Json RunModels(const Run& run, const Json& chosen) {
+  UseProbeProfile(run.tmp, run.machine, chosen);
+  std::fprintf(stderr, "tune: [5/5] the models on 1 and 2 threads\n");
+  std::vector<std::string> args = {"--threads=1,2", "--tests=tg64,pp64", "--no_cache_rows=false",
+                                   "--pytorch=false"};
+  if (run.quick) args.push_back("--quick");
+  return RunSuite(run.argv0, "model_bench", args, run.tmp + "/models", "model_bench", run.deadline);
+}
+
+// Validates the profile as the library will read it and writes it to `path`; false (said) when
+// either fails.
+bool WriteProfile(const Json& profile, const std::string& path) {
+  auto parsed = kernels::ParseTuningProfile(profile.dump(), path, kernels::GetCpuFeatures());
+  absl::Status valid = parsed.ok() ? kernels::ValidateGemmTuning(*parsed) : parsed.status();
+  if (!valid.ok()) {
+    std::fprintf(stderr, "tune: the profile does not validate: %s\n", std::string(valid.message()).c_str());
+    return false;
+  }
+  if (absl::Status s = harness::WriteFileAtomic(path, profile.dump(1) + "\n"); !s.ok()) {
+    std::fprintf(stderr, "tune: %s\n", std::string(s.message()).c_str());
+    return false;
+  }
+  return true;
+}
+
+int Main(int argc, char** argv) {
+  ParseFlagsOrExit(argc, argv, kUsage);
+  const double budget = absl::GetFlag(FLAGS_budget);
+  if (!(budget > 0)) ExitWithUsageError("--budget must be positive");
+  const std::unique_ptr<harness::Topology> topology = LoadTopologyOrExit("tune");
+  const Json header = NewRecord("tune", argc, argv, *topology);
+  const Run run{argv[0], fs::temp_directory_path() / absl::StrFormat("klab-tune-%d", getpid()),
+                header["env"].value("machine", "unknown"), QuickFromFlags(), Now() + budget};
+  std::string path = harness::UserPath(absl::GetFlag(FLAGS_profile));
+  if (path.empty()) path = DefaultProfilePath(run.machine);
+  if (const absl::Status s = harness::CheckWritableFolder(fs::path(path).parent_path().string()); !s.ok()) {
+    ExitWithUsageError("--profile: " + std::string(s.message()));
+  }
+  fs::create_directories(run.tmp);
+
+  const Json blocking = TuneBlocking(run);
+  UseProbeProfile(run.tmp, run.machine, {{"blocking", blocking["blocking"]}});
+  const std::vector<Json> sweeps = SweepShapes(run);
   std::map<std::string, Shape> shapes, linear;
   tune::ShapesOf(sweeps, &shapes, &linear);
   const Json gemm = tune::ChooseGemm(shapes);
@@ -294,48 +339,30 @@ int Main(int argc, char** argv) {
     return 1;
   }
   const Json linear_block = tune::ChooseLinear(linear);
-
-  // 5. The models on 1 and 2 threads (decode and prefill, KV cache on), with the choices above in
-  // force: what is left to decide is whether the model as a whole gains from the second core.
-  Json chosen = {{"blocking", blocking}, {"gemm", gemm}};
+  Json chosen = {{"blocking", blocking["blocking"]}, {"gemm", gemm}};
   if (!linear_block.is_null()) chosen["linear"] = linear_block;
-  UseProbeProfile(tmp, machine, chosen);
-  std::fprintf(stderr, "tune: [5/5] the models on 1 and 2 threads\n");
-  std::vector<std::string> model_args = {"--threads=1,2", "--tests=tg64,pp64", "--no_cache_rows=false",
-                                         "--pytorch=false"};
-  if (quick) model_args.push_back("--quick");
-  const Json models = RunSuite(argv[0], "model_bench", model_args, tmp + "/models", "model_bench", deadline);
+  const Json models = RunModels(run, chosen);
   std::error_code ec;
-  fs::remove_all(tmp, ec);
+  fs::remove_all(run.tmp, ec);
 
   const Json warnings = Disturbances(shapes);
   for (const Json& w : warnings) std::fprintf(stderr, "tune: warning: %s\n", w.get<std::string>().c_str());
   Json profile = {
-      {"schema", kernels::kTuningSchema}, {"machine", machine}, {"cpu", CpuBlock()},
+      {"schema", kernels::kTuningSchema}, {"machine", run.machine}, {"cpu", CpuBlock()},
       {"made_by", header["command"]}, {"commit", header["env"].value("git_commit", "?")},
-      {"started", header["env"].value("started", "?")}, {"quick", quick},
+      {"started", header["env"].value("started", "?")}, {"quick", run.quick},
       {"sweeps", {sweeps[0]["run_id"], sweeps[1]["run_id"], sweeps[2]["run_id"], models["run_id"]}},
       {"warnings", warnings},
       {"rule", "per shape class, the serial variant (1 thread) and the variant on 2 threads (its "
                "family's threaded member, or itself: no split) minimising the geometric mean over "
                "the class's shapes of sqrt(t1/best t1 x t2/best t2)"},
-      {"gemm", gemm}, {"blocking", blocking}, {"blocking_search", blocking_search}};
+      {"gemm", gemm}, {"blocking", blocking["blocking"]}, {"blocking_search", blocking["blocking_search"]}};
   if (!linear_block.is_null()) profile["linear"] = linear_block;
   if (Json decode = tune::ChooseDecode(models); !decode.is_null()) profile["decode"] = decode;
   if (const std::string old = harness::UserPath(absl::GetFlag(FLAGS_compare)); !old.empty()) {
     profile["reproduces"] = CompareWith(old, profile);
   }
-  // What the library will read back must pass its own checks.
-  auto parsed = kernels::ParseTuningProfile(profile.dump(), path, kernels::GetCpuFeatures());
-  absl::Status valid = parsed.ok() ? kernels::ValidateGemmTuning(*parsed) : parsed.status();
-  if (!valid.ok()) {
-    std::fprintf(stderr, "tune: the profile does not validate: %s\n", std::string(valid.message()).c_str());
-    return 1;
-  }
-  if (absl::Status s = harness::WriteFileAtomic(path, profile.dump(1) + "\n"); !s.ok()) {
-    std::fprintf(stderr, "tune: %s\n", std::string(s.message()).c_str());
-    return 1;
-  }
+  if (!WriteProfile(profile, path)) return 1;
   PrintProfile(profile);
   std::fprintf(stderr, "tune: wrote %s (%zu classes); rebuild to compile it in, or KLAB_TUNING=%s\n",
                path.c_str(), gemm.size(), path.c_str());
