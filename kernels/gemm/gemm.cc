@@ -74,7 +74,13 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
 // wins; otherwise, or for a class it does not name, the analytic defaults below.
 // The analytic defaults (measured on the machine the lab was built on, interleaved against the peers; see
 // lab/gemm/README.md):
-//   AVX-512:  m <= 16                            -> smallm__avx512: no packing, B streamed once
+//   AVX-512:  2 <= m <= 16, B transposed, k <= 128
+//                                                -> packed_8x32__avx512 (packed_mt_8x32 on the
+//                                                   pool from 2mnk >= 2^19): a short dot product
+//                                                   per output leaves smallm's dot form at
+//                                                   0.84-0.85x of it (M = 8, K = 128, N = 256-512,
+//                                                   amd-zen4-2c; both tunes chose packed there)
+//             m <= 16                            -> smallm__avx512: no packing, B streamed once
 //                                                   (smallm_mt__avx512, columns split, when the
 //                                                   pool has > 1 thread and 2mnk >= 2^18)
 //             pool threads > 1, 2mnk >= 2^19 (n = 64 and up; 2 threads measured 178-186 GFLOP/s
@@ -231,7 +237,10 @@ const GemmVariant& Choose(const SgemmArgs& p, bool threaded) {
   const bool row_major_b = p.trans_b == Trans::kNo;
   if (CpuSupports(Isa::kAvx512)) {
     const double flops = 2.0 * p.m * p.n * p.k;
-    if (p.m <= 16) return threaded && flops >= 262144.0 ? *smallm_mt : *smallm;
+    if (p.m <= 16) {
+      if (p.m > 1 && !row_major_b && p.k <= 128) return threaded && flops >= 524288.0 ? *packed_mt : *packed512;
+      return threaded && flops >= 262144.0 ? *smallm_mt : *smallm;
+    }
     const bool row_major_a = p.trans_a == Trans::kNo;
     if (threaded && flops >= 524288.0) {
       return row_major_a && row_major_b && largest <= 512 ? *smallm_mt : *packed_mt;

@@ -219,6 +219,9 @@ TEST(SgemmTest, DispatcherFollowsTheDocumentedHeuristic) {
   if (CpuSupports(Isa::kAvx512)) {
     EXPECT_EQ(choose(1, 1024, 256, Trans::kYes), "smallm__avx512");
     EXPECT_EQ(choose(16, 64, 64, Trans::kNo), "smallm__avx512");
+    EXPECT_EQ(choose(8, 384, 128, Trans::kYes), "packed_8x32__avx512");  // M = 8, K = 128
+    EXPECT_EQ(choose(8, 128, 512, Trans::kYes), "smallm__avx512");
+    EXPECT_EQ(choose(1, 384, 128, Trans::kYes), "smallm__avx512");
     EXPECT_EQ(choose(128, 128, 128, Trans::kNo), "smallm__avx512");
     EXPECT_EQ(choose(128, 128, 128, Trans::kYes), "packed_8x32__avx512");
     EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "smallm__avx512");
@@ -236,6 +239,7 @@ TEST(SgemmTest, DispatcherFollowsTheDocumentedHeuristic) {
     EXPECT_EQ(choose(48, 48, 48, Trans::kNo), "smallm__avx512");  // too small to split
     EXPECT_EQ(choose(1, 1024, 256, Trans::kYes), "smallm_mt__avx512");
     EXPECT_EQ(choose(1, 64, 64, Trans::kYes), "smallm__avx512");
+    EXPECT_EQ(choose(8, 512, 128, Trans::kYes), "packed_mt_8x32__avx512");  // 2mnk = 2^20
   } else if (CpuSupports(Isa::kAvx2)) {
     EXPECT_EQ(choose(128, 128, 128, Trans::kNo), "regblock_6x16__avx2");
     EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "packed_6x16__avx2");
