@@ -130,7 +130,7 @@ const kernels::GemmVariant& LargeGemmVariant() {
 }
 
 // The blocking search for `v`'s micro-kernel (MR x NR), each trial its threaded member on the large
-// square sizes on 1 and 2 threads: the analytic model's MC/KC/NC, and KC in {128, 256, 512, 1024}
+// square sizes on 1 and 2 threads (--quick: 256 and 512, the analytic blocking and KC x 2 once): the analytic model's MC/KC/NC, and KC in {128, 256, 512, 1024}
 // with the packed A block filling a quarter of L2; then around the best of those KC x 3/2 and x 2/3
 // (the same A bytes) and MC x 2 and / 2; then the three best and the analytic one once more, so
 // that drift between the child processes lands on the contenders alike (each keeps its faster
@@ -151,8 +151,13 @@ Json SearchBlocking(const char* argv0, const kernels::GemmVariant& v, const std:
     }
     trials.push_back(t);
   };
-  for (int kc : {128, 256, 512, 1024}) add(trial(rows_for(kc), kc));
-  const std::string sizes = quick ? "--sizes=512,1024" : "--sizes=1024,2048";
+  const std::string sizes = quick ? "--sizes=256,512" : "--sizes=1024,2048";
+  if (quick) {
+    // A smoke run: the analytic blocking against one other KC, once each.
+    add(trial(rows_for(analytic.kc * 2), analytic.kc * 2));
+  } else {
+    for (int kc : {128, 256, 512, 1024}) add(trial(rows_for(kc), kc));
+  }
   const std::string variant = "--variants=" + tune::Threaded(std::string(v.name));
   auto run = [&](size_t i, int pass) {
     tune::BlockingTrial& t = trials[i];
@@ -172,6 +177,7 @@ Json SearchBlocking(const char* argv0, const kernels::GemmVariant& v, const std:
     return static_cast<size_t>(std::min_element(scores.begin(), scores.end()) - scores.begin());
   };
   for (size_t i = 0; i < trials.size(); ++i) run(i, 0);
+  if (quick) return tune::ChooseBlocking(trials);
   const tune::BlockingTrial best = trials[best_of(tune::BlockingScores(trials))];
   for (const int kc : {best.kc * 3 / 2 / 16 * 16, best.kc * 2 / 3 / 16 * 16}) {
     add(trial(std::max(v.mr, best.mc * best.kc / kc), kc));
