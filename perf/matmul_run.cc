@@ -29,12 +29,18 @@ void FillRandom(harness::AlignedBuffer& buf, uint64_t seed) {
 
 // The inputs of one case, first-touched on the pinned thread; C starts as NaN since beta = 0
 // must not read it. W packed for linear_packed and the M = 1 read ceiling on first use.
+namespace {
+// The GEMM of a case (alpha 1, beta 0, operands packed tight in their stored layout) on a, b, c.
+kernels::SgemmArgs ArgsOf(const Case& cs, const float* a, const float* b, float* c) {
+  return {cs.trans_a, cs.trans_b, cs.m, cs.n, cs.k, 1.0f, a,
+          cs.trans_a == kernels::Trans::kNo ? cs.k : cs.m,
+          b, cs.trans_b == kernels::Trans::kNo ? cs.n : cs.k, 0.0f, c, cs.n};
+}
+}  // namespace
+
 struct CaseData {
   CaseData(const Case& cs, uint64_t seed)
-      : a(cs.m * cs.k), b(cs.k * cs.n), c(cs.m * cs.n),
-        args{cs.trans_a, cs.trans_b, cs.m, cs.n, cs.k, 1.0f, a.data(),
-             cs.trans_a == kernels::Trans::kNo ? cs.k : cs.m,
-             b.data(), cs.trans_b == kernels::Trans::kNo ? cs.n : cs.k, 0.0f, c.data(), cs.n} {
+      : a(cs.m * cs.k), b(cs.k * cs.n), c(cs.m * cs.n), args(ArgsOf(cs, a.data(), b.data(), c.data())) {
     FillRandom(a, seed * 3 + cs.n + 7 * cs.m);
     FillRandom(b, seed * 3 + cs.n + 7 * cs.m + 1);
     ResetC();
@@ -91,7 +97,7 @@ std::function<void()> CallOf(const Impl& im, CaseData& d) {
 std::string BlockingSource(int mr, int nr) {
   if (kernels::BlockingOverride()) return "--blocking";
   const kernels::TuningProfile* t = kernels::ActiveTuning();
-  if (t != nullptr && t->blocking.count(absl::StrFormat("%dx%d", mr, nr)) != 0) {
+  if (t != nullptr && kernels::FindTunedBlocking(*t, mr, nr) != nullptr) {
     return "tuning profile: " + t->source;
   }
   return "derived from cpuid caches";
@@ -131,9 +137,7 @@ std::optional<std::string> Sweep::SkipReason(const Impl& im, const Case& cs,
                                              int64_t threads) const {
   if (im.max_threads < threads) return "serial variant";
   if (im.peer != nullptr) {
-    const kernels::SgemmArgs args{cs.trans_a, cs.trans_b, cs.m, cs.n, cs.k, 1.0f, nullptr,
-                                  cs.trans_a == kernels::Trans::kNo ? cs.k : cs.m, nullptr,
-                                  cs.trans_b == kernels::Trans::kNo ? cs.n : cs.k, 0.0f, nullptr, cs.n};
+    const kernels::SgemmArgs args = ArgsOf(cs, nullptr, nullptr, nullptr);
     if (std::optional<std::string> why = im.peer->Unsupported(args, static_cast<int>(threads))) return why;
   }
   if (im.variant == "naive_ijk" && std::max({cs.m, cs.n, cs.k}) > settings_.naive_max_size) {

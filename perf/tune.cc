@@ -263,7 +263,7 @@ Json TuneBlocking(const Run& run) {
   Json blocking = Json::object(), search = Json::object();
   if (large.blocked) {
     std::fprintf(stderr, "tune: [1/5] cache blocking of %s\n", std::string(large.name).c_str());
-    const std::string kernel = absl::StrFormat("%dx%d", large.mr, large.nr);
+    const std::string kernel = kernels::MicroKernelKey(large.mr, large.nr);
     search[kernel] = SearchBlocking(run.argv0, large, run.tmp, run.quick, run.deadline);
     const Json& b = search[kernel];
     if (b.is_object() && b.value("use", false)) {

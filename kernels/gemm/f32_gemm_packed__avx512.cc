@@ -107,6 +107,16 @@ void f32_gemm_regblock_8x32__avx512(const SgemmArgs& p) noexcept {
   gemm_internal::RegblockGemm<Avx512Ukr<8, 32>>(p);
 }
 
+// Threaded: NR-aligned column ranges of C over the GEMM pool, each the serial variant on its
+// share (a transposed B is transposed per share), so every element of C sees the same operations
+// as on one thread. The threaded member of regblock's family: a shape class that runs regblock
+// on one thread (A transposed: training's dW = dY^T X) can split without changing its bits.
+void f32_gemm_regblock_mt_8x32__avx512(const SgemmArgs& p) noexcept {
+  gemm_internal::SplitColumns(p, GemmThreadPool().threads(), 32, [](const SgemmArgs& sub) {
+    gemm_internal::RegblockGemm<Avx512Ukr<8, 32>>(sub);
+  });
+}
+
 #include "kernels/gemm/f32_gemm_packed_avx512.inc"
 #undef KLAB_PACKED_AVX512_SHAPE
 

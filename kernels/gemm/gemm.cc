@@ -85,6 +85,11 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
 //                                                   pool has > 1 thread and 2mnk >= 2^18)
 //             pool threads > 1, 2mnk >= 2^19 (n = 64 and up; 2 threads measured 178-186 GFLOP/s
 //             against 151-162 on one at n = 64, and no gain at 48, in two runs):
+//               A transposed, B row-major, max(m, n, k) <= 1024
+//                                                -> regblock_mt_8x32__avx512 (regblock's family,
+//                                                   as on one thread below: 1.00-1.45x
+//                                                   packed_mt on the dW shapes of
+//                                                   --shapes=backward, amd-zen4-2c)
 //               A and B row-major, max(m, n, k) <= 512
 //                                                -> smallm_mt__avx512 (315 vs 228 GFLOP/s at 256)
 //               otherwise                        -> packed_mt_8x32__avx512
@@ -230,6 +235,7 @@ const GemmVariant& Choose(const SgemmArgs& p, bool threaded) {
   static const GemmVariant* const packed_mt = FindGemmVariant("packed_mt_8x32__avx512");
   static const GemmVariant* const packed512 = FindGemmVariant("packed_8x32__avx512");
   static const GemmVariant* const regblock512 = FindGemmVariant("regblock_8x32__avx512");
+  static const GemmVariant* const regblock_mt = FindGemmVariant("regblock_mt_8x32__avx512");
   static const GemmVariant* const regblock2 = FindGemmVariant("regblock_6x16__avx2");
   static const GemmVariant* const packed2 = FindGemmVariant("packed_6x16__avx2");
   static const GemmVariant* const loop = FindGemmVariant("loop_ikj");
@@ -242,10 +248,12 @@ const GemmVariant& Choose(const SgemmArgs& p, bool threaded) {
       return threaded && flops >= 262144.0 ? *smallm_mt : *smallm;
     }
     const bool row_major_a = p.trans_a == Trans::kNo;
+    const bool a_transposed_fits = !row_major_a && row_major_b && largest <= 1024;
     if (threaded && flops >= 524288.0) {
+      if (a_transposed_fits) return *regblock_mt;
       return row_major_a && row_major_b && largest <= 512 ? *smallm_mt : *packed_mt;
     }
-    if (!row_major_a && row_major_b && largest <= 1024) return *regblock512;
+    if (a_transposed_fits) return *regblock512;
     return row_major_b && largest <= 512 ? *smallm : *packed512;
   }
   if (CpuSupports(Isa::kAvx2)) return row_major_b && largest <= 384 ? *regblock2 : *packed2;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <string>
 
 #include "kernels/cpu/cpu.h"
 #include "kernels/tuning/tuning.h"
@@ -48,8 +47,7 @@ Blocking EffectiveBlocking(int mr, int nr) {
   if (g_override) return Rounded(*g_override, mr, nr);
   // The tuning profile's blocking for this micro-kernel, measured on the machine (//perf:tune).
   if (const TuningProfile* t = ActiveTuning(); t != nullptr) {
-    auto it = t->blocking.find(std::to_string(mr) + "x" + std::to_string(nr));
-    if (it != t->blocking.end()) return Rounded({it->second.mc, it->second.kc, it->second.nc}, mr, nr);
+    if (const TunedBlocking* b = FindTunedBlocking(*t, mr, nr)) return Rounded({b->mc, b->kc, b->nc}, mr, nr);
   }
   const CpuFeatures& f = GetCpuFeatures();
   return DeriveBlocking(mr, nr, f.l1d_bytes, f.l2_bytes, f.l3_bytes);

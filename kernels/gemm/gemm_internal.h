@@ -26,6 +26,7 @@ void f32_gemm_tiled__avx2(const SgemmArgs& args) noexcept;
 void f32_gemm_tiled__avx512(const SgemmArgs& args) noexcept;
 void f32_gemm_regblock_6x16__avx2(const SgemmArgs& args) noexcept;
 void f32_gemm_regblock_8x32__avx512(const SgemmArgs& args) noexcept;
+void f32_gemm_regblock_mt_8x32__avx512(const SgemmArgs& args) noexcept;
 void f32_gemm_packed_6x16__avx2(const SgemmArgs& args) noexcept;
 void f32_gemm_smallm__avx512(const SgemmArgs& args) noexcept;
 void f32_gemm_smallm_mt__avx512(const SgemmArgs& args) noexcept;

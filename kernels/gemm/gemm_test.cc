@@ -231,7 +231,9 @@ TEST(SgemmTest, DispatcherFollowsTheDocumentedHeuristic) {
     EXPECT_EQ(choose(1025, 1024, 1024, Trans::kNo, Trans::kYes), "packed_8x32__avx512");
     EXPECT_EQ(choose(256, 128, 128, Trans::kYes, Trans::kYes), "packed_8x32__avx512");
     const ScopedGemmThreads two(2);
-    EXPECT_EQ(choose(256, 256, 256, Trans::kNo, Trans::kYes), "packed_mt_8x32__avx512");
+    EXPECT_EQ(choose(256, 256, 256, Trans::kNo, Trans::kYes), "regblock_mt_8x32__avx512");
+    EXPECT_EQ(choose(1025, 1024, 1024, Trans::kNo, Trans::kYes), "packed_mt_8x32__avx512");
+    EXPECT_EQ(choose(256, 256, 256, Trans::kYes, Trans::kYes), "packed_mt_8x32__avx512");
     EXPECT_EQ(choose(512, 512, 512, Trans::kNo), "smallm_mt__avx512");
     EXPECT_EQ(choose(1024, 1024, 1024, Trans::kNo), "packed_mt_8x32__avx512");
     EXPECT_EQ(choose(512, 512, 512, Trans::kYes), "packed_mt_8x32__avx512");

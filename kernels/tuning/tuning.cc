@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
 
 namespace klab::kernels {
@@ -157,6 +158,17 @@ std::vector<std::pair<std::string_view, std::string_view>> CompiledInProfiles() 
     out.emplace_back(p->name, p->json);
   }
   return out;
+}
+
+std::string MicroKernelKey(int mr, int nr) { return absl::StrFormat("%dx%d", mr, nr); }
+
+const TunedBlocking* FindTunedBlocking(const TuningProfile& profile, int mr, int nr) {
+  char key[32];
+  std::snprintf(key, sizeof(key), "%dx%d", mr, nr);
+  for (const auto& [kernel, blocking] : profile.blocking) {  // a handful of entries at most
+    if (kernel == key) return &blocking;
+  }
+  return nullptr;
 }
 
 const TuningProfile* ActiveTuning() { return Chosen().active.load(std::memory_order_acquire); }

@@ -53,6 +53,13 @@ struct TuningProfile {
   std::map<std::string, TunedBlocking> blocking;
 };
 
+// A micro-kernel shape's key in "blocking": "<MR>x<NR>", e.g. "8x32".
+std::string MicroKernelKey(int mr, int nr);
+
+// The profile's blocking for the MR x NR micro-kernel, or nullptr (the analytic model). No
+// allocation: it is on the path of every packed GEMM call.
+const TunedBlocking* FindTunedBlocking(const TuningProfile& profile, int mr, int nr);
+
 // Parses and validates a profile: the schema, a "cpu" block that matches `cpu` (vendor, family,
 // and model among "models"), a "gemm" object of {"serial", "threaded"} strings, and the optional
 // "linear", "decode" (non-negative integers) and "blocking" ({"mc", "kc", "nc"} > 0) blocks. Variant names are
