@@ -171,6 +171,59 @@ inline void DotRow16(const SgemmArgs& p, const float* a, int64_t lda, int64_t i,
   }
 }
 
+// DotRow16 for W rows whose addresses alias in L1: four rows at a time over the whole of k, four
+// accumulators each (16 FMA chains, as in DotRow16), the four added per row before the same
+// Reduce16. With 16 rows streamed at once and a row stride that is a multiple of 2 KiB, all 16
+// streams (and the lines the L1 prefetcher brings for them) fall into one or two sets of the
+// 8-way L1 and evict each other; four streams do not.
+inline void DotRow16By4(const SgemmArgs& p, const float* a, int64_t lda, int64_t i, int64_t j0) {
+  __m512 rows[16];
+  const float* arow = a + i * lda;
+  const int64_t ldw = p.ldb;
+  const int64_t k64 = p.k / 64 * 64;
+  for (int g = 0; g < 16; g += 4) {
+    const float* w = p.b + (j0 + g) * ldw;
+    __m512 acc[4][4];
+#pragma GCC unroll 4
+    for (int t = 0; t < 4; ++t) {
+#pragma GCC unroll 4
+      for (int u = 0; u < 4; ++u) acc[t][u] = _mm512_setzero_ps();
+    }
+    int64_t l = 0;
+    for (; l < k64; l += 64) {
+      __m512 av[4];
+#pragma GCC unroll 4
+      for (int u = 0; u < 4; ++u) av[u] = _mm512_loadu_ps(arow + l + 16 * u);
+#pragma GCC unroll 4
+      for (int t = 0; t < 4; ++t) {
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; ++u) {
+          acc[t][u] = _mm512_fmadd_ps(av[u], _mm512_loadu_ps(w + t * ldw + l + 16 * u), acc[t][u]);
+        }
+      }
+    }
+    for (int u = 0; l < p.k; l += 16, ++u) {  // the last k % 64, 16 at a time (masked at the end)
+      const __mmask16 mask = p.k - l >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (p.k - l)) - 1);
+      const __m512 av = _mm512_maskz_loadu_ps(mask, arow + l);
+#pragma GCC unroll 4
+      for (int t = 0; t < 4; ++t) {
+        acc[t][u] = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mask, w + t * ldw + l), acc[t][u]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < 4; ++t) {
+      rows[g + t] = _mm512_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]), _mm512_add_ps(acc[t][2], acc[t][3]));
+    }
+  }
+  float* c = p.c + i * p.ldc + j0;
+  const __m512 dots = _mm512_mul_ps(_mm512_set1_ps(p.alpha), Reduce16(rows));
+  if (p.beta == 0.0f) {
+    _mm512_storeu_ps(c, dots);
+  } else {
+    _mm512_storeu_ps(c, _mm512_fmadd_ps(_mm512_set1_ps(p.beta), _mm512_loadu_ps(c), dots));
+  }
+}
+
 template <int R, int JB>
 void DotRows(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0) {
   int64_t j = 0;
@@ -213,8 +266,14 @@ void SmallM(const SgemmArgs& p) {
     for (int64_t i = 0; i < p.m; i += 8) DotChunk(p, a, lda, i, MinI(8, p.m - i));
   } else {
     const int64_t n16 = p.n / 16 * 16;
+    // W's rows alias in L1 when their stride is a multiple of 2 KiB (the 16 rows then share one
+    // or two of the 64 sets); with k >= 512 the grouped form pays for its extra adds: at
+    // M = 1, K = 1024, N = 256 0.50 -> 0.87x OpenBLAS, at K = 512 0.83 -> 0.87x; at K = 256
+    // (stride 1 KiB, four sets) it lost, 0.89 -> 0.73x (matmul_sweep --shapes=transformer,
+    // amd-zen4-2c).
+    const bool by4 = p.k >= 512 && (p.ldb * 4) % 2048 == 0;
     for (int64_t j = 0; j < n16; j += 16) {
-      for (int64_t i = 0; i < p.m; ++i) DotRow16(p, a, lda, i, j);
+      for (int64_t i = 0; i < p.m; ++i) by4 ? DotRow16By4(p, a, lda, i, j) : DotRow16(p, a, lda, i, j);
     }
     if (n16 < p.n) {  // the last n % 16 columns
       SgemmArgs tail = p;

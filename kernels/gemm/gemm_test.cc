@@ -41,6 +41,8 @@ const Shape kShapes[] = {
     {"prime_strides",       13,  11,   23,  7, 5, 3},
     {"padded_ld",           16,  16,   16, 16, 16, 16},
     {"k_4099",               3,   5, 4099},
+    // B transposed: ldb = 1024 floats, rows 4 KiB apart (smallm's grouped GEMV path), k % 64 = 40.
+    {"gemv_4k_aliased_rows",  1,  37, 1000,  0, 24, 0},
 };
 // clang-format on
 
