@@ -11,12 +11,15 @@
 //    for the k tail, one transposing add tree for 16 horizontal sums. For k <= 512 one row of A
 //    meets 16 rows of W at a time and the 16 sums are stored as one vector, the rows of A looping
 //    inside the block of W (which stays in L1); for longer k, up to 8 rows of A meet 16 / r rows
-//    of W per pass, so W is still streamed once.
+//    of W per pass, so W is still streamed once. Rows 2 KiB-multiples apart alias in L1 and
+//    are streamed fewer at a time (SmallM).
 // A transposed (rare here) is first copied to row-major scratch (m <= 16 rows, cheap).
 // Correct for any m (rows are processed in chunks of 8). Sgemm also takes its axpy form for
 // row-major B while B fits in L2 (max(m, n, k) <= 512): there it is the regblock
 // step with proper edge tiles, and skipping packing beats packing (see gemm.cc).
 #include <immintrin.h>
+
+#include <cstring>
 
 #include "kernels/gemm/gemm_packed_driver.h"
 #include "kernels/gemm/gemm_regblock_driver.h"
@@ -258,22 +261,36 @@ void SmallM(const SgemmArgs& p) {
     a = at;
     lda = p.k;
   }
+  // Rows of W (or of A) a multiple of 2 KiB apart share one or two of L1's 64 sets (8-way), so
+  // streaming 16 of them at once, with the lines the L1 prefetcher brings for each, evicts them
+  // from each other before use; from k = 512 the dot form is shaped to stream fewer at once.
+  // matmul_sweep --shapes=transformer, amd-zen4-2c, smallm / best peer: M = 1, K = 1024,
+  // N = 256 0.50 -> 0.87x (OpenBLAS), K = 512 0.83 -> 0.87x; M = 8, K = 512 0.50 -> 0.76x
+  // (oneDNN), M = 64 0.65 -> 0.93x; M = 8, K = 1024 with A's rows padded apart 0.77 -> 0.80-0.90x.
+  // At K = 256 (W's rows 1 KiB apart: four sets) the grouped GEMV lost, 0.89 -> 0.73x.
+  const auto aliases_in_l1 = [&](int64_t ld) { return p.k >= 512 && (ld * 4) % 2048 == 0; };
+  const bool w_aliased = aliases_in_l1(p.ldb);
   if (p.trans_b == Trans::kNo) {
     for (int64_t i = 0; i < p.m; i += 8) AxpyChunk(p, a, lda, i, MinI(8, p.m - i));
-  } else if (p.k > kDotRow16MaxK && p.m > 1) {
-    // A block of 16 W rows no longer fits in L1: take up to 8 rows of A per pass instead, so
-    // each W row is read once from L2 for all of them.
+  } else if (p.m > 1 && (p.k > kDotRow16MaxK || w_aliased)) {
+    // A block of 16 W rows no longer fits in (or, aliased, stays in) L1: take up to 8 rows of A
+    // per pass instead, so each W row is read once from L2 for all of them; A's rows, read again
+    // for every pair of W rows, are copied apart when they alias.
+    if (aliases_in_l1(lda)) {
+      static thread_local PackBuffer padded;
+      const int64_t ld = p.k + 16;
+      float* ap = padded.Get(p.m * ld);
+      for (int64_t i = 0; i < p.m; ++i) std::memcpy(ap + i * ld, a + i * lda, p.k * sizeof(float));
+      a = ap;
+      lda = ld;
+    }
     for (int64_t i = 0; i < p.m; i += 8) DotChunk(p, a, lda, i, MinI(8, p.m - i));
   } else {
     const int64_t n16 = p.n / 16 * 16;
-    // W's rows alias in L1 when their stride is a multiple of 2 KiB (the 16 rows then share one
-    // or two of the 64 sets); with k >= 512 the grouped form pays for its extra adds: at
-    // M = 1, K = 1024, N = 256 0.50 -> 0.87x OpenBLAS, at K = 512 0.83 -> 0.87x; at K = 256
-    // (stride 1 KiB, four sets) it lost, 0.89 -> 0.73x (matmul_sweep --shapes=transformer,
-    // amd-zen4-2c).
-    const bool by4 = p.k >= 512 && (p.ldb * 4) % 2048 == 0;
     for (int64_t j = 0; j < n16; j += 16) {
-      for (int64_t i = 0; i < p.m; ++i) by4 ? DotRow16By4(p, a, lda, i, j) : DotRow16(p, a, lda, i, j);
+      for (int64_t i = 0; i < p.m; ++i) {
+        w_aliased ? DotRow16By4(p, a, lda, i, j) : DotRow16(p, a, lda, i, j);  // w_aliased: m = 1
+      }
     }
     if (n16 < p.n) {  // the last n % 16 columns
       SgemmArgs tail = p;

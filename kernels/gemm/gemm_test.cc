@@ -43,6 +43,9 @@ const Shape kShapes[] = {
     {"k_4099",               3,   5, 4099},
     // B transposed: ldb = 1024 floats, rows 4 KiB apart (smallm's grouped GEMV path), k % 64 = 40.
     {"gemv_4k_aliased_rows",  1,  37, 1000,  0, 24, 0},
+    // ... and for M > 1 (smallm's dot form with A's rows copied apart), K = 512 and K > 512.
+    {"dot_aliased_k512",      9,  37,  512, 512, 512, 0},
+    {"dot_aliased_k1000",     9,  37, 1000, 24, 24, 0},
 };
 // clang-format on
 
