@@ -262,7 +262,7 @@ Json TuneBlocking(const Run& run) {
   const kernels::GemmVariant& large = LargeGemmVariant();
   Json blocking = Json::object(), search = Json::object();
   if (large.blocked) {
-    std::fprintf(stderr, "tune: [1/5] cache blocking of %s\n", std::string(large.name).c_str());
+    std::fprintf(stderr, "tune: [1/6] cache blocking of %s\n", std::string(large.name).c_str());
     const std::string kernel = kernels::MicroKernelKey(large.mr, large.nr);
     search[kernel] = SearchBlocking(run.argv0, large, run.tmp, run.quick, run.deadline);
     const Json& b = search[kernel];
@@ -281,7 +281,7 @@ std::vector<Json> SweepShapes(const Run& run) {
       {"square", "square shapes"}, {"transformer", "transformer shapes (forward)"},
       {"backward", "backward shapes (training's dX and dW)"}};
   for (const auto& [set, what] : shape_sets) {
-    std::fprintf(stderr, "tune: [%zu/5] %s, 1 and 2 threads\n", sweeps.size() + 2, what);
+    std::fprintf(stderr, "tune: [%zu/6] %s, 1 and 2 threads\n", sweeps.size() + 3, what);
     std::vector<std::string> args = {"--threads=1,2", "--peers=none", std::string("--variants=") + kCandidates,
                                      std::string("--shapes=") + set};
     if (run.quick) args.push_back("--quick");
@@ -294,13 +294,16 @@ std::vector<Json> SweepShapes(const Run& run) {
 // Step 5: the models on 1 and 2 threads (decode and prefill, KV cache on), with the choices so far
 // (`chosen`) in force: what is left to decide is whether a model as a whole gains from the second
 // core. The model_bench record.
-Json RunModels(const Run& run, const Json& chosen) {
+// One pass of the models on 1 and 2 threads under `chosen` (the decode rule takes the worse of two
+// passes minutes apart: docs/tuning.md).
+Json RunModels(const Run& run, const Json& chosen, int pass) {
   UseProbeProfile(run.tmp, run.machine, chosen);
-  std::fprintf(stderr, "tune: [5/5] the models on 1 and 2 threads\n");
+  std::fprintf(stderr, "tune: [%d/6] the models on 1 and 2 threads (pass %d of 2)\n", pass == 1 ? 2 : 6, pass);
   std::vector<std::string> args = {"--threads=1,2", "--tests=tg64,pp64", "--no_cache_rows=false",
                                    "--pytorch=false"};
   if (run.quick) args.push_back("--quick");
-  return RunSuite(run.argv0, "model_bench", args, run.tmp + "/models", "model_bench", run.deadline);
+  return RunSuite(run.argv0, "model_bench", args, absl::StrFormat("%s/models-%d", run.tmp, pass),
+                  "model_bench", run.deadline);
 }
 
 // Validates the profile as the library will read it and writes it to `path`; false (said) when
@@ -335,6 +338,7 @@ int Main(int argc, char** argv) {
   fs::create_directories(run.tmp);
 
   const Json blocking = TuneBlocking(run);
+  const Json models_first = RunModels(run, {{"blocking", blocking["blocking"]}}, 1);
   UseProbeProfile(run.tmp, run.machine, {{"blocking", blocking["blocking"]}});
   const std::vector<Json> sweeps = SweepShapes(run);
   std::map<std::string, Shape> shapes, linear;
@@ -347,7 +351,7 @@ int Main(int argc, char** argv) {
   const Json linear_block = tune::ChooseLinear(linear);
   Json chosen = {{"blocking", blocking["blocking"]}, {"gemm", gemm}};
   if (!linear_block.is_null()) chosen["linear"] = linear_block;
-  const Json models = RunModels(run, chosen);
+  const Json models = RunModels(run, chosen, 2);
   std::error_code ec;
   fs::remove_all(run.tmp, ec);
 
@@ -357,14 +361,15 @@ int Main(int argc, char** argv) {
       {"schema", kernels::kTuningSchema}, {"machine", run.machine}, {"cpu", CpuBlock()},
       {"made_by", header["command"]}, {"commit", header["env"].value("git_commit", "?")},
       {"started", header["env"].value("started", "?")}, {"quick", run.quick},
-      {"sweeps", {sweeps[0]["run_id"], sweeps[1]["run_id"], sweeps[2]["run_id"], models["run_id"]}},
+      {"sweeps", {sweeps[0]["run_id"], sweeps[1]["run_id"], sweeps[2]["run_id"], models_first["run_id"],
+                  models["run_id"]}},
       {"warnings", warnings},
       {"rule", "per shape class, the serial variant (1 thread) and the variant on 2 threads (its "
                "family's threaded member, or itself: no split) minimising the geometric mean over "
                "the class's shapes of sqrt(t1/best t1 x t2/best t2)"},
       {"gemm", gemm}, {"blocking", blocking["blocking"]}, {"blocking_search", blocking["blocking_search"]}};
   if (!linear_block.is_null()) profile["linear"] = linear_block;
-  if (Json decode = tune::ChooseDecode(models); !decode.is_null()) profile["decode"] = decode;
+  if (Json decode = tune::ChooseDecode({models_first, models}); !decode.is_null()) profile["decode"] = decode;
   if (const std::string old = harness::UserPath(absl::GetFlag(FLAGS_compare)); !old.empty()) {
     profile["reproduces"] = CompareWith(old, profile);
   }

@@ -136,20 +136,27 @@ Json ChooseLinear(const std::map<std::string, Shape>& linear) {
           {"shapes", shapes}};
 }
 
-Json ChooseDecode(const Json& model_bench) {
+Json ChooseDecode(const std::vector<Json>& model_benches) {
   struct Model {
     int64_t bytes = -1;
-    std::map<std::string, std::map<int, double>> ns;  // test -> threads -> median
+    std::map<std::string, std::map<int, double>> ns;  // "<test> (pass <p>)" -> threads -> median
   };
   std::map<std::string, Model> models;
-  for (const Json& row : model_bench["rows"]) {
-    if (row.value("impl", "kernel-lab") != "kernel-lab" || row.value("op", "") != "model" ||
-        !row.value("kv_cache", false) || !row.contains("packed_weight_bytes") || !row.contains("time_ns")) {
-      continue;
+  Json run_ids = Json::array();
+  for (size_t pass = 0; pass < model_benches.size(); ++pass) {
+    run_ids.push_back(model_benches[pass].value("run_id", ""));
+    for (const Json& row : model_benches[pass]["rows"]) {
+      if (row.value("impl", "kernel-lab") != "kernel-lab" || row.value("op", "") != "model" ||
+          !row.value("kv_cache", false) || !row.contains("packed_weight_bytes") || !row.contains("time_ns")) {
+        continue;
+      }
+      Model& m = models[row["model"].get<std::string>()];
+      m.bytes = row["packed_weight_bytes"].get<int64_t>();
+      const std::string test = model_benches.size() == 1
+                                   ? row["test"].get<std::string>()
+                                   : absl::StrFormat("%s (pass %d)", row["test"].get<std::string>(), pass + 1);
+      m.ns[test][row.value("threads", 1)] = row["time_ns"]["median"].get<double>();
     }
-    Model& m = models[row["model"].get<std::string>()];
-    m.bytes = row["packed_weight_bytes"].get<int64_t>();
-    m.ns[row["test"].get<std::string>()][row.value("threads", 1)] = row["time_ns"]["median"].get<double>();
   }
   int64_t above = 0;
   Json evidence = Json::array();
@@ -169,9 +176,10 @@ Json ChooseDecode(const Json& model_bench) {
   if (evidence.empty()) return nullptr;
   return {{"threads_above_weight_bytes", above},
           {"rule", "a model takes 2 threads when its packed weights exceed those of every model "
-                   "that was not faster on 2 threads in every test (KV cache on, with the profile's "
-                   "GEMM, blocking and linear choices in force)"},
-          {"run_id", model_bench.value("run_id", "")},
+                   "that was not faster on 2 threads in every test of every pass (KV cache on; "
+                   "the last pass with the profile's GEMM, blocking and linear choices in force, "
+                   "the first minutes earlier with the blocking only)"},
+          {"run_ids", run_ids},
           {"models", evidence}};
 }
 

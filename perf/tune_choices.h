@@ -45,11 +45,12 @@ Json ChooseGemm(const std::map<std::string, Shape>& shapes);
 // did not), with the shapes.
 Json ChooseLinear(const std::map<std::string, Shape>& linear);
 
-// The profile's "decode" block from a model_bench record (its kernel-lab rows, KV cache on, on 1
-// and 2 threads): threads_above_weight_bytes, the packed weight bytes of the largest model that was
-// not faster on 2 threads in every test (so that 2 threads are never slower than 1), 0 when every
-// model was.
-Json ChooseDecode(const Json& model_bench);
+// The profile's "decode" block from model_bench records (their kernel-lab rows, KV cache on, on 1
+// and 2 threads), one per pass: threads_above_weight_bytes, the packed weight bytes of the largest
+// model that was not faster on 2 threads in every test of every pass (so that 2 threads are never
+// slower than 1), 0 when every model was. Passes minutes apart: this VM's 2-thread speed on
+// small models flips between states within minutes (docs/tuning.md), and one pass sees one.
+Json ChooseDecode(const std::vector<Json>& model_benches);
 
 // One blocking tried for a micro-kernel, and its median times (case -> ns, e.g. "2048/t1") over
 // the passes (the fastest pass's median per case).

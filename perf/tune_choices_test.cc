@@ -83,11 +83,17 @@ TEST(TuneChoices, DecodeThresholdIsTheLargestModelThreadsDidNotSpeedUp) {
                                             ModelRow("mid", 5000, "pp64", 1, 100), ModelRow("mid", 5000, "pp64", 2, 120),
                                             ModelRow("big", 90000, "tg64", 1, 100), ModelRow("big", 90000, "tg64", 2, 55)}}};
   // mid: t1/t2 = 1.11 on tg64 but 0.83 on pp64: not faster in every test.
-  EXPECT_EQ(ChooseDecode(record)["threads_above_weight_bytes"].get<int64_t>(), 5000);
+  EXPECT_EQ(ChooseDecode({record})["threads_above_weight_bytes"].get<int64_t>(), 5000);
   record["rows"][5]["time_ns"]["median"] = 95;  // mid now faster on both
-  EXPECT_EQ(ChooseDecode(record)["threads_above_weight_bytes"].get<int64_t>(), 1000);
+  EXPECT_EQ(ChooseDecode({record})["threads_above_weight_bytes"].get<int64_t>(), 1000);
   record["rows"][1]["time_ns"]["median"] = 90;  // every model faster
-  EXPECT_EQ(ChooseDecode(record)["threads_above_weight_bytes"].get<int64_t>(), 0);
+  EXPECT_EQ(ChooseDecode({record})["threads_above_weight_bytes"].get<int64_t>(), 0);
+  // A second pass in which mid was slower on 2 threads (the VM's other state): every pass counts.
+  Json slower = record;
+  slower["rows"][3]["time_ns"]["median"] = 130;
+  const Json two = ChooseDecode({record, slower});
+  EXPECT_EQ(two["threads_above_weight_bytes"].get<int64_t>(), 5000);
+  EXPECT_EQ(two["run_ids"].size(), 2u);
 }
 
 TEST(TuneChoices, BlockingMustBeatTheAnalyticOne) {
