@@ -4,7 +4,7 @@
 // which a model is; written as a tuning profile the library compiles in
 // (kernels/tuning/<machine>.json) or loads (KLAB_TUNING).
 //
-//   bazel run //perf:tune                    ~6 minutes on 2 cores; writes kernels/tuning/<machine>.json
+//   bazel run //perf:tune                    ~6.5 minutes on 2 cores; writes kernels/tuning/<machine>.json
 //   bazel run //perf:tune -- --profile=/tmp/p.json --quick
 #include <algorithm>
 #include <cmath>
