@@ -136,6 +136,16 @@ inline void DotTile(const SgemmArgs& p, const float* a, int64_t lda, int64_t i0,
   }
 }
 
+// c[0, 16) = alpha * dots + beta * c (beta == 0: c not read): the 16 outputs of one DotRow16.
+inline void StoreDots16(const SgemmArgs& p, __m512 dots, float* c) {
+  dots = _mm512_mul_ps(_mm512_set1_ps(p.alpha), dots);
+  if (p.beta == 0.0f) {
+    _mm512_storeu_ps(c, dots);
+  } else {
+    _mm512_storeu_ps(c, _mm512_fmadd_ps(_mm512_set1_ps(p.beta), _mm512_loadu_ps(c), dots));
+  }
+}
+
 // 16 W rows of k floats must stay in L1 (48 KiB here) across the rows of A: 16 * 512 * 4 = 32 KiB.
 constexpr int64_t kDotRow16MaxK = 512;
 
@@ -165,13 +175,7 @@ inline void DotRow16(const SgemmArgs& p, const float* a, int64_t lda, int64_t i,
       acc[t] = _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(mask, w + t * ldw + l), acc[t]);
     }
   }
-  float* c = p.c + i * p.ldc + j0;
-  const __m512 dots = _mm512_mul_ps(_mm512_set1_ps(p.alpha), Reduce16(acc));
-  if (p.beta == 0.0f) {
-    _mm512_storeu_ps(c, dots);
-  } else {
-    _mm512_storeu_ps(c, _mm512_fmadd_ps(_mm512_set1_ps(p.beta), _mm512_loadu_ps(c), dots));
-  }
+  StoreDots16(p, Reduce16(acc), p.c + i * p.ldc + j0);
 }
 
 // DotRow16 for W rows whose addresses alias in L1: four rows at a time over the whole of k, four
@@ -218,13 +222,7 @@ inline void DotRow16By4(const SgemmArgs& p, const float* a, int64_t lda, int64_t
       rows[g + t] = _mm512_add_ps(_mm512_add_ps(acc[t][0], acc[t][1]), _mm512_add_ps(acc[t][2], acc[t][3]));
     }
   }
-  float* c = p.c + i * p.ldc + j0;
-  const __m512 dots = _mm512_mul_ps(_mm512_set1_ps(p.alpha), Reduce16(rows));
-  if (p.beta == 0.0f) {
-    _mm512_storeu_ps(c, dots);
-  } else {
-    _mm512_storeu_ps(c, _mm512_fmadd_ps(_mm512_set1_ps(p.beta), _mm512_loadu_ps(c), dots));
-  }
+  StoreDots16(p, Reduce16(rows), p.c + i * p.ldc + j0);
 }
 
 template <int R, int JB>

@@ -35,6 +35,28 @@ void BM_Sgemm(benchmark::State& state, const GemmVariant* v) {
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The dispatcher's cost on the smallest calls the models make: a GEMV (M = 1, W stored (N, K)) of
+// about a microsecond through Sgemm (validation, the profile's class table, the variant call)
+// against the variant it chooses, called directly.
+void BM_GemvDispatch(benchmark::State& state, bool through_sgemm) {
+  const int64_t n = 256, k = 128;
+  std::vector<float> x(k, 0.5f), w(n * k, 0.25f), y(n);
+  const SgemmArgs args{Trans::kNo, Trans::kYes, 1, n, k, 1.0f, x.data(), k, w.data(), k, 0.0f, y.data(), n};
+  const GemmVariant& chosen = ChooseGemmVariant(args);
+  for (auto _ : state) {
+    if (through_sgemm) {
+      benchmark::DoNotOptimize(Sgemm(Trans::kNo, Trans::kYes, 1, n, k, 1.0f, x.data(), k, w.data(), k,
+                                     0.0f, y.data(), n));
+    } else {
+      chosen.fn(args);
+    }
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(std::string(chosen.name));
+}
+BENCHMARK_CAPTURE(BM_GemvDispatch, sgemm, true);
+BENCHMARK_CAPTURE(BM_GemvDispatch, variant, false);
+
 void RegisterAll() {
   for (const GemmVariant& v : GemmVariants()) {
     if (!CpuSupports(v.isa)) continue;
