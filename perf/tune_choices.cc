@@ -152,9 +152,7 @@ Json ChooseDecode(const std::vector<Json>& model_benches) {
       }
       Model& m = models[row["model"].get<std::string>()];
       m.bytes = row["packed_weight_bytes"].get<int64_t>();
-      const std::string test = model_benches.size() == 1
-                                   ? row["test"].get<std::string>()
-                                   : absl::StrFormat("%s (pass %d)", row["test"].get<std::string>(), pass + 1);
+      const std::string test = absl::StrFormat("%s (pass %d)", row["test"].get<std::string>(), pass + 1);
       m.ns[test][row.value("threads", 1)] = row["time_ns"]["median"].get<double>();
     }
   }

@@ -112,9 +112,9 @@ void f32_gemm_regblock_8x32__avx512(const SgemmArgs& p) noexcept {
 // as on one thread. The threaded member of regblock's family: a shape class that runs regblock
 // on one thread (A transposed: training's dW = dY^T X) can split without changing its bits.
 void f32_gemm_regblock_mt_8x32__avx512(const SgemmArgs& p) noexcept {
-  gemm_internal::SplitColumns(p, GemmThreadPool().threads(), 32, [](const SgemmArgs& sub) {
-    gemm_internal::RegblockGemm<Avx512Ukr<8, 32>>(sub);
-  });
+  using Ukr = Avx512Ukr<8, 32>;
+  gemm_internal::SplitColumns(p, GemmThreadPool().threads(), Ukr::kNr,
+                              [](const SgemmArgs& sub) { gemm_internal::RegblockGemm<Ukr>(sub); });
 }
 
 #include "kernels/gemm/f32_gemm_packed_avx512.inc"

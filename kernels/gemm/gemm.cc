@@ -87,7 +87,7 @@ const GemmVariant* FindGemmVariant(std::string_view name) {
 //             against 151-162 on one at n = 64, and no gain at 48, in two runs):
 //               A transposed, B row-major, max(m, n, k) <= 1024
 //                                                -> regblock_mt_8x32__avx512 (regblock's family,
-//                                                   as on one thread below: 1.00-1.45x
+//                                                   as on one thread below: 1.01-1.45x
 //                                                   packed_mt on the dW shapes of
 //                                                   --shapes=backward, amd-zen4-2c)
 //               A and B row-major, max(m, n, k) <= 512

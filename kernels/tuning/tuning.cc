@@ -7,7 +7,6 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
 
 namespace klab::kernels {
@@ -160,13 +159,20 @@ std::vector<std::pair<std::string_view, std::string_view>> CompiledInProfiles() 
   return out;
 }
 
-std::string MicroKernelKey(int mr, int nr) { return absl::StrFormat("%dx%d", mr, nr); }
+namespace {
+// "<MR>x<NR>" into a caller's buffer: the one place the key is spelled.
+struct KeyBuffer {
+  char text[32];
+  KeyBuffer(int mr, int nr) { std::snprintf(text, sizeof(text), "%dx%d", mr, nr); }
+};
+}  // namespace
+
+std::string MicroKernelKey(int mr, int nr) { return KeyBuffer(mr, nr).text; }
 
 const TunedBlocking* FindTunedBlocking(const TuningProfile& profile, int mr, int nr) {
-  char key[32];
-  std::snprintf(key, sizeof(key), "%dx%d", mr, nr);
+  const KeyBuffer key(mr, nr);
   for (const auto& [kernel, blocking] : profile.blocking) {  // a handful of entries at most
-    if (kernel == key) return &blocking;
+    if (kernel == key.text) return &blocking;
   }
   return nullptr;
 }
